@@ -4,4 +4,108 @@
 //! the kernels can be property-tested over many shapes. Every fast kernel has a naive direct-loop
 //! reference in [`naive`] that the tests compare it against.
 
+pub mod conv;
 pub mod gemm;
+pub mod naive;
+pub mod pool;
+
+/// Geometry of a sliding-window op on one image plane set (conv or pool).
+///
+/// The window is square (`k × k`), with the same stride `s` and zero/−∞ padding `p` on all four
+/// sides; `h ≠ w` is fine. Build it with [`Geom::new`], which derives `oh` and `ow`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geom {
+    /// Input channels `C`.
+    pub c: usize,
+    /// Input height `H`.
+    pub h: usize,
+    /// Input width `W`.
+    pub w: usize,
+    /// Window (kernel) side `K`.
+    pub k: usize,
+    /// Stride `S`, the same vertically and horizontally.
+    pub s: usize,
+    /// Padding `P` added on each of the four sides.
+    pub p: usize,
+    /// Output height `OH = (H + 2P − K) / S + 1` (floor mode).
+    pub oh: usize,
+    /// Output width `OW = (W + 2P − K) / S + 1` (floor mode).
+    pub ow: usize,
+}
+
+impl Geom {
+    /// Floor-mode output size, PyTorch's: `oh = (h + 2p − k)/s + 1`, likewise `ow`.
+    ///
+    /// **Panics** (with the numbers) if `k == 0`, `s == 0`, or `k > h + 2p` / `k > w + 2p`
+    /// (the window would not fit even once).
+    ///
+    /// ```
+    /// use typed_cnn::kernels::Geom;
+    /// let g = Geom::new(3, 7, 9, 3, 2, 1);
+    /// assert_eq!((g.oh, g.ow), (4, 5));
+    /// ```
+    #[track_caller]
+    pub fn new(c: usize, h: usize, w: usize, k: usize, s: usize, p: usize) -> Geom {
+        assert!(
+            s > 0,
+            "Geom: stride must be > 0 (c={c} h={h} w={w} k={k} s={s} p={p})"
+        );
+        assert!(
+            k > 0,
+            "Geom: kernel size must be > 0 (c={c} h={h} w={w} k={k} s={s} p={p})"
+        );
+        assert!(
+            k <= h + 2 * p && k <= w + 2 * p,
+            "Geom: kernel k={k} does not fit the padded input {}×{} (h={h} w={w} p={p})",
+            h + 2 * p,
+            w + 2 * p
+        );
+        Geom {
+            c,
+            h,
+            w,
+            k,
+            s,
+            p,
+            oh: (h + 2 * p - k) / s + 1,
+            ow: (w + 2 * p - k) / s + 1,
+        }
+    }
+
+    /// `true` for the 1×1, stride-1, unpadded window, where the image already is its own
+    /// im2col matrix (`C × H·W`) and the copy is skipped.
+    pub fn is_pointwise(&self) -> bool {
+        self.k == 1 && self.s == 1 && self.p == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Geom;
+
+    #[test]
+    fn geom_floor_mode_sizes() {
+        let g = Geom::new(2, 7, 9, 3, 2, 1);
+        assert_eq!((g.oh, g.ow), (4, 5));
+        // Stride 3 does not tile 11 + 2 − 4 = 9 → 9/3 + 1 = 4; 6 + 2 − 4 = 4 → 4/3 + 1 = 2.
+        let g = Geom::new(1, 11, 6, 4, 3, 1);
+        assert_eq!((g.oh, g.ow), (4, 2));
+        // Window as large as the input: 1×1 output.
+        let g = Geom::new(1, 5, 5, 5, 1, 0);
+        assert_eq!((g.oh, g.ow), (1, 1));
+        assert!(Geom::new(3, 4, 4, 1, 1, 0).is_pointwise());
+        assert!(!Geom::new(3, 4, 4, 1, 2, 0).is_pointwise());
+    }
+
+    #[test]
+    #[should_panic(expected = "does not fit")]
+    fn geom_kernel_too_large_panics() {
+        Geom::new(1, 3, 8, 4, 1, 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "stride must be > 0")]
+    fn geom_zero_stride_panics() {
+        Geom::new(1, 3, 3, 2, 0, 0);
+    }
+}

@@ -1,0 +1,636 @@
+//! 2-D convolution (cross-correlation, PyTorch layouts) by im2col + one GEMM per image.
+//!
+//! Input `(N, C, H, W)`, weight `(COUT, C, K, K)`, output `(N, COUT, OH, OW)`, zero padding, no
+//! dilation or groups. Shapes are checked by assertions only; allocation is the caller's job
+//! (the `col` scratch buffer is passed in).
+
+use super::Geom;
+use super::gemm::gemm;
+use crate::Float;
+
+/// Unfolds one image `x: (C, H, W)` into `col: (C·K·K, OH·OW)`.
+///
+/// Row `(c·K + a)·K + b` holds, for every output position `(i, j)` (column `i·OW + j`), the input
+/// `x[c, i·S + a − P, j·S + b − P]`, or `0` where that falls in the padding. Every element of
+/// `col[..C·K·K·OH·OW]` is written.
+///
+/// **Panics** if `x.len() != C·H·W` or `col.len() < C·K·K·OH·OW`.
+#[track_caller]
+pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
+    let Geom {
+        c,
+        h,
+        w,
+        k,
+        s,
+        p,
+        oh,
+        ow,
+    } = *g;
+    let ohw = oh * ow;
+    assert_eq!(x.len(), c * h * w, "im2col: x must be C·H·W for {g:?}");
+    assert!(
+        col.len() >= c * k * k * ohw,
+        "im2col: col needs C·K·K·OH·OW = {}, got {} for {g:?}",
+        c * k * k * ohw,
+        col.len()
+    );
+    // rows of col: (C, K, K) flattened; each row is an (OH, OW) plane.
+    for ci in 0..c {
+        for a in 0..k {
+            for b in 0..k {
+                let row = (ci * k + a) * k + b;
+                let dst = &mut col[row * ohw..(row + 1) * ohw];
+                // dst: (OH, OW); padded coordinates are (i·S + a, j·S + b), real = padded − P.
+                for i in 0..oh {
+                    let py = i * s + a;
+                    let dst_row = &mut dst[i * ow..(i + 1) * ow];
+                    if py < p || py >= h + p {
+                        dst_row.fill(E::ZERO);
+                        continue;
+                    }
+                    let y = py - p;
+                    for (j, out) in dst_row.iter_mut().enumerate() {
+                        let px = j * s + b;
+                        *out = if px < p || px >= w + p {
+                            E::ZERO
+                        } else {
+                            x[(ci * h + y) * w + (px - p)]
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: ACCUMULATES (`+=`) every entry of `col: (C·K·K, OH·OW)` into the
+/// position of `dx: (C, H, W)` it was copied from; entries that came from padding are dropped.
+///
+/// Overlapping windows (`S < K`) add several entries into the same `dx` element.
+///
+/// **Panics** if `dx.len() != C·H·W` or `col.len() < C·K·K·OH·OW`.
+#[track_caller]
+pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
+    let Geom {
+        c,
+        h,
+        w,
+        k,
+        s,
+        p,
+        oh,
+        ow,
+    } = *g;
+    let ohw = oh * ow;
+    assert_eq!(dx.len(), c * h * w, "col2im: dx must be C·H·W for {g:?}");
+    assert!(
+        col.len() >= c * k * k * ohw,
+        "col2im: col needs C·K·K·OH·OW = {}, got {} for {g:?}",
+        c * k * k * ohw,
+        col.len()
+    );
+    // rows of col: (C, K, K) flattened; each row is an (OH, OW) plane.
+    for ci in 0..c {
+        for a in 0..k {
+            for b in 0..k {
+                let row = (ci * k + a) * k + b;
+                let src = &col[row * ohw..(row + 1) * ohw];
+                // src: (OH, OW); skip the entries whose padded coordinate lies in the padding.
+                for i in 0..oh {
+                    let py = i * s + a;
+                    if py < p || py >= h + p {
+                        continue;
+                    }
+                    let y = py - p;
+                    for j in 0..ow {
+                        let px = j * s + b;
+                        if px >= p && px < w + p {
+                            dx[(ci * h + y) * w + (px - p)] += src[i * ow + j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Checks the lengths shared by [`conv_forward`] and [`conv_backward`].
+#[track_caller]
+fn check_conv<E: Float>(
+    op: &str,
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    x: &[E],
+    weight: &[E],
+    col: &[E],
+) {
+    let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
+    assert_eq!(x.len(), n * chw, "{op}: x must be N·C·H·W (n={n}, {g:?})");
+    assert_eq!(
+        weight.len(),
+        cout * ckk,
+        "{op}: weight must be COUT·C·K·K (cout={cout}, {g:?})"
+    );
+    assert!(
+        col.len() >= ckk * ohw,
+        "{op}: col scratch needs C·K·K·OH·OW = {}, got {} ({g:?})",
+        ckk * ohw,
+        col.len()
+    );
+}
+
+/// Convolution forward: `y[n,o,i,j] = bias[o] + Σ_{c,a,b} weight[o,c,a,b] · x[n,c,i·S+a−P, j·S+b−P]`
+/// (zero padding), for `x: (N, C, H, W)`, `weight: (COUT, C, K, K)`, `y: (N, COUT, OH, OW)`.
+///
+/// Per image: `col ← im2col(x[n])`, then one GEMM `y[n] = W · col` with `W` seen as the
+/// `COUT × C·K·K` matrix, then `+ bias[o]` on each output channel. `y` is overwritten.
+/// `col` is scratch of at least `C·K·K·OH·OW` elements; its contents on entry and exit are
+/// unspecified. For a 1×1, stride-1, unpadded kernel the image is used directly as the column
+/// matrix and `col` is left untouched.
+///
+/// **Panics** if a slice length does not match the shapes above.
+#[track_caller]
+pub fn conv_forward<E: Float>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    x: &[E],
+    weight: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+    col: &mut [E],
+) {
+    check_conv("conv_forward", g, n, cout, x, weight, col);
+    let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
+    assert_eq!(
+        y.len(),
+        n * cout * ohw,
+        "conv_forward: y must be N·COUT·OH·OW (n={n}, cout={cout}, {g:?})"
+    );
+    if let Some(b) = bias {
+        assert_eq!(b.len(), cout, "conv_forward: bias must be COUT={cout}");
+    }
+    let col = &mut col[..ckk * ohw];
+    // images: x[img]: (C, H, W), y[img]: (COUT, OH·OW)
+    for img in 0..n {
+        let xi = &x[img * chw..(img + 1) * chw];
+        let yi = &mut y[img * cout * ohw..(img + 1) * cout * ohw];
+        // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
+        let cols: &[E] = if g.is_pointwise() {
+            xi
+        } else {
+            im2col(g, xi, col);
+            col
+        };
+        // y[img] (COUT, OH·OW) = W (COUT, C·K·K) · cols (C·K·K, OH·OW)
+        gemm(cout, ckk, ohw, weight, false, cols, false, E::ZERO, yi);
+        if let Some(b) = bias {
+            // yi: (COUT, OH·OW); add b[o] to every position of channel o.
+            for o in 0..cout {
+                for v in &mut yi[o * ohw..(o + 1) * ohw] {
+                    *v += b[o];
+                }
+            }
+        }
+    }
+}
+
+/// Convolution backward for the layout of [`conv_forward`], given `dy: (N, COUT, OH, OW)`.
+///
+/// ALL gradients ACCUMULATE (`+=`) into what the caller passes, so zero them first for a fresh
+/// gradient: `dweight: (COUT, C, K, K)`, `dbias: (COUT)` (if `Some`) and `dx: (N, C, H, W)`
+/// (if `Some`; pass `None` for a first layer whose input needs no gradient).
+///
+/// Per image: `col ← im2col(x[n])`; `dW += dY · colᵀ`; `db[o] += Σ dY[o, :]`; and, when `dx` is
+/// wanted, `col ← Wᵀ · dY` then `dx[n] += col2im(col)`. The 1×1, stride-1, unpadded case skips
+/// both copies (`dx[n] += Wᵀ · dY` directly). `col` is scratch of at least `C·K·K·OH·OW` elements.
+///
+/// **Panics** if a slice length does not match the shapes above.
+#[track_caller]
+pub fn conv_backward<E: Float>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    x: &[E],
+    weight: &[E],
+    dy: &[E],
+    mut dx: Option<&mut [E]>,
+    dweight: &mut [E],
+    mut dbias: Option<&mut [E]>,
+    col: &mut [E],
+) {
+    check_conv("conv_backward", g, n, cout, x, weight, col);
+    let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
+    assert_eq!(
+        dy.len(),
+        n * cout * ohw,
+        "conv_backward: dy must be N·COUT·OH·OW (n={n}, cout={cout}, {g:?})"
+    );
+    assert_eq!(
+        dweight.len(),
+        cout * ckk,
+        "conv_backward: dweight must be COUT·C·K·K (cout={cout}, {g:?})"
+    );
+    if let Some(db) = dbias.as_deref() {
+        assert_eq!(db.len(), cout, "conv_backward: dbias must be COUT={cout}");
+    }
+    if let Some(dx) = dx.as_deref() {
+        assert_eq!(
+            dx.len(),
+            n * chw,
+            "conv_backward: dx must be N·C·H·W (n={n}, {g:?})"
+        );
+    }
+    let pointwise = g.is_pointwise();
+    let col = &mut col[..ckk * ohw];
+    // images: x[img], dx[img]: (C, H, W); dy[img]: (COUT, OH·OW)
+    for img in 0..n {
+        let xi = &x[img * chw..(img + 1) * chw];
+        let dyi = &dy[img * cout * ohw..(img + 1) * cout * ohw];
+
+        // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
+        let cols: &[E] = if pointwise {
+            xi
+        } else {
+            im2col(g, xi, col);
+            col
+        };
+        // dW (COUT, C·K·K) += dY (COUT, OH·OW) · colsᵀ (OH·OW, C·K·K)
+        gemm(cout, ohw, ckk, dyi, false, cols, true, E::ONE, dweight);
+
+        if let Some(db) = dbias.as_deref_mut() {
+            // dyi: (COUT, OH·OW); db[o] += row sum of channel o.
+            for o in 0..cout {
+                let mut sum = E::ZERO;
+                for &v in &dyi[o * ohw..(o + 1) * ohw] {
+                    sum += v;
+                }
+                db[o] += sum;
+            }
+        }
+
+        if let Some(dx) = dx.as_deref_mut() {
+            let dxi = &mut dx[img * chw..(img + 1) * chw];
+            if pointwise {
+                // dx[img] (C, H·W) += Wᵀ (C, COUT) · dY (COUT, H·W)
+                gemm(ckk, cout, ohw, weight, true, dyi, false, E::ONE, dxi);
+            } else {
+                // dcol (C·K·K, OH·OW) = Wᵀ (C·K·K, COUT) · dY (COUT, OH·OW), into the scratch
+                gemm(ckk, cout, ohw, weight, true, dyi, false, E::ZERO, col);
+                // dx[img] (C, H, W) += col2im(dcol)
+                col2im(g, col, dxi);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::naive::{conv_backward_naive, conv_forward_naive};
+    use crate::testing::{Rng, assert_close, to_e, to_f64};
+
+    /// One conv shape: batch, input channels, height, width, output channels, kernel, stride, pad.
+    #[derive(Clone, Copy, Debug)]
+    struct Case {
+        n: usize,
+        c: usize,
+        h: usize,
+        w: usize,
+        cout: usize,
+        k: usize,
+        s: usize,
+        p: usize,
+    }
+
+    const fn case(
+        n: usize,
+        c: usize,
+        h: usize,
+        w: usize,
+        cout: usize,
+        k: usize,
+        s: usize,
+        p: usize,
+    ) -> Case {
+        Case {
+            n,
+            c,
+            h,
+            w,
+            cout,
+            k,
+            s,
+            p,
+        }
+    }
+
+    /// Odd shapes: every special path and every floor-mode remainder we could think of.
+    const CASES: &[Case] = &[
+        case(2, 3, 5, 6, 4, 1, 1, 0),  // K=1 S=1 P=0: the no-im2col path
+        case(3, 1, 4, 7, 1, 1, 1, 0),  // same path, Cin=Cout=1, batch 3
+        case(1, 3, 7, 9, 4, 1, 2, 0),  // K=1 stride 2 (im2col path), H≠W
+        case(1, 2, 3, 5, 2, 1, 1, 1),  // K=1 with padding (im2col path, zero border)
+        case(3, 1, 5, 5, 1, 5, 1, 0),  // K=H=W: 1×1 output
+        case(1, 2, 4, 6, 3, 4, 2, 0),  // K=H, H≠W: 1×2 output
+        case(1, 3, 7, 9, 4, 3, 2, 0),  // stride 2, odd H, exact tiling
+        case(3, 2, 11, 6, 4, 3, 3, 1), // stride 3, P=1, H≠W, stride does not tile W
+        case(1, 3, 7, 9, 4, 3, 1, 1),  // "same" conv
+        case(2, 1, 6, 8, 1, 5, 2, 2),  // P=2, floor mode drops a row/col
+        case(3, 3, 11, 6, 4, 4, 3, 2), // even K, stride 3 does not tile, P=2
+        case(1, 1, 2, 3, 2, 3, 1, 1),  // input smaller than kernel, saved by padding
+    ];
+
+    /// Fast vs naive, forward and backward (with and without dx), with non-zero starting
+    /// gradients to check accumulation and NaN-filled outputs/scratch to check overwriting.
+    fn fast_matches_naive<E: Float>(t: Case, seed: u64) {
+        eprintln!("case {t:?} ({}), seed {seed}", core::any::type_name::<E>());
+        let Case {
+            n,
+            c,
+            h,
+            w,
+            cout,
+            k,
+            s,
+            p,
+        } = t;
+        let g = Geom::new(c, h, w, k, s, p);
+        let (ckk, ohw) = (c * k * k, g.oh * g.ow);
+        let mut rng = Rng::new(seed);
+        let x: Vec<E> = to_e(&rng.vec(n * c * h * w));
+        let weight: Vec<E> = to_e(&rng.vec(cout * ckk));
+        let bias_v: Vec<E> = to_e(&rng.vec(cout));
+        let bias = if seed.is_multiple_of(2) {
+            Some(&bias_v[..])
+        } else {
+            None
+        };
+        let dy: Vec<E> = to_e(&rng.vec(n * cout * ohw));
+        let dx0: Vec<E> = to_e(&rng.vec(n * c * h * w));
+        let dw0: Vec<E> = to_e(&rng.vec(cout * ckk));
+        let db0: Vec<E> = to_e(&rng.vec(cout));
+        let nan = E::from_f64(f64::NAN);
+
+        // forward: y (N, COUT, OH, OW)
+        let mut col = vec![nan; ckk * ohw];
+        let mut y_fast = vec![nan; n * cout * ohw];
+        conv_forward(&g, n, cout, &x, &weight, bias, &mut y_fast, &mut col);
+        let mut y_naive = vec![nan; n * cout * ohw];
+        conv_forward_naive(&g, n, cout, &x, &weight, bias, &mut y_naive);
+        assert_close(&to_f64(&y_fast), &to_f64(&y_naive));
+
+        // backward with dx: all three accumulate onto dx0, dw0, db0
+        col.fill(nan);
+        let (mut dx_f, mut dw_f, mut db_f) = (dx0.clone(), dw0.clone(), db0.clone());
+        conv_backward(
+            &g,
+            n,
+            cout,
+            &x,
+            &weight,
+            &dy,
+            Some(&mut dx_f),
+            &mut dw_f,
+            Some(&mut db_f),
+            &mut col,
+        );
+        let (mut dx_n, mut dw_n, mut db_n) = (dx0.clone(), dw0.clone(), db0.clone());
+        conv_backward_naive(
+            &g,
+            n,
+            cout,
+            &x,
+            &weight,
+            &dy,
+            Some(&mut dx_n),
+            &mut dw_n,
+            Some(&mut db_n),
+        );
+        assert_close(&to_f64(&dx_f), &to_f64(&dx_n));
+        assert_close(&to_f64(&dw_f), &to_f64(&dw_n));
+        assert_close(&to_f64(&db_f), &to_f64(&db_n));
+
+        // backward without dx and dbias: dweight alone is unchanged
+        let mut dw_only = dw0.clone();
+        conv_backward(
+            &g,
+            n,
+            cout,
+            &x,
+            &weight,
+            &dy,
+            None,
+            &mut dw_only,
+            None,
+            &mut col,
+        );
+        assert_close(&to_f64(&dw_only), &to_f64(&dw_n));
+    }
+
+    #[test]
+    fn conv_fast_matches_naive_f64() {
+        for (i, &t) in CASES.iter().enumerate() {
+            fast_matches_naive::<f64>(t, 100 + i as u64);
+        }
+    }
+
+    #[test]
+    fn conv_fast_matches_naive_f32() {
+        for (i, &t) in CASES.iter().enumerate() {
+            fast_matches_naive::<f32>(t, 200 + i as u64);
+        }
+    }
+
+    /// `⟨im2col(x), r⟩ = ⟨x, col2im(r)⟩`: col2im is exactly the adjoint of im2col.
+    #[test]
+    fn col2im_is_adjoint_of_im2col() {
+        for (i, t) in CASES.iter().enumerate() {
+            let g = Geom::new(t.c, t.h, t.w, t.k, t.s, t.p);
+            let len = t.c * t.k * t.k * g.oh * g.ow;
+            let mut rng = Rng::new(300 + i as u64);
+            let x = rng.vec(t.c * t.h * t.w);
+            let r = rng.vec(len);
+            let mut col = vec![f64::NAN; len];
+            im2col(&g, &x, &mut col);
+            let mut dx = vec![0.0; x.len()];
+            col2im(&g, &r, &mut dx);
+            let lhs: f64 = col.iter().zip(&r).map(|(a, b)| a * b).sum();
+            let rhs: f64 = x.iter().zip(&dx).map(|(a, b)| a * b).sum();
+            assert_close(&[lhs], &[rhs]);
+        }
+    }
+
+    /// Runs fast and naive kernels, each in `E`, on one image with `C = COUT = 1`, `S = 1`,
+    /// `P = 0`, and checks y, dW, db, dX against hand-worked values.
+    fn hand_worked<E: Float>(
+        h: usize,
+        k: usize,
+        x: &[f64],
+        weight: &[f64],
+        bias: Option<f64>,
+        dy: &[f64],
+        expect: [&[f64]; 4], // y, dw, db, dx
+    ) {
+        let g = Geom::new(1, h, h, k, 1, 0);
+        let (x, weight, dy): (Vec<E>, Vec<E>, Vec<E>) = (to_e(x), to_e(weight), to_e(dy));
+        let bias: Option<Vec<E>> = bias.map(|b| to_e(&[b]));
+        let [y_exp, dw_exp, db_exp, dx_exp] = expect;
+        for fast in [true, false] {
+            let mut y = vec![E::ZERO; y_exp.len()];
+            let (mut dx, mut dw, mut db) = (
+                vec![E::ZERO; x.len()],
+                vec![E::ZERO; weight.len()],
+                vec![E::ZERO],
+            );
+            if fast {
+                let mut col = vec![E::ZERO; k * k * g.oh * g.ow];
+                conv_forward(&g, 1, 1, &x, &weight, bias.as_deref(), &mut y, &mut col);
+                conv_backward(
+                    &g,
+                    1,
+                    1,
+                    &x,
+                    &weight,
+                    &dy,
+                    Some(&mut dx),
+                    &mut dw,
+                    Some(&mut db),
+                    &mut col,
+                );
+            } else {
+                conv_forward_naive(&g, 1, 1, &x, &weight, bias.as_deref(), &mut y);
+                conv_backward_naive(
+                    &g,
+                    1,
+                    1,
+                    &x,
+                    &weight,
+                    &dy,
+                    Some(&mut dx),
+                    &mut dw,
+                    Some(&mut db),
+                );
+            }
+            eprintln!("fast = {fast}");
+            assert_close(&to_f64(&y), y_exp);
+            assert_close(&to_f64(&dw), dw_exp);
+            assert_close(&to_f64(&db), db_exp);
+            assert_close(&to_f64(&dx), dx_exp);
+        }
+    }
+
+    #[test]
+    fn conv_hand_worked_a() {
+        // X = [[2,−3,4],[1,−1,2],[−1,2,3]], W = [[3,−1],[4,2]], no bias, dY = [[3,−2],[1,−1]].
+        // Y[0,0] = 2·3 − 3·(−1) + 1·4 − 1·2 = 11; db = 3 − 2 + 1 − 1 = 1.
+        let x = [2., -3., 4., 1., -1., 2., -1., 2., 3.];
+        let w = [3., -1., 4., 2.];
+        let dy = [3., -2., 1., -1.];
+        let y = [11., -13., 4., 9.];
+        let dw = [14., -20., 2., -8.];
+        let dx = [9., -9., 2., 15., -6., -3., 4., -2., -2.];
+        hand_worked::<f64>(3, 2, &x, &w, None, &dy, [&y, &dw, &[1.], &dx]);
+        hand_worked::<f32>(3, 2, &x, &w, None, &dy, [&y, &dw, &[1.], &dx]);
+    }
+
+    #[test]
+    fn conv_hand_worked_b() {
+        // x = 1..9 as 3×3, w = [[1,2],[3,4]], b = 1, dY all ones.
+        // Y[0,0] = 1 + 1·1 + 2·2 + 3·4 + 4·5 = 38; dW[a,b] = Σ of the 2×2 block at (a,b);
+        // db = 4; dX[i,j] = Σ of the weights that touch (i,j) (a "full" correlation of ones).
+        let x = [1., 2., 3., 4., 5., 6., 7., 8., 9.];
+        let w = [1., 2., 3., 4.];
+        let dy = [1.; 4];
+        let y = [38., 48., 68., 78.];
+        let dw = [12., 16., 24., 28.];
+        let dx = [1., 3., 2., 4., 10., 6., 3., 7., 4.];
+        hand_worked::<f64>(3, 2, &x, &w, Some(1.), &dy, [&y, &dw, &[4.], &dx]);
+        hand_worked::<f32>(3, 2, &x, &w, Some(1.), &dy, [&y, &dw, &[4.], &dx]);
+    }
+
+    /// Loss `L = Σ y·r`: checks dx, dW, db of the fast backward against central differences.
+    #[test]
+    fn conv_backward_matches_finite_differences() {
+        let (n, cout) = (2, 3);
+        let g = Geom::new(2, 5, 7, 3, 2, 1);
+        let (ckk, ohw) = (g.c * g.k * g.k, g.oh * g.ow);
+        let mut rng = Rng::new(7);
+        let x = rng.vec(n * g.c * g.h * g.w);
+        let weight = rng.vec(cout * ckk);
+        let bias = rng.vec(cout);
+        let r = rng.vec(n * cout * ohw);
+        // params = [x, weight, bias]; loss(params) = Σ conv_forward(params) · r
+        let loss = |params: &[Vec<f64>; 3]| -> f64 {
+            let mut y = vec![0.0; n * cout * ohw];
+            let mut col = vec![0.0; ckk * ohw];
+            conv_forward(
+                &g,
+                n,
+                cout,
+                &params[0],
+                &params[1],
+                Some(&params[2]),
+                &mut y,
+                &mut col,
+            );
+            y.iter().zip(&r).map(|(a, b)| a * b).sum()
+        };
+
+        // numerical gradient of params[which], the other two held fixed
+        const H: f64 = 1e-6;
+        let numeric = |which: usize| -> Vec<f64> {
+            let mut params = [x.clone(), weight.clone(), bias.clone()];
+            let mut grad = vec![0.0; params[which].len()];
+            // grad: one entry per element of the chosen parameter
+            for (i, g_i) in grad.iter_mut().enumerate() {
+                let orig = params[which][i];
+                params[which][i] = orig + H;
+                let up = loss(&params);
+                params[which][i] = orig - H;
+                let down = loss(&params);
+                params[which][i] = orig;
+                *g_i = (up - down) / (2.0 * H);
+            }
+            grad
+        };
+        let num_dx = numeric(0);
+        let num_dw = numeric(1);
+        let num_db = numeric(2);
+
+        let (mut dx, mut dw, mut db) =
+            (vec![0.0; x.len()], vec![0.0; weight.len()], vec![0.0; cout]);
+        let mut col = vec![0.0; ckk * ohw];
+        conv_backward(
+            &g,
+            n,
+            cout,
+            &x,
+            &weight,
+            &r,
+            Some(&mut dx),
+            &mut dw,
+            Some(&mut db),
+            &mut col,
+        );
+
+        for (name, analytic, numeric) in [
+            ("dx", &dx, &num_dx),
+            ("dw", &dw, &num_dw),
+            ("db", &db, &num_db),
+        ] {
+            let max_diff = analytic
+                .iter()
+                .zip(numeric)
+                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            let scale = numeric.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            let rel = max_diff / scale;
+            assert!(
+                rel < 1e-6,
+                "{name}: relative error {rel:e} (max |diff| {max_diff:e})"
+            );
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Fully connected layers `y = x·Wᵀ + b` on GEMM: `Linear<IN, OUT>` and `FlatLinear<C, H, W, OUT>`
+//! (the same layer with `C·H·W` in-features, for counts above 1024 such as 64·12·12 = 9216).
+//!
+//! Weights are `(OUT, IN)` row-major, as PyTorch stores them.
+
+use core::ops::Mul;
+use rand::Rng;
+use typenum::{Const, Prod, ToUInt, U, Unsigned};
+
+use crate::Float;
+use crate::kernels::gemm::gemm;
+use crate::module::{Forward, Init, Params, join};
+use crate::shape::{Decimal, Dim, FeaturesMatch, Show};
+use crate::tensor::T2;
+
+/// `y[N×OUT] = x[N×IN] · Wᵀ + b`, with `w` stored `(OUT, IN)`.
+fn dense_forward<E: Float>(n: usize, inp: usize, out: usize, x: &[E], w: &[E], b: &[E]) -> Vec<E> {
+    // y starts as the bias broadcast over the batch, then accumulates x · Wᵀ (beta = 1).
+    let mut y: Vec<E> = (0..n).flat_map(|_| b.iter().copied()).collect();
+    // y: (N, OUT) += x: (N, IN) · wᵀ: (IN, OUT)
+    gemm(n, inp, out, x, false, w, true, E::ONE, &mut y);
+    y
+}
+
+/// Accumulates `dW += dyᵀ·x`, `db += Σₙ dy`, and returns `dx = dy·W`.
+fn dense_backward<E: Float>(
+    n: usize,
+    inp: usize,
+    out: usize,
+    x: &[E],
+    w: &[E],
+    dy: &[E],
+    dw: &mut [E],
+    db: &mut [E],
+) -> Vec<E> {
+    // dw: (OUT, IN) += dyᵀ: (OUT, N) · x: (N, IN)
+    gemm(out, n, inp, dy, true, x, false, E::ONE, dw);
+    // db: (OUT) += column sums of dy: (N, OUT)
+    for row in dy.chunks_exact(out) {
+        db.iter_mut().zip(row).for_each(|(b, &d)| *b += d);
+    }
+    // dx: (N, IN) = dy: (N, OUT) · w: (OUT, IN)
+    let mut dx = vec![E::ZERO; n * inp];
+    gemm(n, out, inp, dy, false, w, false, E::ZERO, &mut dx);
+    dx
+}
+
+/// PyTorch's default init for `nn.Linear` and `nn.Conv2d`: weights and biases from
+/// `U(−1/√fan_in, 1/√fan_in)` (Kaiming-uniform with `a = √5`, as `reset_parameters` does).
+pub(crate) fn pytorch_uniform<E: Float, R: Rng + ?Sized>(
+    rng: &mut R,
+    fan_in: usize,
+    len: usize,
+) -> Box<[E]> {
+    let bound = 1.0 / (fan_in as f64).sqrt();
+    (0..len)
+        .map(|_| E::from_f64(rng.random_range(-bound..bound)))
+        .collect()
+}
+
+macro_rules! dense_layer {
+    (
+        $(#[$doc:meta])*
+        $name:ident < $(const $p:ident),* >, in = $in_expr:expr
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq)]
+        pub struct $name<$(const $p: usize),*, E = f32> {
+            weight: Box<[E]>,
+            bias: Box<[E]>,
+        }
+
+        impl<$(const $p: usize),*, E: Float> $name<$($p),*, E> {
+            /// The number of input features.
+            pub const IN: usize = $in_expr;
+
+            /// A layer with the given weights `(OUT, IN)` and biases `(OUT)`, row-major.
+            ///
+            /// # Errors
+            /// [`crate::LengthError`] if a length does not match the layer's type.
+            pub fn from_parts(weight: Vec<E>, bias: Vec<E>) -> Result<Self, crate::LengthError> {
+                let check = |shape: Vec<usize>, v: Vec<E>| {
+                    let expected: usize = shape.iter().product();
+                    if v.len() == expected {
+                        Ok(v.into_boxed_slice())
+                    } else {
+                        Err(crate::LengthError { shape, expected, found: v.len() })
+                    }
+                };
+                Ok(Self {
+                    weight: check(vec![OUT, Self::IN], weight)?,
+                    bias: check(vec![OUT], bias)?,
+                })
+            }
+            /// The weights, `(OUT, IN)` row-major.
+            pub fn weight(&self) -> &[E] {
+                &self.weight
+            }
+            /// The weights, mutable.
+            pub fn weight_mut(&mut self) -> &mut [E] {
+                &mut self.weight
+            }
+            /// The biases, `(OUT)`.
+            pub fn bias(&self) -> &[E] {
+                &self.bias
+            }
+            /// The biases, mutable.
+            pub fn bias_mut(&mut self) -> &mut [E] {
+                &mut self.bias
+            }
+        }
+
+        impl<$(const $p: usize),*, E: Float> core::fmt::Debug for $name<$($p),*, E> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, "{}({} → {})", stringify!($name), Self::IN, OUT)
+            }
+        }
+
+        impl<$(const $p: usize),*, E: Float> Init for $name<$($p),*, E> {
+            /// PyTorch's default init: `U(±1/√IN)` for weights and biases.
+            fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
+                Self {
+                    weight: pytorch_uniform(rng, Self::IN, OUT * Self::IN),
+                    bias: pytorch_uniform(rng, Self::IN, OUT),
+                }
+            }
+        }
+
+        impl<$(const $p: usize),*, E: Float> Params<E> for $name<$($p),*, E> {
+            fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &'a [E])) {
+                f(&join(prefix, "weight"), &[OUT, Self::IN], &self.weight);
+                f(&join(prefix, "bias"), &[OUT], &self.bias);
+            }
+            fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &mut [E])) {
+                f(&join(prefix, "weight"), &[OUT, Self::IN], &mut self.weight);
+                f(&join(prefix, "bias"), &[OUT], &mut self.bias);
+            }
+            fn zeros_like(&self) -> Self {
+                Self {
+                    weight: vec![E::ZERO; self.weight.len()].into_boxed_slice(),
+                    bias: vec![E::ZERO; self.bias.len()].into_boxed_slice(),
+                }
+            }
+        }
+    };
+}
+
+dense_layer! {
+    /// Fully connected layer `y = x·Wᵀ + b`, computed as one GEMM per batch.
+    ///
+    /// **PyTorch equivalent**: `torch.nn.Linear(IN, OUT)`; weights `(OUT, IN)`.
+    ///
+    /// # Shapes
+    /// - input: `(N, IN)`, output: `(N, OUT)`
+    ///
+    /// `IN` and `OUT` are what `typenum::U` covers (0..=1024 and some powers); for in-features
+    /// above that, as after a large `Flatten`, use [`FlatLinear`].
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let fc = Linear::<256, 120>::init(&mut rand::rng());
+    /// let y: Tensor2<8, 120> = fc.forward(Tensor2::<8, 256>::zeros());
+    /// # let _ = y;
+    /// ```
+    /// A wrong input size does not compile:
+    /// ```compile_fail
+    /// use typed_cnn::prelude::*;
+    /// let fc = Linear::<256, 120>::init(&mut rand::rng());
+    /// let y = fc.forward(Tensor2::<8, 400>::zeros());
+    /// ```
+    Linear<const IN, const OUT>, in = IN
+}
+
+dense_layer! {
+    /// [`Linear`] whose in-features are `C·H·W`, the output of [`crate::layers::Flatten`] on a
+    /// `(C, H, W)` input: use it where `C·H·W` exceeds what `Linear<IN, OUT>` can spell, as in
+    /// PyTorch's MNIST example, `Linear(9216, 128)` after 64 channels of 12×12.
+    ///
+    /// **PyTorch equivalent**: `torch.nn.Linear(C*H*W, OUT)`; weights `(OUT, C·H·W)`.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let fc = FlatLinear::<64, 12, 12, 128>::init(&mut rand::rng());
+    /// let x = Flatten.forward(Tensor::<2, 64, 12, 12>::zeros()); // 9216 features
+    /// let y: Tensor2<2, 128> = fc.forward(x);
+    /// # let _ = y;
+    /// ```
+    FlatLinear<const C, const H, const W, const OUT>, in = C * H * W
+}
+
+macro_rules! dense_forward_impl {
+    ($name:ident < $(const $p:ident),* >, expected = $expected:ty, show = $show:ty, where $($bounds:tt)*) => {
+        impl<$(const $p: usize),*, E: Float, const N: usize, F> Forward<T2<E, N, F>>
+            for $name<$($p),*, E>
+        where
+            F: Unsigned + Decimal + FeaturesMatch<$expected, Self, $show, Show<F>>,
+            Const<OUT>: ToUInt,
+            U<OUT>: Unsigned,
+            $($bounds)*
+        {
+            type Output = T2<E, N, U<OUT>>;
+            type Cache = T2<E, N, F>;
+
+            fn forward_impl(&self, x: T2<E, N, F>) -> Self::Output {
+                let y = dense_forward(N, Self::IN, OUT, x.as_slice(), &self.weight, &self.bias);
+                T2::wrap(y.into_boxed_slice())
+            }
+
+            fn train_impl(&self, x: T2<E, N, F>) -> (Self::Output, Self::Cache) {
+                (self.forward_impl(x.clone()), x)
+            }
+
+            fn backward_impl(&self, x: Self::Cache, dy: Self::Output, grads: &mut Self) -> T2<E, N, F> {
+                let dx = dense_backward(
+                    N,
+                    Self::IN,
+                    OUT,
+                    x.as_slice(),
+                    &self.weight,
+                    dy.as_slice(),
+                    &mut grads.weight,
+                    &mut grads.bias,
+                );
+                T2::wrap(dx.into_boxed_slice())
+            }
+        }
+    };
+}
+
+dense_forward_impl!(
+    Linear<const IN, const OUT>,
+    expected = U<IN>,
+    show = Dim<IN>,
+    where Const<IN>: ToUInt,
+);
+dense_forward_impl!(
+    FlatLinear<const C, const H, const W, const OUT>,
+    expected = Prod<Prod<U<C>, U<H>>, U<W>>,
+    show = (Dim<C>, Dim<H>, Dim<W>),
+    where Const<C>: ToUInt, Const<H>: ToUInt, Const<W>: ToUInt, U<C>: Mul<U<H>>,
+        Prod<U<C>, U<H>>: Mul<U<W>>,
+);
+
+#[cfg(test)]
+mod tests {
+    use crate::gradcheck::check_module;
+    use crate::kernels::naive::{linear_backward_naive, linear_forward_naive};
+    use crate::prelude::*;
+    use crate::testing::{assert_close, seeded};
+
+    #[test]
+    fn linear_backward_matches_finite_differences() {
+        let mut rng = seeded(3);
+        let fc = Linear::<5, 3, f64>::init(&mut rng);
+        let x = Tensor2::<4, 5, f64>::uniform(&mut rng, -1.0, 1.0);
+        check_module(&fc, x, 1e-6).assert_below(1e-6);
+    }
+
+    #[test]
+    fn linear_gemm_matches_naive_kernel() {
+        let mut rng = seeded(4);
+        let fc = Linear::<7, 5, f64>::init(&mut rng);
+        let x = Tensor2::<3, 7, f64>::uniform(&mut rng, -1.0, 1.0);
+        let dy = Tensor2::<3, 5, f64>::uniform(&mut rng, -1.0, 1.0);
+
+        let mut y = vec![0.0; 15];
+        linear_forward_naive(3, 7, 5, x.as_slice(), fc.weight(), fc.bias(), &mut y);
+        let (got, trace) = fc.forward_train(x.clone());
+        assert_close(got.as_slice(), &y);
+
+        let (mut dx, mut dw, mut db) = (vec![0.0; 21], vec![0.0; 35], vec![0.0; 5]);
+        linear_backward_naive(
+            3,
+            7,
+            5,
+            x.as_slice(),
+            fc.weight(),
+            dy.as_slice(),
+            &mut dx,
+            &mut dw,
+            &mut db,
+        );
+        let mut grads = fc.zeros_like();
+        let got_dx = fc.backward(trace, dy, &mut grads);
+        assert_close(got_dx.as_slice(), &dx);
+        assert_close(grads.weight(), &dw);
+        assert_close(grads.bias(), &db);
+    }
+
+    #[test]
+    fn linear_hand_worked() {
+        // y = x·Wᵀ + b with x = [1, 2], W = [[1, 0], [2, -1], [0, 3]], b = [0.5, 0, -1]:
+        // y = [1 + 0.5, 2 - 2, 6 - 1] = [1.5, 0, 5].
+        let fc = Linear::<2, 3, f64>::from_parts(vec![1., 0., 2., -1., 0., 3.], vec![0.5, 0., -1.])
+            .unwrap();
+        let y = fc.forward(Tensor2::<1, 2, f64>::from_slice(&[1., 2.]).unwrap());
+        assert_eq!(y.as_slice(), [1.5, 0.0, 5.0]);
+    }
+
+    #[test]
+    fn flat_linear_takes_nine_thousand_features() {
+        let mut rng = seeded(5);
+        let fc = FlatLinear::<64, 12, 12, 3, f64>::init(&mut rng);
+        assert_eq!(Params::<f64>::param_count(&fc), 9216 * 3 + 3);
+        let x = Flatten.forward(Tensor::<1, 64, 12, 12, f64>::uniform(&mut rng, -1.0, 1.0));
+        let mut y = vec![0.0; 3];
+        linear_forward_naive(1, 9216, 3, x.as_slice(), fc.weight(), fc.bias(), &mut y);
+        assert_close(fc.forward(x).as_slice(), &y);
+    }
+
+    #[test]
+    fn from_parts_rejects_wrong_lengths() {
+        let err = Linear::<2, 3, f32>::from_parts(vec![0.0; 5], vec![0.0; 3]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a tensor of shape [3, 2] holds 6 elements, but 5 were given"
+        );
+    }
+}

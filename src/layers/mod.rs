@@ -1,0 +1,18 @@
+//! The layers. Every file holds one concept: its struct, forward, backward and tests, with
+//! forward and backward side by side. Index arithmetic lives in [`crate::kernels`], not here.
+
+mod activation;
+mod conv;
+mod flatten;
+pub(crate) mod linear;
+mod pool;
+mod residual;
+pub(crate) mod softmax;
+
+pub use activation::{LeakyRelu, Relu, Sigmoid, Tanh};
+pub use conv::Conv2d;
+pub use flatten::Flatten;
+pub use linear::{FlatLinear, Linear};
+pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
+pub use residual::Residual;
+pub use softmax::{LogSoftmax, Softmax};

@@ -1,0 +1,118 @@
+//! `Residual<M>`: `y = M(x) + x`, for a branch `M` whose output shape equals its input shape.
+//!
+//! The shape check is a trait with its own message; the gradients of the two paths add.
+
+use crate::Float;
+use crate::module::{Forward, Init, Params};
+use crate::shape::SameShapeAs;
+use crate::tensor::TensorData;
+
+/// A residual block `y = M(x) + x`: the branch `M` (a layer or a tuple of layers) must map its
+/// input shape to itself, which the compiler checks.
+///
+/// **PyTorch equivalent**: a module whose `forward` returns `self.branch(x) + x`.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// type Block = Residual<(Conv2d<8, 8, 3, 1, 1>, Relu, Conv2d<8, 8, 3, 1, 1>)>;
+/// let block = Block::init(&mut rand::rng());
+/// let y: Tensor<2, 8, 7, 6> = block.forward(Tensor::<2, 8, 7, 6>::zeros());
+/// # let _ = y;
+/// ```
+/// A branch that changes the shape does not compile:
+/// ```compile_fail
+/// use typed_cnn::prelude::*;
+/// type Block = Residual<(Conv2d<8, 8, 3>, Relu)>; // no padding: 7×6 becomes 5×4
+/// let y = Block::init(&mut rand::rng()).forward(Tensor::<2, 8, 7, 6>::zeros());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Residual<M>(pub M);
+
+impl<M, In> Forward<In> for Residual<M>
+where
+    In: TensorData,
+    M: Forward<In>,
+    M::Output: TensorData + SameShapeAs<In, In::ShapeType, <M::Output as TensorData>::ShapeType>,
+{
+    type Output = In;
+    type Cache = M::Cache;
+
+    fn forward_impl(&self, x: In) -> In {
+        let mut y: In = SameShapeAs::<In, _, _>::cast(self.0.forward_impl(x.clone()));
+        add_into(&mut y, &x);
+        y
+    }
+
+    fn train_impl(&self, x: In) -> (In, M::Cache) {
+        let (y, cache) = self.0.train_impl(x.clone());
+        let mut y: In = SameShapeAs::<In, _, _>::cast(y);
+        add_into(&mut y, &x);
+        (y, cache)
+    }
+
+    fn backward_impl(&self, cache: M::Cache, dy: In, grads: &mut Self) -> In {
+        // The branch and the skip both receive dy; their input gradients add.
+        let mut dx = self.0.backward_impl(
+            cache,
+            <M::Output as SameShapeAs<In, _, _>>::uncast(dy.clone()),
+            &mut grads.0,
+        );
+        add_into(&mut dx, &dy);
+        dx
+    }
+}
+
+fn add_into<T: TensorData>(acc: &mut T, x: &T) {
+    acc.data_mut()
+        .iter_mut()
+        .zip(x.data())
+        .for_each(|(a, &b)| *a += b);
+}
+
+impl<E: Float, M: Params<E>> Params<E> for Residual<M> {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &'a [E])) {
+        self.0.visit(&crate::module::join(prefix, "0"), f);
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &mut [E])) {
+        self.0.visit_mut(&crate::module::join(prefix, "0"), f);
+    }
+    fn zeros_like(&self) -> Self {
+        Residual(self.0.zeros_like())
+    }
+}
+
+impl<M: Init> Init for Residual<M> {
+    fn init<R: rand::Rng + ?Sized>(rng: &mut R) -> Self {
+        Residual(M::init(rng))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::gradcheck::check_module;
+    use crate::prelude::*;
+    use crate::testing::seeded;
+
+    #[test]
+    fn residual_backward_matches_finite_differences() {
+        let mut rng = seeded(11);
+        let block = Residual::<(
+            Conv2d<2, 2, 3, 1, 1, Exact, f64>,
+            Tanh,
+            Conv2d<2, 2, 1, 1, 0, Exact, f64>,
+        )>::init(&mut rng);
+        let x = Tensor::<2, 2, 4, 5, f64>::uniform(&mut rng, -1.0, 1.0);
+        check_module(&block, x, 1e-6).assert_below(1e-6);
+    }
+
+    #[test]
+    fn residual_of_identity_like_branch_doubles() {
+        // Branch = Relu on positive inputs is the identity, so y = 2x and dx = 2·dy.
+        let x = Tensor2::<1, 3, f64>::from_slice(&[1., 2., 3.]).unwrap();
+        let block = Residual(Relu);
+        let (y, trace) = block.forward_train(x);
+        assert_eq!(y.as_slice(), [2., 4., 6.]);
+        let dx = block.backward(trace, T2::filled(1.0), &mut Residual(Relu));
+        assert_eq!(dx.as_slice(), [2., 2., 2.]);
+    }
+}

@@ -1,0 +1,242 @@
+//! Losses, each returning the value and the gradient with respect to its input in one call:
+//! softmax cross-entropy (fused gradient `(softmax − onehot)/N`) and mean squared error.
+//!
+//! Class labels are [`Labels<N, K>`]: `N` labels, each below `K`, checked once at construction so
+//! the loss itself cannot fail.
+
+use core::fmt;
+use typenum::Unsigned;
+
+use crate::Float;
+use crate::layers::softmax::log_softmax_rows;
+use crate::shape::{Decimal, Dim, Shape2, Show, TargetsMatch};
+use crate::tensor::{T2, TensorData};
+
+/// `N` class labels, each in `0..K`.
+///
+/// ```
+/// use typed_cnn::loss::Labels;
+/// let labels = Labels::<3, 10>::new(vec![7, 0, 9]).unwrap();
+/// assert_eq!(labels.as_slice(), [7, 0, 9]);
+/// assert!(Labels::<3, 10>::new(vec![7, 0, 10]).is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Labels<const N: usize, const K: usize> {
+    labels: Box<[usize]>,
+}
+
+/// A label vector that does not fit its [`Labels`] type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LabelError {
+    /// The number of labels is not `N`.
+    Count {
+        /// `N`.
+        expected: usize,
+        /// The number given.
+        found: usize,
+    },
+    /// A label is not below `K`.
+    OutOfRange {
+        /// Its position.
+        index: usize,
+        /// Its value.
+        label: usize,
+        /// The number of classes `K`.
+        classes: usize,
+    },
+}
+
+impl fmt::Display for LabelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Count { expected, found } => {
+                write!(f, "expected {expected} labels, found {found}")
+            }
+            Self::OutOfRange {
+                index,
+                label,
+                classes,
+            } => write!(
+                f,
+                "label {index} is {label}, but there are only {classes} classes (0..={})",
+                classes.saturating_sub(1)
+            ),
+        }
+    }
+}
+impl std::error::Error for LabelError {}
+
+impl<const N: usize, const K: usize> Labels<N, K> {
+    /// Checks that there are `N` labels, each below `K`.
+    ///
+    /// # Errors
+    /// [`LabelError`] naming the count or the first label out of range.
+    pub fn new(labels: Vec<usize>) -> Result<Self, LabelError> {
+        if labels.len() != N {
+            return Err(LabelError::Count {
+                expected: N,
+                found: labels.len(),
+            });
+        }
+        if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= K) {
+            return Err(LabelError::OutOfRange {
+                index,
+                label,
+                classes: K,
+            });
+        }
+        Ok(Self {
+            labels: labels.into_boxed_slice(),
+        })
+    }
+
+    /// The labels.
+    pub fn as_slice(&self) -> &[usize] {
+        &self.labels
+    }
+}
+
+/// Softmax cross-entropy, averaged over the batch, and its gradient with respect to the logits.
+///
+/// `loss = (1/N) Σₙ (logsumexp(zₙ) − zₙ[labelₙ])`, computed max-shifted so that logits of ±200
+/// stay finite; the gradient is the fused `(softmax(z) − onehot)/N`.
+///
+/// **PyTorch equivalent**: `torch.nn.functional.cross_entropy(z, labels)` (mean reduction).
+///
+/// The class count `K` of the labels and their batch size must equal the logits', which the
+/// compiler checks.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// // Two classes, equal logits: loss = ln 2, gradient (½ − 1, ½) for label 0.
+/// let z = Tensor2::<1, 2, f64>::zeros();
+/// let (loss, dz) = cross_entropy(&z, &Labels::<1, 2>::new(vec![0]).unwrap());
+/// assert!((loss - 2f64.ln()).abs() < 1e-15);
+/// assert_eq!(dz.as_slice(), [-0.5, 0.5]);
+/// ```
+/// Labels for 10 classes do not fit logits of 5:
+/// ```compile_fail
+/// use typed_cnn::prelude::*;
+/// let z = Tensor2::<1, 5, f64>::zeros();
+/// let _ = cross_entropy(&z, &Labels::<1, 10>::new(vec![0]).unwrap());
+/// ```
+pub fn cross_entropy<E: Float, const N: usize, F, const NL: usize, const K: usize>(
+    logits: &T2<E, N, F>,
+    labels: &Labels<NL, K>,
+) -> (E, T2<E, N, F>)
+where
+    F: Unsigned + Decimal,
+    Shape2<NL, Dim<K>>: TargetsMatch<Shape2<N, Show<F>>, Shape2<N, Show<F>>, Shape2<NL, Dim<K>>>,
+{
+    let f = F::USIZE;
+    let mut grad = T2::<E, N, F>::zeros();
+    log_softmax_rows(logits.as_slice(), f, grad.as_mut_slice());
+    let mut total = 0.0f64;
+    let inv_n = E::ONE / E::from_usize(N);
+    for (row, &label) in grad
+        .as_mut_slice()
+        .chunks_exact_mut(f)
+        .zip(labels.as_slice())
+    {
+        total -= row[label].to_f64();
+        // d/dz of the mean loss: (softmax − onehot) / N.
+        row.iter_mut().for_each(|v| *v = v.exp() * inv_n);
+        row[label] -= inv_n;
+    }
+    (E::from_f64(total / N as f64), grad)
+}
+
+/// Mean squared error over all elements, and its gradient `2(pred − target)/len`.
+///
+/// **PyTorch equivalent**: `torch.nn.functional.mse_loss(pred, target)` (mean reduction).
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// let p = Tensor2::<1, 2, f64>::from_slice(&[1.0, 3.0]).unwrap();
+/// let t = Tensor2::<1, 2, f64>::from_slice(&[0.0, 1.0]).unwrap();
+/// let (loss, d) = mse(&p, &t);
+/// assert_eq!(loss, 2.5);              // (1 + 4) / 2
+/// assert_eq!(d.as_slice(), [1.0, 2.0]); // 2·(p − t)/2
+/// ```
+pub fn mse<T, U>(pred: &T, target: &U) -> (T::Elem, T)
+where
+    T: TensorData,
+    U: TensorData<Elem = T::Elem> + TargetsMatch<T, T::ShapeType, U::ShapeType>,
+{
+    let len = pred.data().len();
+    let scale = 2.0 / len as f64;
+    let mut grad = pred.clone();
+    let mut total = 0.0f64;
+    for (g, &t) in grad.data_mut().iter_mut().zip(target.data()) {
+        let d = (*g - t).to_f64();
+        total += d * d;
+        *g = T::Elem::from_f64(scale * d);
+    }
+    (T::Elem::from_f64(total / len as f64), grad)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::gradcheck::numeric_gradient;
+    use crate::prelude::*;
+    use crate::testing::{assert_close, seeded};
+
+    #[test]
+    fn cross_entropy_gradient_matches_finite_differences() {
+        let mut rng = seeded(13);
+        let z = Tensor2::<4, 6, f64>::uniform(&mut rng, -3.0, 3.0);
+        let labels = Labels::<4, 6>::new(vec![0, 5, 2, 2]).unwrap();
+        let (_, grad) = cross_entropy(&z, &labels);
+        let numeric = numeric_gradient(
+            |v| cross_entropy(&Tensor2::<4, 6, f64>::from_slice(v).unwrap(), &labels).0,
+            z.as_slice(),
+            1e-6,
+        );
+        assert_close(grad.as_slice(), &numeric);
+    }
+
+    #[test]
+    fn cross_entropy_stays_finite_at_200() {
+        // logits (200, -200): loss = ln(1 + e^-400) ≈ 0 for label 0, ≈ 400 for label 1.
+        let z = Tensor2::<2, 2, f32>::from_slice(&[200., -200., 200., -200.]).unwrap();
+        let (loss, grad) = cross_entropy(&z, &Labels::<2, 2>::new(vec![0, 1]).unwrap());
+        assert!((loss - 200.0).abs() < 1e-3, "loss {loss}"); // (0 + 400) / 2
+        assert!(grad.as_slice().iter().all(|g| g.is_finite()));
+        assert_close(grad.as_slice(), &[0.0, 0.0, 0.5, -0.5]);
+    }
+
+    #[test]
+    fn cross_entropy_hand_worked_three_classes() {
+        // z = (1, 2, 3), label 2: loss = ln(e + e² + e³) − 3.
+        let z = Tensor2::<1, 3, f64>::from_slice(&[1., 2., 3.]).unwrap();
+        let (loss, _) = cross_entropy(&z, &Labels::<1, 3>::new(vec![2]).unwrap());
+        let expected = (1f64.exp() + 2f64.exp() + 3f64.exp()).ln() - 3.0;
+        assert!((loss - expected).abs() < 1e-14);
+    }
+
+    #[test]
+    fn mse_gradient_matches_finite_differences() {
+        let mut rng = seeded(14);
+        let p = Tensor::<2, 1, 3, 2, f64>::uniform(&mut rng, -1.0, 1.0);
+        let t = Tensor::<2, 1, 3, 2, f64>::uniform(&mut rng, -1.0, 1.0);
+        let (_, grad) = mse(&p, &t);
+        let numeric = numeric_gradient(
+            |v| mse(&Tensor::<2, 1, 3, 2, f64>::from_slice(v).unwrap(), &t).0,
+            p.as_slice(),
+            1e-6,
+        );
+        assert_close(grad.as_slice(), &numeric);
+    }
+
+    #[test]
+    fn labels_reject_bad_input_with_numbers() {
+        assert_eq!(
+            Labels::<2, 10>::new(vec![1]).unwrap_err().to_string(),
+            "expected 2 labels, found 1"
+        );
+        assert_eq!(
+            Labels::<2, 10>::new(vec![1, 12]).unwrap_err().to_string(),
+            "label 1 is 12, but there are only 10 classes (0..=9)"
+        );
+    }
+}

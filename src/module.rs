@@ -1,0 +1,250 @@
+//! The layer traits: [`Forward`] (implemented by every layer and by tuples of layers),
+//! [`Module`] (the user-facing `forward`/`forward_train`/`backward` calls), [`Params`] (the one
+//! parameter visitor) and [`Init`] (construction from a seeded generator).
+//!
+//! Networks are tuples, nested for blocks. There is no tape: each layer does its own backward,
+//! and a tuple runs its members' backwards in reverse order.
+
+use rand::Rng;
+
+use crate::Float;
+
+/// A layer (or a network) that maps an input of type `In` to [`Forward::Output`].
+///
+/// This is the trait layers implement; users call the methods of [`Module`] instead, whose
+/// bounds sit on the methods so that a shape error in the middle of a tuple network reports the
+/// failing layer's own message rather than "no method named `forward`" (DESIGN.md, pitfall 3).
+///
+/// Gradients have the model's own type: `backward_impl` accumulates (`+=`) parameter gradients
+/// into `grads`, a value shaped like `self` (made by [`Params::zeros_like`]), and returns the
+/// gradient with respect to the input.
+pub trait Forward<In>: Sized {
+    /// The output type, computed from the input type and the layer's hyper-parameters.
+    type Output;
+    /// What backward needs from the training forward (inputs, im2col columns, argmax indices…).
+    type Cache;
+    /// Inference: computes the output and keeps nothing for backward.
+    fn forward_impl(&self, x: In) -> Self::Output;
+    /// Training forward: the output and the cache that [`Forward::backward_impl`] consumes.
+    fn train_impl(&self, x: In) -> (Self::Output, Self::Cache);
+    /// Backward: accumulates parameter gradients into `grads` and returns `dL/dx`.
+    fn backward_impl(&self, cache: Self::Cache, dy: Self::Output, grads: &mut Self) -> In;
+}
+
+/// The output type of network `M` on input `In`.
+pub type Out<M, In> = <M as Forward<In>>::Output;
+
+/// What a training forward of `M` on `In` keeps for its backward. Its type names the input type,
+/// so [`Module::backward`] infers it.
+pub struct Trace<M: Forward<In>, In> {
+    cache: M::Cache,
+}
+
+impl<M: Forward<In>, In> core::fmt::Debug for Trace<M, In> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Trace { .. }")
+    }
+}
+
+/// The user-facing calls of every layer and network (blanket-implemented).
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// use rand::{SeedableRng, rngs::StdRng};
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let net: (Linear<4, 3>, Relu, Linear<3, 2>) = Init::init(&mut rng);
+/// let x = Tensor2::<5, 4>::uniform(&mut rng, -1.0, 1.0);
+///
+/// let y: Tensor2<5, 2> = net.forward(x.clone()); // inference: no caches
+/// let (y2, trace) = net.forward_train(x);         // training: keeps what backward needs
+/// assert_eq!(y, y2);
+/// let mut grads = net.zeros_like();
+/// let dx: Tensor2<5, 4> = net.backward(trace, T2::filled(1.0), &mut grads);
+/// # let _ = dx;
+/// ```
+pub trait Module: Sized {
+    /// Inference forward: allocates the output and nothing for backward.
+    fn forward<In>(&self, x: In) -> Out<Self, In>
+    where
+        Self: Forward<In>,
+    {
+        self.forward_impl(x)
+    }
+
+    /// Training forward: the output and a [`Trace`] for [`Module::backward`].
+    fn forward_train<In>(&self, x: In) -> (Out<Self, In>, Trace<Self, In>)
+    where
+        Self: Forward<In>,
+    {
+        let (y, cache) = self.train_impl(x);
+        (y, Trace { cache })
+    }
+
+    /// Backward from the output gradient `dy`: accumulates (`+=`) parameter gradients into
+    /// `grads` and returns the input gradient `dL/dx`.
+    fn backward<In>(&self, trace: Trace<Self, In>, dy: Out<Self, In>, grads: &mut Self) -> In
+    where
+        Self: Forward<In>,
+    {
+        self.backward_impl(trace.cache, dy, grads)
+    }
+}
+
+impl<T> Module for T {}
+
+/// The parameter visitor: every parameter tensor, in one fixed order, with its PyTorch-style name
+/// (`"0.weight"`, `"2.1.bias"`: the tuple index path, as `nn.Sequential` names them) and shape.
+///
+/// Optimizers, gradient zeroing, save/load and the gradient check all go through it, so none of
+/// them has per-layer code.
+pub trait Params<E: Float>: Sized {
+    /// Calls `f(name, shape, values)` for every parameter tensor, in order.
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &'a [E]));
+    /// Calls `f(name, shape, values)` for every parameter tensor, in order, mutably.
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &mut [E]));
+    /// The same structure with every parameter zero: a gradient buffer for this model.
+    fn zeros_like(&self) -> Self;
+
+    /// The number of scalar parameters.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let conv = Conv2d::<3, 10, 5>::init(&mut rand::rng());
+    /// assert_eq!(Params::<f32>::param_count(&conv), 10 * 3 * 5 * 5 + 10); // 760
+    /// ```
+    fn param_count(&self) -> usize {
+        let mut count = 0;
+        self.visit("", &mut |_, _, v| count += v.len());
+        count
+    }
+
+    /// Sets every parameter to zero (use on a gradient buffer between steps).
+    fn zero(&mut self) {
+        self.visit_mut("", &mut |_, _, v| v.fill(E::ZERO));
+    }
+}
+
+/// Visits the parameters of `model` together with the matching gradients in `grads` (a value of
+/// the same type), as `f(name, param, grad)`: what an optimizer step needs.
+pub fn zip_params<E: Float, M: Params<E>>(
+    model: &mut M,
+    grads: &M,
+    mut f: impl FnMut(&str, &mut [E], &[E]),
+) {
+    let mut all: Vec<&[E]> = Vec::new();
+    grads.visit("", &mut |_, _, g| all.push(g));
+    let mut next = all.into_iter();
+    model.visit_mut("", &mut |name, _, p| {
+        let g = next
+            .next()
+            .expect("grads has the model's type, so the same tensors");
+        f(name, p, g);
+    });
+}
+
+/// Construction with PyTorch's default initialization from a seeded generator.
+///
+/// Tuples of `Init` layers are `Init`, so a whole network is built in one call:
+/// `let net: LeNet = Init::init(&mut rng);`.
+pub trait Init: Sized {
+    /// A freshly initialized layer or network.
+    fn init<R: Rng + ?Sized>(rng: &mut R) -> Self;
+}
+
+/// `prefix.name`, or `name` at the top level.
+pub(crate) fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// Implements `Params` and `Init` for a layer without parameters (a unit struct).
+macro_rules! no_params {
+    ($($t:ty),* $(,)?) => {$(
+        impl<E: $crate::Float> $crate::module::Params<E> for $t {
+            fn visit<'a>(&'a self, _: &str, _: &mut dyn FnMut(&str, &[usize], &'a [E])) {}
+            fn visit_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &[usize], &mut [E])) {}
+            fn zeros_like(&self) -> Self {
+                self.clone()
+            }
+        }
+        impl $crate::module::Init for $t {
+            fn init<R: rand::Rng + ?Sized>(_: &mut R) -> Self {
+                Self::default()
+            }
+        }
+    )*};
+}
+pub(crate) use no_params;
+
+/// `tuple_impls!([A 0 In X0, B 1 X0 X1] [1 0] X1;)`: member `A` at index 0 maps `In` to `X0`, …;
+/// the second list is the indices in reverse (the backward order); the last name is the output.
+macro_rules! tuple_impls {
+    ($([$($T:ident $i:tt $Xin:ident $Xout:ident),+] [$($r:tt)+] $Last:ident;)+) => {$(
+        impl<In, $($T, $Xout),+> Forward<In> for ($($T,)+)
+        where
+            $($T: Forward<$Xin, Output = $Xout>),+
+        {
+            type Output = $Last;
+            type Cache = ($(<$T as Forward<$Xin>>::Cache,)+);
+
+            fn forward_impl(&self, x: In) -> Self::Output {
+                $(let x = self.$i.forward_impl(x);)+
+                x
+            }
+
+            #[allow(non_snake_case, reason = "each member's cache is named after its type")]
+            fn train_impl(&self, x: In) -> (Self::Output, Self::Cache) {
+                $(let (x, $T) = self.$i.train_impl(x);)+
+                (x, ($($T,)+))
+            }
+
+            fn backward_impl(&self, cache: Self::Cache, dy: Self::Output, grads: &mut Self) -> In {
+                $(let dy = self.$r.backward_impl(cache.$r, dy, &mut grads.$r);)+
+                dy
+            }
+        }
+
+        impl<E: Float, $($T: Params<E>),+> Params<E> for ($($T,)+) {
+            fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &'a [E])) {
+                $(self.$i.visit(&join(prefix, stringify!($i)), f);)+
+            }
+            fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &mut [E])) {
+                $(self.$i.visit_mut(&join(prefix, stringify!($i)), f);)+
+            }
+            fn zeros_like(&self) -> Self {
+                ($(self.$i.zeros_like(),)+)
+            }
+        }
+
+        impl<$($T: Init),+> Init for ($($T,)+) {
+            fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
+                ($($T::init(rng),)+)
+            }
+        }
+    )+};
+}
+
+tuple_impls! {
+    [A 0 In X0] [0] X0;
+    [A 0 In X0, B 1 X0 X1] [1 0] X1;
+    [A 0 In X0, B 1 X0 X1, C 2 X1 X2] [2 1 0] X2;
+    [A 0 In X0, B 1 X0 X1, C 2 X1 X2, D 3 X2 X3] [3 2 1 0] X3;
+    [A 0 In X0, B 1 X0 X1, C 2 X1 X2, D 3 X2 X3, F 4 X3 X4] [4 3 2 1 0] X4;
+    [A 0 In X0, B 1 X0 X1, C 2 X1 X2, D 3 X2 X3, F 4 X3 X4, G 5 X4 X5] [5 4 3 2 1 0] X5;
+    [A 0 In X0, B 1 X0 X1, C 2 X1 X2, D 3 X2 X3, F 4 X3 X4, G 5 X4 X5, H 6 X5 X6]
+        [6 5 4 3 2 1 0] X6;
+    [A 0 In X0, B 1 X0 X1, C 2 X1 X2, D 3 X2 X3, F 4 X3 X4, G 5 X4 X5, H 6 X5 X6, I 7 X6 X7]
+        [7 6 5 4 3 2 1 0] X7;
+    [A 0 In X0, B 1 X0 X1, C 2 X1 X2, D 3 X2 X3, F 4 X3 X4, G 5 X4 X5, H 6 X5 X6, I 7 X6 X7,
+        J 8 X7 X8] [8 7 6 5 4 3 2 1 0] X8;
+    [A 0 In X0, B 1 X0 X1, C 2 X1 X2, D 3 X2 X3, F 4 X3 X4, G 5 X4 X5, H 6 X5 X6, I 7 X6 X7,
+        J 8 X7 X8, K 9 X8 X9] [9 8 7 6 5 4 3 2 1 0] X9;
+    [A 0 In X0, B 1 X0 X1, C 2 X1 X2, D 3 X2 X3, F 4 X3 X4, G 5 X4 X5, H 6 X5 X6, I 7 X6 X7,
+        J 8 X7 X8, K 9 X8 X9, L 10 X9 X10] [10 9 8 7 6 5 4 3 2 1 0] X10;
+    [A 0 In X0, B 1 X0 X1, C 2 X1 X2, D 3 X2 X3, F 4 X3 X4, G 5 X4 X5, H 6 X5 X6, I 7 X6 X7,
+        J 8 X7 X8, K 9 X8 X9, L 10 X9 X10, M 11 X10 X11] [11 10 9 8 7 6 5 4 3 2 1 0] X11;
+}

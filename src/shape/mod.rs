@@ -1,0 +1,242 @@
+//! Type-level shapes: the dimension legend, the decimal table for compiler messages, and the
+//! compile-time output-size rule `(H + 2P − K)/S + 1` of convolution and pooling.
+//!
+//! **Legend** (used in type parameters, docs and kernel comments alike): `N` batch, `CIN`/`COUT`
+//! (or `C`) channels, `H, W` input size, `K` kernel, `S` stride, `P` padding, `HO, WO` output
+//! size, `IN, OUT` features.
+//!
+//! Users never write typenum: tensors and layers take plain `usize` const generics and this module
+//! turns them into typenum numbers, computes output sizes with typenum arithmetic on stable Rust,
+//! and turns them back into decimals (`Dim<24>`) for the messages of failed shape checks.
+
+use core::marker::PhantomData;
+use core::ops::{Add, Div, Rem, Sub};
+use typenum::{
+    B1, Bit, Const, GrEq, IsGreaterOrEqual, Max, Maximum, ToUInt, U, U0, UInt, Unsigned,
+};
+
+mod decimal_table;
+
+/// A dimension as a decimal const generic: what compiler messages print for a size (`Dim<24>`).
+///
+/// ```
+/// use typed_cnn::shape::{Decimal, Dim};
+/// let _: Dim<24> = <typenum::U<24> as Decimal>::Dim::default();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Dim<const N: usize>;
+
+/// Maps a typenum number to its decimal form [`Dim<n>`](Dim) for compiler messages.
+///
+/// Implemented for every unsigned typenum number: `0..=1023` map to `Dim<n>` through a generated
+/// table; larger numbers (`1024` and up, typically a flattened feature count such as
+/// 64·12·12 = 9216) map to themselves and print in typenum's binary form. A larger table would
+/// slow every build (DESIGN.md, pitfall 1).
+pub trait Decimal {
+    /// `Dim<n>` for `n < 1024`, the typenum number itself above.
+    type Dim;
+}
+
+/// Numbers of 1024 and above (eleven or more binary digits) keep their typenum form.
+impl<
+    T,
+    B0_: Bit,
+    B1_: Bit,
+    B2_: Bit,
+    B3_: Bit,
+    B4_: Bit,
+    B5_: Bit,
+    B6_: Bit,
+    B7_: Bit,
+    B8_: Bit,
+    B9_: Bit,
+    B10_: Bit,
+> Decimal
+    for UInt<
+        UInt<
+            UInt<
+                UInt<
+                    UInt<UInt<UInt<UInt<UInt<UInt<UInt<T, B10_>, B9_>, B8_>, B7_>, B6_>, B5_>, B4_>,
+                    B3_,
+                >,
+                B2_,
+            >,
+            B1_,
+        >,
+        B0_,
+    >
+{
+    type Dim = Self;
+}
+
+/// The decimal form of a typenum number (see [`Decimal`]).
+pub type Show<T> = <T as Decimal>::Dim;
+
+/// A 4-D shape `(N, C, H, W)` in decimal form: what [`crate::Tensor::shape_type`] and the
+/// shape-assertion messages print, e.g. `Shape<64, Dim<6>, Dim<12>, Dim<12>>`.
+pub struct Shape<const N: usize, C, H, W>(pub(crate) PhantomData<fn() -> (C, H, W)>);
+
+/// A 2-D shape `(N, F)` in decimal form, e.g. `Shape2<64, Dim<10>>`.
+pub struct Shape2<const N: usize, F>(pub(crate) PhantomData<fn() -> F>);
+
+// ---------------------------------------------------------------------------------------------
+// Stride modes
+// ---------------------------------------------------------------------------------------------
+
+/// Stride mode: the window must tile the padded input exactly, `(H + 2P − K) % S == 0`
+/// (the default). A stride that leaves a remainder is a compile error.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Exact;
+
+/// Stride mode: PyTorch's floor rule, `HO = ⌊(H + 2P − K)/S⌋ + 1`; the last rows and columns
+/// that no window reaches are ignored. Opt in to import PyTorch models whose strides don't tile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Floor;
+
+/// The axis a size check failed on, named in compiler messages.
+#[derive(Clone, Copy, Debug)]
+pub struct Height;
+/// The axis a size check failed on, named in compiler messages.
+#[derive(Clone, Copy, Debug)]
+pub struct Width;
+
+/// Implemented by [`Exact`] only when the remainder `R = (H + 2P − K) % S` is zero, and by
+/// [`Floor`] always.
+pub trait StrideMode<R, L, A, const K: usize, const S: usize, const P: usize, HD>:
+    Default + Copy + Send + Sync + 'static
+{
+}
+
+impl<R, L, A, const K: usize, const S: usize, const P: usize, HD> StrideMode<R, L, A, K, S, P, HD>
+    for Exact
+where
+    R: StrideTiles<L, A, K, S, P, HD>,
+{
+}
+impl<R, L, A, const K: usize, const S: usize, const P: usize, HD> StrideMode<R, L, A, K, S, P, HD>
+    for Floor
+{
+}
+
+/// Marker: the stride tiles the padded input (implemented for a zero remainder only).
+#[diagnostic::on_unimplemented(
+    message = "`{L}` doesn't fit: kernel {K} with stride {S} and padding {P} does not tile the input {A} `{HD}`",
+    label = "(H + 2P − K) is not a multiple of the stride {S}",
+    note = "choose a stride, padding or input size with (H + 2P − K) % S == 0, or opt in to PyTorch's floor rule with the `Floor` mode parameter"
+)]
+pub trait StrideTiles<L, A, const K: usize, const S: usize, const P: usize, HD> {}
+impl<L, A, const K: usize, const S: usize, const P: usize, HD> StrideTiles<L, A, K, S, P, HD>
+    for U0
+{
+}
+
+/// Marker: `K ≤ H + 2P` (implemented for typenum's `True` only).
+#[diagnostic::on_unimplemented(
+    message = "`{L}`: kernel {K} is larger than the input {A} `{HD}` plus 2 × padding {P}",
+    label = "the kernel does not fit in the padded input",
+    note = "the window layer needs K ≤ H + 2P; use a smaller kernel, more padding, or a larger input"
+)]
+pub trait KernelFits<L, A, const K: usize, const P: usize, HD> {}
+impl<L, A, const K: usize, const P: usize, HD> KernelFits<L, A, K, P, HD> for B1 {}
+
+/// `H + 2P` as a typenum number.
+pub type Padded<H, const P: usize> = <<H as Add<U<P>>>::Output as Add<U<P>>>::Output;
+/// `H + 2P − K`, computed from `max(H + 2P, K)` so that a kernel that is too large reports only
+/// the [`KernelFits`] message, not typenum's "cannot subtract" (DESIGN.md, pitfall 6).
+pub type Span<H, const K: usize, const P: usize> =
+    <Maximum<Padded<H, P>, U<K>> as Sub<U<K>>>::Output;
+
+/// The output size of a sliding window of kernel `K`, stride `S`, padding `P` along one axis `A`
+/// of layer `L`, in stride mode `M`: `HO = (H + 2P − K)/S + 1`.
+///
+/// Implemented for every typenum input size `H` that passes the checks, so a layer's output type is
+/// `<H as Window<…>>::Out`. The checks are traits with their own messages, reported at
+/// `cargo check`: [`KernelFits`] and, in [`Exact`] mode, [`StrideTiles`].
+pub trait Window<L, A, const K: usize, const S: usize, const P: usize, M> {
+    /// The output size `HO` as a typenum number.
+    type Out: Unsigned;
+}
+
+impl<H, L, A, M, const K: usize, const S: usize, const P: usize> Window<L, A, K, S, P, M> for H
+where
+    Const<K>: ToUInt,
+    Const<S>: ToUInt,
+    Const<P>: ToUInt,
+    H: Decimal + Add<U<P>>,
+    <H as Add<U<P>>>::Output: Add<U<P>>,
+    Padded<H, P>: IsGreaterOrEqual<U<K>> + Max<U<K>>,
+    GrEq<Padded<H, P>, U<K>>: KernelFits<L, A, K, P, Show<H>>,
+    Maximum<Padded<H, P>, U<K>>: Sub<U<K>>,
+    Span<H, K, P>: Div<U<S>> + Rem<U<S>>,
+    M: StrideMode<<Span<H, K, P> as Rem<U<S>>>::Output, L, A, K, S, P, Show<H>>,
+    <Span<H, K, P> as Div<U<S>>>::Output: Add<B1>,
+    <<Span<H, K, P> as Div<U<S>>>::Output as Add<B1>>::Output: Unsigned,
+{
+    type Out = <<Span<H, K, P> as Div<U<S>>>::Output as Add<B1>>::Output;
+}
+
+/// The output size of [`Window`].
+pub type WindowOut<H, L, A, const K: usize, const S: usize, const P: usize, M> =
+    <H as Window<L, A, K, S, P, M>>::Out;
+
+// ---------------------------------------------------------------------------------------------
+// Equality checks between layers
+// ---------------------------------------------------------------------------------------------
+
+/// Marker: the input has the channel count the layer `L` expects (`Self == Expected`).
+#[diagnostic::on_unimplemented(
+    message = "`{L}` expects {C} input channels, but the input has `{Found}` channels",
+    label = "channel mismatch",
+    note = "the previous layer's output channels must equal this layer's input channels"
+)]
+pub trait ChannelsMatch<Expected, L, const C: usize, Found> {}
+impl<T, L, const C: usize, Found> ChannelsMatch<T, L, C, Found> for T {}
+
+/// Marker: the input has the feature count the layer `L` expects (`Self == Expected`).
+#[diagnostic::on_unimplemented(
+    message = "`{L}` expects `{ExpectedShow}` input features, but the input has `{Found}`",
+    label = "feature-count mismatch",
+    note = "after `Flatten`, the feature count is C·H·W of the last 4-D tensor; sizes of 1024 and above print in typenum's binary form, and `FlatLinear<C, H, W, OUT>` takes in-features above 1024"
+)]
+pub trait FeaturesMatch<Expected, L, ExpectedShow, Found> {}
+impl<T, L, ExpectedShow, Found> FeaturesMatch<T, L, ExpectedShow, Found> for T {}
+
+/// Marker + cast: a residual branch's output has its input's shape (`Self == In`).
+#[diagnostic::on_unimplemented(
+    message = "this residual branch changes the shape: it maps `{InShape}` to `{OutShape}`",
+    label = "`Residual<M>` needs a branch whose output shape equals its input shape",
+    note = "`y = F(x) + x` adds the branch output to its input element-wise"
+)]
+pub trait SameShapeAs<In, InShape, OutShape> {
+    /// The identity, now typed as the input.
+    fn cast(self) -> In;
+    /// The identity in the other direction.
+    fn uncast(x: In) -> Self;
+}
+impl<T, InShape, OutShape> SameShapeAs<T, InShape, OutShape> for T {
+    #[inline]
+    fn cast(self) -> T {
+        self
+    }
+    #[inline]
+    fn uncast(x: T) -> T {
+        x
+    }
+}
+
+/// Marker: a loss's targets have the logits' shape (`Self == Expected`).
+#[diagnostic::on_unimplemented(
+    message = "the loss gets logits of shape `{LogitsShape}` but targets of shape `{TargetShape}`",
+    label = "targets and logits disagree",
+    note = "the class count and the batch size of the targets must equal the logits'"
+)]
+pub trait TargetsMatch<Expected, LogitsShape, TargetShape> {}
+impl<T, LogitsShape, TargetShape> TargetsMatch<T, LogitsShape, TargetShape> for T {}
+
+/// Marker: a tensor has the shape a [`crate::expect_shape`] call asserts.
+#[diagnostic::on_unimplemented(
+    message = "shape assertion failed: expected `{Expected}`, found `{Self}`",
+    label = "this tensor has shape `{Self}`"
+)]
+pub trait ShapeIs<Expected> {}
+impl<T> ShapeIs<T> for T {}

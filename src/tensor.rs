@@ -1,0 +1,407 @@
+//! Tensors whose shape is part of their type: `Tensor<N, C, H, W>` (NCHW) and `Tensor2<N, F>`.
+//!
+//! Storage is one heap slice in row-major order (a 64×6×24×24 batch is 864 KiB: too big for the
+//! stack). Channels and sizes are typenum numbers inside the struct so that layers can compute
+//! output sizes at compile time; users write plain numbers through the aliases.
+
+use core::fmt;
+use core::marker::PhantomData;
+use rand::Rng;
+use typenum::{U, Unsigned};
+
+use crate::Float;
+use crate::shape::{Decimal, Dim, Shape, Shape2, ShapeIs, Show};
+
+/// A batch of `N` images with `C` channels of `H × W`, as typenum sizes (see [`Tensor`]).
+///
+/// Every value of this type holds exactly `N·C·H·W` elements.
+pub struct T4<E, const N: usize, C, H, W> {
+    data: Box<[E]>,
+    dims: PhantomData<fn() -> (C, H, W)>,
+}
+
+/// A batch of `N` feature vectors of length `F`, as a typenum size (see [`Tensor2`]).
+///
+/// Every value of this type holds exactly `N·F` elements.
+pub struct T2<E, const N: usize, F> {
+    data: Box<[E]>,
+    dims: PhantomData<fn() -> F>,
+}
+
+/// `Tensor<N, C, H, W>`: a batch of `N` images, `C` channels of `H × W`, stored NCHW.
+///
+/// ```
+/// use typed_cnn::Tensor;
+/// let x = Tensor::<2, 1, 28, 27>::zeros();
+/// assert_eq!(x.shape(), [2, 1, 28, 27]);
+/// assert_eq!(x.as_slice().len(), 2 * 28 * 27);
+/// ```
+pub type Tensor<const N: usize, const C: usize, const H: usize, const W: usize, E = f32> =
+    T4<E, N, U<C>, U<H>, U<W>>;
+
+/// `Tensor2<N, F>`: a batch of `N` vectors of `F` features (the input and output of `Linear`).
+///
+/// ```
+/// use typed_cnn::Tensor2;
+/// let x = Tensor2::<3, 10, f64>::from_fn(|n, f| (n * 10 + f) as f64);
+/// assert_eq!(x.get(2, 5), 25.0);
+/// ```
+pub type Tensor2<const N: usize, const F: usize, E = f32> = T2<E, N, U<F>>;
+
+/// A run-time length did not match a tensor type (the only run-time shape error there is).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LengthError {
+    /// The shape the type demands.
+    pub shape: Vec<usize>,
+    /// The number of elements that shape holds.
+    pub expected: usize,
+    /// The number of elements given.
+    pub found: usize,
+}
+
+impl fmt::Display for LengthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a tensor of shape {:?} holds {} elements, but {} were given",
+            self.shape, self.expected, self.found
+        )
+    }
+}
+impl std::error::Error for LengthError {}
+
+/// Methods shared by [`T4`] and [`T2`]; each type provides `LEN`, `SHAPE` and `wrap`.
+macro_rules! storage_methods {
+    () => {
+        /// The number of elements.
+        pub fn len(&self) -> usize {
+            self.data.len()
+        }
+        /// `true` if the tensor holds no element (a dimension is zero).
+        pub fn is_empty(&self) -> bool {
+            self.data.is_empty()
+        }
+        /// A tensor of zeros.
+        pub fn zeros() -> Self {
+            Self::filled(E::ZERO)
+        }
+        /// A tensor with every element equal to `value`.
+        pub fn filled(value: E) -> Self {
+            Self::wrap(vec![value; Self::LEN].into_boxed_slice())
+        }
+        /// Takes ownership of `data` (row-major), checking its length against the type.
+        ///
+        /// # Errors
+        /// [`LengthError`] naming the shape, the expected and the found length.
+        pub fn from_vec(data: Vec<E>) -> Result<Self, LengthError> {
+            if data.len() == Self::LEN {
+                Ok(Self::wrap(data.into_boxed_slice()))
+            } else {
+                Err(LengthError {
+                    shape: Self::SHAPE.to_vec(),
+                    expected: Self::LEN,
+                    found: data.len(),
+                })
+            }
+        }
+        /// Copies a row-major slice, checking its length against the type.
+        ///
+        /// # Errors
+        /// [`LengthError`] naming the shape, the expected and the found length.
+        pub fn from_slice(data: &[E]) -> Result<Self, LengthError> {
+            Self::from_vec(data.to_vec())
+        }
+        /// Independent uniform random elements in `[low, high)`.
+        pub fn uniform<R: Rng + ?Sized>(rng: &mut R, low: f64, high: f64) -> Self {
+            let data = (0..Self::LEN)
+                .map(|_| E::from_f64(rng.random_range(low..high)))
+                .collect();
+            Self::wrap(data)
+        }
+        /// The elements in row-major order.
+        pub fn as_slice(&self) -> &[E] {
+            &self.data
+        }
+        /// The elements in row-major order, mutable.
+        pub fn as_mut_slice(&mut self) -> &mut [E] {
+            &mut self.data
+        }
+        /// The elements in row-major order, by value.
+        pub fn into_vec(self) -> Vec<E> {
+            self.data.into_vec()
+        }
+        /// Applies `f` to every element in place.
+        pub fn map_inplace(&mut self, mut f: impl FnMut(E) -> E) {
+            self.data.iter_mut().for_each(|v| *v = f(*v));
+        }
+        pub(crate) fn wrap(data: Box<[E]>) -> Self {
+            debug_assert_eq!(data.len(), Self::LEN);
+            Self {
+                data,
+                dims: PhantomData,
+            }
+        }
+    };
+}
+
+impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> T4<E, N, C, H, W> {
+    /// The number of elements, `N·C·H·W`.
+    pub const LEN: usize = N * C::USIZE * H::USIZE * W::USIZE;
+    /// The shape `[N, C, H, W]`.
+    pub const SHAPE: [usize; 4] = [N, C::USIZE, H::USIZE, W::USIZE];
+
+    storage_methods!();
+
+    /// The shape `[N, C, H, W]`.
+    pub fn shape(&self) -> [usize; 4] {
+        Self::SHAPE
+    }
+
+    /// A tensor whose element at `(n, c, h, w)` is `f(n, c, h, w)`.
+    pub fn from_fn(mut f: impl FnMut(usize, usize, usize, usize) -> E) -> Self {
+        let [_, c, h, w] = Self::SHAPE;
+        let data = (0..Self::LEN)
+            .map(|i| f(i / (c * h * w), i / (h * w) % c, i / w % h, i % w))
+            .collect();
+        Self::wrap(data)
+    }
+
+    /// The element at `(n, c, h, w)`. **Panics** if an index is out of range.
+    #[track_caller]
+    pub fn get(&self, n: usize, c: usize, h: usize, w: usize) -> E {
+        self.data[self.index(n, c, h, w)]
+    }
+
+    /// Sets the element at `(n, c, h, w)`. **Panics** if an index is out of range.
+    #[track_caller]
+    pub fn set(&mut self, n: usize, c: usize, h: usize, w: usize, value: E) {
+        let i = self.index(n, c, h, w);
+        self.data[i] = value;
+    }
+
+    #[track_caller]
+    fn index(&self, n: usize, c: usize, h: usize, w: usize) -> usize {
+        let [bn, bc, bh, bw] = Self::SHAPE;
+        assert!(
+            n < bn && c < bc && h < bh && w < bw,
+            "index ({n}, {c}, {h}, {w}) out of range for shape ({bn}, {bc}, {bh}, {bw})"
+        );
+        ((n * bc + c) * bh + h) * bw + w
+    }
+
+    /// Asserts at compile time that this tensor has shape `(EN, EC, EH, EW)`; returns it unchanged.
+    ///
+    /// Where a wrong annotation `let y: Tensor<64, 6, 24, 24> = …` prints the sizes in typenum's
+    /// binary form, this prints them in decimal: "shape assertion failed: expected
+    /// `Shape<64, Dim<6>, Dim<24>, Dim<24>>`, found `Shape<64, Dim<6>, Dim<12>, Dim<12>>`".
+    ///
+    /// ```
+    /// use typed_cnn::Tensor;
+    /// let x = Tensor::<2, 3, 5, 4>::zeros().expect_shape::<2, 3, 5, 4>();
+    /// # let _ = x;
+    /// ```
+    /// ```compile_fail
+    /// use typed_cnn::Tensor;
+    /// let x = Tensor::<2, 3, 5, 4>::zeros().expect_shape::<2, 3, 4, 5>();
+    /// ```
+    pub fn expect_shape<const EN: usize, const EC: usize, const EH: usize, const EW: usize>(
+        self,
+    ) -> Self
+    where
+        C: Decimal,
+        H: Decimal,
+        W: Decimal,
+        Shape<N, Show<C>, Show<H>, Show<W>>: ShapeIs<Shape<EN, Dim<EC>, Dim<EH>, Dim<EW>>>,
+    {
+        self
+    }
+
+    /// The same values in another element type (for example `f64` for a gradient check).
+    pub fn cast<E2: Float>(&self) -> T4<E2, N, C, H, W> {
+        T4::wrap(self.data.iter().map(|v| E2::from_f64(v.to_f64())).collect())
+    }
+
+    /// A value whose type spells this tensor's shape in decimal, for reading shapes off the
+    /// compiler: `let () = y.shape_type();` fails with
+    /// "expected `Shape<64, Dim<6>, Dim<12>, Dim<12>>`, found `()`".
+    ///
+    /// ```
+    /// use typed_cnn::{Tensor, shape::{Dim, Shape}};
+    /// let y = Tensor::<4, 6, 12, 10>::zeros();
+    /// let _: Shape<4, Dim<6>, Dim<12>, Dim<10>> = y.shape_type();
+    /// ```
+    pub fn shape_type(&self) -> Shape<N, Show<C>, Show<H>, Show<W>>
+    where
+        C: Decimal,
+        H: Decimal,
+        W: Decimal,
+    {
+        Shape(PhantomData)
+    }
+}
+
+impl<E: Float, const N: usize, F: Unsigned> T2<E, N, F> {
+    /// The number of elements, `N·F`.
+    pub const LEN: usize = N * F::USIZE;
+    /// The shape `[N, F]`.
+    pub const SHAPE: [usize; 2] = [N, F::USIZE];
+
+    storage_methods!();
+
+    /// The shape `[N, F]`.
+    pub fn shape(&self) -> [usize; 2] {
+        Self::SHAPE
+    }
+
+    /// A tensor whose element at `(n, f)` is `f(n, f)`.
+    pub fn from_fn(mut f: impl FnMut(usize, usize) -> E) -> Self {
+        let w = F::USIZE;
+        Self::wrap((0..Self::LEN).map(|i| f(i / w, i % w)).collect())
+    }
+
+    /// The element at `(n, f)`. **Panics** if an index is out of range.
+    #[track_caller]
+    pub fn get(&self, n: usize, f: usize) -> E {
+        assert!(
+            n < N && f < F::USIZE,
+            "index ({n}, {f}) out of range for shape ({N}, {})",
+            F::USIZE
+        );
+        self.data[n * F::USIZE + f]
+    }
+
+    /// Sets the element at `(n, f)`. **Panics** if an index is out of range.
+    #[track_caller]
+    pub fn set(&mut self, n: usize, f: usize, value: E) {
+        assert!(
+            n < N && f < F::USIZE,
+            "index ({n}, {f}) out of range for shape ({N}, {})",
+            F::USIZE
+        );
+        self.data[n * F::USIZE + f] = value;
+    }
+
+    /// Row `n`: the `F` features of sample `n`.
+    pub fn row(&self, n: usize) -> &[E] {
+        &self.data[n * F::USIZE..(n + 1) * F::USIZE]
+    }
+
+    /// Asserts at compile time that this tensor has shape `(EN, EF)` (see [`T4::expect_shape`]).
+    ///
+    /// ```
+    /// use typed_cnn::Tensor2;
+    /// let x = Tensor2::<8, 10>::zeros().expect_shape::<8, 10>();
+    /// # let _ = x;
+    /// ```
+    pub fn expect_shape<const EN: usize, const EF: usize>(self) -> Self
+    where
+        F: Decimal,
+        Shape2<N, Show<F>>: ShapeIs<Shape2<EN, Dim<EF>>>,
+    {
+        self
+    }
+
+    /// The same values in another element type.
+    pub fn cast<E2: Float>(&self) -> T2<E2, N, F> {
+        T2::wrap(self.data.iter().map(|v| E2::from_f64(v.to_f64())).collect())
+    }
+
+    /// A value whose type spells this tensor's shape in decimal (see [`T4::shape_type`]).
+    pub fn shape_type(&self) -> Shape2<N, Show<F>>
+    where
+        F: Decimal,
+    {
+        Shape2(PhantomData)
+    }
+}
+
+macro_rules! impl_clone_debug {
+    ($t:ident < $($p:ident),* >) => {
+        impl<E: Float, const N: usize, $($p),*> Clone for $t<E, N, $($p),*> {
+            fn clone(&self) -> Self {
+                Self { data: self.data.clone(), dims: PhantomData }
+            }
+        }
+        impl<E: Float, const N: usize, $($p: Unsigned),*> fmt::Debug for $t<E, N, $($p),*> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let shape = Self::SHAPE;
+                let head = &self.data[..self.data.len().min(8)];
+                write!(f, "{}{shape:?} {head:?}", stringify!($t))?;
+                if self.data.len() > 8 { write!(f, "…")?; }
+                Ok(())
+            }
+        }
+        impl<E: Float, const N: usize, $($p),*> PartialEq for $t<E, N, $($p),*> {
+            fn eq(&self, other: &Self) -> bool {
+                self.data == other.data
+            }
+        }
+    };
+}
+impl_clone_debug!(T4<C, H, W>);
+impl_clone_debug!(T2<F>);
+
+/// What element-wise layers, losses and the gradient check need from any tensor type.
+pub trait TensorData: Sized + Clone {
+    /// The element type.
+    type Elem: Float;
+    /// The shape in decimal form (`Shape<…>` or `Shape2<…>`), for compiler messages.
+    type ShapeType;
+    /// The elements in row-major order.
+    fn data(&self) -> &[Self::Elem];
+    /// The elements in row-major order, mutable.
+    fn data_mut(&mut self) -> &mut [Self::Elem];
+    /// A tensor of this type filled with zeros.
+    fn zeros_of() -> Self;
+}
+
+impl<E: Float, const N: usize, C: Unsigned + Decimal, H: Unsigned + Decimal, W: Unsigned + Decimal>
+    TensorData for T4<E, N, C, H, W>
+{
+    type Elem = E;
+    type ShapeType = Shape<N, Show<C>, Show<H>, Show<W>>;
+    fn data(&self) -> &[E] {
+        &self.data
+    }
+    fn data_mut(&mut self) -> &mut [E] {
+        &mut self.data
+    }
+    fn zeros_of() -> Self {
+        Self::zeros()
+    }
+}
+
+impl<E: Float, const N: usize, F: Unsigned + Decimal> TensorData for T2<E, N, F> {
+    type Elem = E;
+    type ShapeType = Shape2<N, Show<F>>;
+    fn data(&self) -> &[E] {
+        &self.data
+    }
+    fn data_mut(&mut self) -> &mut [E] {
+        &mut self.data
+    }
+    fn zeros_of() -> Self {
+        Self::zeros()
+    }
+}
+
+/// Reinterprets the storage of one tensor type as another with the same element count (the
+/// reshape of `Flatten`; the caller's types guarantee the counts agree).
+pub(crate) fn reshape4to2<E: Float, const N: usize, C, H, W, F>(
+    x: T4<E, N, C, H, W>,
+) -> T2<E, N, F> {
+    T2 {
+        data: x.data,
+        dims: PhantomData,
+    }
+}
+
+/// The inverse of [`reshape4to2`].
+pub(crate) fn reshape2to4<E: Float, const N: usize, C, H, W, F>(
+    x: T2<E, N, F>,
+) -> T4<E, N, C, H, W> {
+    T4 {
+        data: x.data,
+        dims: PhantomData,
+    }
+}
