@@ -5,11 +5,11 @@
 //! the loss itself cannot fail.
 
 use core::fmt;
-use typenum::Unsigned;
+use typenum::{Const, Eq, IsEqual, ToUInt, U, Unsigned};
 
 use crate::Float;
 use crate::layers::softmax::log_softmax_rows;
-use crate::shape::{Decimal, Dim, Shape2, Show, TargetsMatch};
+use crate::shape::{ClassesMatch, Decimal, ShapeEq, Show, TargetsMatch};
 use crate::tensor::{T2, TensorData};
 
 /// `N` class labels, each in `0..K`.
@@ -103,7 +103,7 @@ impl<const N: usize, const K: usize> Labels<N, K> {
 ///
 /// **PyTorch equivalent**: `torch.nn.functional.cross_entropy(z, labels)` (mean reduction).
 ///
-/// The class count `K` of the labels and their batch size must equal the logits', which the
+/// The class count `K` of the labels and their batch size `N` must equal the logits', which the
 /// compiler checks.
 ///
 /// ```
@@ -120,13 +120,15 @@ impl<const N: usize, const K: usize> Labels<N, K> {
 /// let z = Tensor2::<1, 5, f64>::zeros();
 /// let _ = cross_entropy(&z, &Labels::<1, 10>::new(vec![0]).unwrap());
 /// ```
-pub fn cross_entropy<E: Float, const N: usize, F, const NL: usize, const K: usize>(
+pub fn cross_entropy<E: Float, const N: usize, F, const K: usize>(
     logits: &T2<E, N, F>,
-    labels: &Labels<NL, K>,
+    labels: &Labels<N, K>,
 ) -> (E, T2<E, N, F>)
 where
     F: Unsigned + Decimal,
-    Shape2<NL, Dim<K>>: TargetsMatch<Shape2<N, Show<F>>, Shape2<N, Show<F>>, Shape2<NL, Dim<K>>>,
+    Const<K>: ToUInt,
+    U<K>: IsEqual<F>,
+    Eq<U<K>, F>: ClassesMatch<K, Show<F>>,
 {
     let f = F::USIZE;
     let mut grad = T2::<E, N, F>::zeros();
@@ -161,7 +163,9 @@ where
 pub fn mse<T, U>(pred: &T, target: &U) -> (T::Elem, T)
 where
     T: TensorData,
-    U: TensorData<Elem = T::Elem> + TargetsMatch<T, T::ShapeType, U::ShapeType>,
+    U: TensorData<Elem = T::Elem>,
+    T: ShapeEq<U>,
+    <T as ShapeEq<U>>::Output: TargetsMatch<T::ShapeType, U::ShapeType>,
 {
     let len = pred.data().len();
     let scale = 2.0 / len as f64;

@@ -18,6 +18,11 @@ use crate::Float;
 /// Gradients have the model's own type: `backward_impl` accumulates (`+=`) parameter gradients
 /// into `grads`, a value shaped like `self` (made by [`Params::zeros_like`]), and returns the
 /// gradient with respect to the input.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot take an input of type `{In}`",
+    label = "this layer does not accept that input",
+    note = "`Linear` takes 2-D `(N, F)` input (put `Flatten` before it); convolution and pooling take 4-D `(N, C, H, W)`"
+)]
 pub trait Forward<In>: Sized {
     /// The output type, computed from the input type and the layer's hyper-parameters.
     type Output;

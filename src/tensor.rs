@@ -353,6 +353,12 @@ pub trait TensorData: Sized + Clone {
     fn data_mut(&mut self) -> &mut [Self::Elem];
     /// A tensor of this type filled with zeros.
     fn zeros_of() -> Self;
+    /// The storage, for a reinterpretation as another tensor type of the same shape.
+    #[doc(hidden)]
+    fn into_boxed(self) -> Box<[Self::Elem]>;
+    /// Wraps storage whose length the caller has proven through the types.
+    #[doc(hidden)]
+    fn from_boxed(data: Box<[Self::Elem]>) -> Self;
 }
 
 impl<E: Float, const N: usize, C: Unsigned + Decimal, H: Unsigned + Decimal, W: Unsigned + Decimal>
@@ -369,6 +375,12 @@ impl<E: Float, const N: usize, C: Unsigned + Decimal, H: Unsigned + Decimal, W: 
     fn zeros_of() -> Self {
         Self::zeros()
     }
+    fn into_boxed(self) -> Box<[E]> {
+        self.data
+    }
+    fn from_boxed(data: Box<[E]>) -> Self {
+        Self::wrap(data)
+    }
 }
 
 impl<E: Float, const N: usize, F: Unsigned + Decimal> TensorData for T2<E, N, F> {
@@ -382,6 +394,12 @@ impl<E: Float, const N: usize, F: Unsigned + Decimal> TensorData for T2<E, N, F>
     }
     fn zeros_of() -> Self {
         Self::zeros()
+    }
+    fn into_boxed(self) -> Box<[E]> {
+        self.data
+    }
+    fn from_boxed(data: Box<[E]>) -> Self {
+        Self::wrap(data)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use core::marker::PhantomData;
 use rand::Rng;
-use typenum::{Const, ToUInt, U, Unsigned};
+use typenum::{Const, Eq, IsEqual, ToUInt, U, Unsigned};
 
 use crate::Float;
 use crate::kernels::Geom;
@@ -228,7 +228,8 @@ where
     Const<CIN>: ToUInt,
     Const<COUT>: ToUInt,
     U<COUT>: Unsigned,
-    C: Unsigned + Decimal + ChannelsMatch<U<CIN>, Self, CIN, Show<C>>,
+    C: Unsigned + Decimal + IsEqual<U<CIN>>,
+    Eq<C, U<CIN>>: ChannelsMatch<Self, CIN, Show<C>>,
     H: Unsigned + Window<Self, Height, K, S, P, M>,
     W: Unsigned + Window<Self, Width, K, S, P, M>,
 {

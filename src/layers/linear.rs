@@ -5,7 +5,7 @@
 
 use core::ops::Mul;
 use rand::Rng;
-use typenum::{Const, Prod, ToUInt, U, Unsigned};
+use typenum::{Const, Eq, IsEqual, Prod, ToUInt, U, Unsigned};
 
 use crate::Float;
 use crate::kernels::gemm::gemm;
@@ -193,7 +193,8 @@ macro_rules! dense_forward_impl {
         impl<$(const $p: usize),*, E: Float, const N: usize, F> Forward<T2<E, N, F>>
             for $name<$($p),*, E>
         where
-            F: Unsigned + Decimal + FeaturesMatch<$expected, Self, $show, Show<F>>,
+            F: Unsigned + Decimal + IsEqual<$expected>,
+            Eq<F, $expected>: FeaturesMatch<Self, $show, Show<F>>,
             Const<OUT>: ToUInt,
             U<OUT>: Unsigned,
             $($bounds)*

@@ -4,7 +4,7 @@
 
 use crate::Float;
 use crate::module::{Forward, Init, Params};
-use crate::shape::SameShapeAs;
+use crate::shape::{ResidualKeepsShape, ShapeEq};
 use crate::tensor::TensorData;
 
 /// A residual block `y = M(x) + x`: the branch `M` (a layer or a tuple of layers) must map its
@@ -32,34 +32,40 @@ impl<M, In> Forward<In> for Residual<M>
 where
     In: TensorData,
     M: Forward<In>,
-    M::Output: TensorData + SameShapeAs<In, In::ShapeType, <M::Output as TensorData>::ShapeType>,
+    M::Output: TensorData<Elem = In::Elem> + ShapeEq<In>,
+    <M::Output as ShapeEq<In>>::Output:
+        ResidualKeepsShape<In::ShapeType, <M::Output as TensorData>::ShapeType>,
 {
     type Output = In;
     type Cache = M::Cache;
 
     fn forward_impl(&self, x: In) -> In {
-        let mut y: In = SameShapeAs::<In, _, _>::cast(self.0.forward_impl(x.clone()));
+        let mut y: In = retype(self.0.forward_impl(x.clone()));
         add_into(&mut y, &x);
         y
     }
 
     fn train_impl(&self, x: In) -> (In, M::Cache) {
         let (y, cache) = self.0.train_impl(x.clone());
-        let mut y: In = SameShapeAs::<In, _, _>::cast(y);
+        let mut y: In = retype(y);
         add_into(&mut y, &x);
         (y, cache)
     }
 
     fn backward_impl(&self, cache: M::Cache, dy: In, grads: &mut Self) -> In {
         // The branch and the skip both receive dy; their input gradients add.
-        let mut dx = self.0.backward_impl(
-            cache,
-            <M::Output as SameShapeAs<In, _, _>>::uncast(dy.clone()),
-            &mut grads.0,
-        );
+        let mut dx = self
+            .0
+            .backward_impl(cache, retype(dy.clone()), &mut grads.0);
         add_into(&mut dx, &dy);
         dx
     }
+}
+
+/// Moves the storage of one tensor type into another of the same shape, which the
+/// `ResidualKeepsShape` bound has proven (`ShapeEq` compares without unifying the types).
+fn retype<A: TensorData, B: TensorData<Elem = A::Elem>>(x: A) -> B {
+    B::from_boxed(x.into_boxed())
 }
 
 fn add_into<T: TensorData>(acc: &mut T, x: &T) {

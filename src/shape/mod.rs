@@ -10,10 +10,13 @@
 //! and turns them back into decimals (`Dim<24>`) for the messages of failed shape checks.
 
 use core::marker::PhantomData;
-use core::ops::{Add, Div, Rem, Sub};
+use core::ops::{Add, BitAnd, Div, Rem, Sub};
 use typenum::{
-    B1, Bit, Const, GrEq, IsGreaterOrEqual, Max, Maximum, ToUInt, U, U0, UInt, Unsigned,
+    And, B1, Bit, Const, Eq, GrEq, IsEqual, IsGreaterOrEqual, Max, Maximum, ToUInt, U, U0, UInt,
+    Unsigned,
 };
+
+use crate::tensor::{T2, T4};
 
 mod decimal_table;
 
@@ -183,57 +186,82 @@ pub type WindowOut<H, L, A, const K: usize, const S: usize, const P: usize, M> =
 // Equality checks between layers
 // ---------------------------------------------------------------------------------------------
 
-/// Marker: the input has the channel count the layer `L` expects (`Self == Expected`).
+/// Marker: the input has the channel count `C` the layer `L` expects (implemented for typenum's
+/// `True`, the result of comparing the two counts with `IsEqual`, never by unifying them).
 #[diagnostic::on_unimplemented(
     message = "`{L}` expects {C} input channels, but the input has `{Found}` channels",
     label = "channel mismatch",
     note = "the previous layer's output channels must equal this layer's input channels"
 )]
-pub trait ChannelsMatch<Expected, L, const C: usize, Found> {}
-impl<T, L, const C: usize, Found> ChannelsMatch<T, L, C, Found> for T {}
+pub trait ChannelsMatch<L, const C: usize, Found> {}
+impl<L, const C: usize, Found> ChannelsMatch<L, C, Found> for B1 {}
 
-/// Marker: the input has the feature count the layer `L` expects (`Self == Expected`).
+/// Marker: the input has the feature count the layer `L` expects (implemented for `True`).
 #[diagnostic::on_unimplemented(
     message = "`{L}` expects `{ExpectedShow}` input features, but the input has `{Found}`",
     label = "feature-count mismatch",
     note = "after `Flatten`, the feature count is C·H·W of the last 4-D tensor; sizes of 1024 and above print in typenum's binary form, and `FlatLinear<C, H, W, OUT>` takes in-features above 1024"
 )]
-pub trait FeaturesMatch<Expected, L, ExpectedShow, Found> {}
-impl<T, L, ExpectedShow, Found> FeaturesMatch<T, L, ExpectedShow, Found> for T {}
+pub trait FeaturesMatch<L, ExpectedShow, Found> {}
+impl<L, ExpectedShow, Found> FeaturesMatch<L, ExpectedShow, Found> for B1 {}
 
-/// Marker + cast: a residual branch's output has its input's shape (`Self == In`).
+/// Type-level shape comparison of two tensor types of the same element type and batch:
+/// `Output` is typenum's `True` or `False`.
+///
+/// Unlike a bound `A: Same<B>` with one blanket `impl<T> Same<T> for T`, this never unifies the two
+/// shapes, so it cannot steer type inference into a confusing "type mismatch resolving" error:
+/// the marker traits below then report a readable message.
+pub trait ShapeEq<Other> {
+    /// `True` if the shapes are equal.
+    type Output;
+}
+
+impl<E, const N: usize, C, H, W, C2, H2, W2> ShapeEq<T4<E, N, C2, H2, W2>> for T4<E, N, C, H, W>
+where
+    C: IsEqual<C2>,
+    H: IsEqual<H2>,
+    W: IsEqual<W2>,
+    Eq<C, C2>: BitAnd<Eq<H, H2>>,
+    And<Eq<C, C2>, Eq<H, H2>>: BitAnd<Eq<W, W2>>,
+{
+    type Output = And<And<Eq<C, C2>, Eq<H, H2>>, Eq<W, W2>>;
+}
+
+impl<E, const N: usize, F, F2> ShapeEq<T2<E, N, F2>> for T2<E, N, F>
+where
+    F: IsEqual<F2>,
+{
+    type Output = Eq<F, F2>;
+}
+
+/// Marker: a residual branch's output has its input's shape (implemented for `True` only).
 #[diagnostic::on_unimplemented(
     message = "this residual branch changes the shape: it maps `{InShape}` to `{OutShape}`",
     label = "`Residual<M>` needs a branch whose output shape equals its input shape",
     note = "`y = F(x) + x` adds the branch output to its input element-wise"
 )]
-pub trait SameShapeAs<In, InShape, OutShape> {
-    /// The identity, now typed as the input.
-    fn cast(self) -> In;
-    /// The identity in the other direction.
-    fn uncast(x: In) -> Self;
-}
-impl<T, InShape, OutShape> SameShapeAs<T, InShape, OutShape> for T {
-    #[inline]
-    fn cast(self) -> T {
-        self
-    }
-    #[inline]
-    fn uncast(x: T) -> T {
-        x
-    }
-}
+pub trait ResidualKeepsShape<InShape, OutShape> {}
+impl<InShape, OutShape> ResidualKeepsShape<InShape, OutShape> for B1 {}
 
-/// Marker: a loss's targets have the logits' shape (`Self == Expected`).
+/// Marker: a loss's targets have the prediction's shape (implemented for `True` only).
 #[diagnostic::on_unimplemented(
-    message = "the loss gets logits of shape `{LogitsShape}` but targets of shape `{TargetShape}`",
-    label = "targets and logits disagree",
-    note = "the class count and the batch size of the targets must equal the logits'"
+    message = "the loss gets predictions of shape `{PredShape}` but targets of shape `{TargetShape}`",
+    label = "targets and predictions disagree",
+    note = "the targets of a loss must have the shape of the network's output"
 )]
-pub trait TargetsMatch<Expected, LogitsShape, TargetShape> {}
-impl<T, LogitsShape, TargetShape> TargetsMatch<T, LogitsShape, TargetShape> for T {}
+pub trait TargetsMatch<PredShape, TargetShape> {}
+impl<PredShape, TargetShape> TargetsMatch<PredShape, TargetShape> for B1 {}
 
-/// Marker: a tensor has the shape a [`crate::expect_shape`] call asserts.
+/// Marker: the labels' class count equals the logits' feature count (`True` only).
+#[diagnostic::on_unimplemented(
+    message = "cross-entropy gets logits with `{Classes}` classes but labels for {K} classes",
+    label = "class-count mismatch",
+    note = "the last layer's output features must equal the labels' class count `K` in `Labels<N, K>`"
+)]
+pub trait ClassesMatch<const K: usize, Classes> {}
+impl<const K: usize, Classes> ClassesMatch<K, Classes> for B1 {}
+
+/// Marker: a tensor has the shape a [`crate::T4::expect_shape`] call asserts.
 #[diagnostic::on_unimplemented(
     message = "shape assertion failed: expected `{Expected}`, found `{Self}`",
     label = "this tensor has shape `{Self}`"

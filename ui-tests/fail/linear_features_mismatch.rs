@@ -1,0 +1,14 @@
+// The first Linear expects 400 features (LeNet on 32×32 input); on 28×28 input Flatten gives 256.
+use typed_cnn::prelude::*;
+
+type Net = (
+    (Conv2d<1, 6, 5>, Relu, MaxPool2d<2>),
+    (Conv2d<6, 16, 5>, Relu, MaxPool2d<2>),
+    Flatten,
+    (Linear<400, 120>, Relu, Linear<120, 84>, Relu, Linear<84, 10>),
+);
+
+fn main() {
+    let net = Net::init(&mut rand::rng());
+    let _ = net.forward(Tensor::<64, 1, 28, 28>::zeros());
+}
