@@ -186,7 +186,7 @@ pub fn assert_close<E: Float>(got: &[E], expected: &[f64]) {
     for (i, (g, e)) in got.iter().zip(expected).enumerate() {
         let diff = (g.to_f64() - e).abs();
         max_diff = max_diff.max(if diff.is_nan() { f64::INFINITY } else { diff });
-        if first_bad.is_none() && !(diff <= 1e-4 * e.abs() + 1e-5 * scale) {
+        if first_bad.is_none() && (diff.is_nan() || diff > 1e-4 * e.abs() + 1e-5 * scale) {
             first_bad = Some((i, g.to_f64(), *e));
         }
     }

@@ -1,5 +1,98 @@
-//! typed-cnn (work in progress)
+//! # typed-cnn: convolutional networks whose shapes are checked by the compiler
+//!
+//! Tensors carry their batch size and `(C, H, W)` in their type. Every layer computes its output
+//! type from its input type at compile time, on **stable Rust** (typenum arithmetic behind plain
+//! `usize` const generics), so wiring a layer to the wrong shape is an error at `cargo check`, with
+//! a message naming the layer and the sizes, never a panic at run time.
+//!
+//! ```
+//! use typed_cnn::prelude::*;
+//! use rand::{SeedableRng, rngs::StdRng};
+//!
+//! /// LeNet-5 for 28×28 digits: a network is a tuple of layers (nested for blocks).
+//! type LeNet = (
+//!     (Conv2d<1, 6, 5>, Relu, MaxPool2d<2>),  // (N, 1, 28, 28) → (N, 6, 12, 12)
+//!     (Conv2d<6, 16, 5>, Relu, MaxPool2d<2>), //               → (N, 16, 4, 4)
+//!     Flatten,                                 //               → (N, 256)
+//!     (Linear<256, 120>, Relu, Linear<120, 84>, Relu, Linear<84, 10>),
+//! );
+//!
+//! let mut rng = StdRng::seed_from_u64(0);
+//! let mut net = LeNet::init(&mut rng);                 // PyTorch's default init, seeded
+//! let x = Tensor::<64, 1, 28, 28>::uniform(&mut rng, 0.0, 1.0);
+//! let labels = Labels::<64, 10>::new((0..64).map(|i| i % 10).collect()).unwrap();
+//!
+//! // Inference: only the input type is written; the output type is inferred.
+//! let logits: Tensor2<64, 10> = net.forward(x.clone());
+//! assert_eq!(logits.shape(), [64, 10]);
+//!
+//! // One training step: forward keeping caches, fused softmax-CE gradient, backward, SGD.
+//! let (logits, trace) = net.forward_train(x);
+//! let (loss, dlogits) = cross_entropy(&logits, &labels);
+//! let mut grads = net.zeros_like();                    // gradients have the model's type
+//! let _dx = net.backward(trace, dlogits, &mut grads);  // returns dL/dx, accumulates grads
+//! Sgd::new(0.01).step(&mut net, &grads);
+//! assert!(loss.is_finite());
+//! ```
+//!
+//! A layer wired to the wrong shape does not compile. Here the second convolution expects 5
+//! channels where the first produces 6:
+//!
+//! ```compile_fail
+//! use typed_cnn::prelude::*;
+//! type Broken = ((Conv2d<1, 6, 5>, Relu), (Conv2d<5, 16, 5>, Relu));
+//! let y = Broken::init(&mut rand::rng()).forward(Tensor::<64, 1, 28, 28>::zeros());
+//! // error[E0277]: `Conv2d<5, 16, 5>` expects 5 input channels, but the input has `Dim<6>` channels
+//! ```
+//!
+//! Layers can also be called one at a time, with the intermediate shapes written out as
+//! compiler-checked comments:
+//!
+//! ```
+//! # use typed_cnn::prelude::*;
+//! # let mut rng = rand::rng();
+//! let (conv, pool) = (Conv2d::<1, 6, 5>::init(&mut rng), MaxPool2d::<2>::default());
+//! let x = Tensor::<8, 1, 28, 28>::zeros();
+//! let h: Tensor<8, 6, 24, 24> = conv.forward(x);
+//! let h: Tensor<8, 6, 12, 12> = pool.forward(Relu.forward(h));
+//! # let _ = h;
+//! ```
+//!
+//! ## Layers and their PyTorch equivalents
+//!
+//! | typed-cnn | PyTorch |
+//! |---|---|
+//! | `Conv2d<CIN, COUT, K, S, P>` (`.without_bias()`) | `nn.Conv2d(CIN, COUT, K, stride=S, padding=P, bias=…)` |
+//! | `MaxPool2d<K, S, P>` | `nn.MaxPool2d(K, stride=S, padding=P)` |
+//! | `AvgPool2d<K, S, P>::new(count_include_pad)` | `nn.AvgPool2d(K, S, P, count_include_pad=…)` |
+//! | `GlobalAvgPool2d` | `nn.AdaptiveAvgPool2d(1)` |
+//! | `Flatten` | `nn.Flatten()` |
+//! | `Linear<IN, OUT>`, `FlatLinear<C, H, W, OUT>` | `nn.Linear(IN, OUT)`, `nn.Linear(C*H*W, OUT)` |
+//! | `Relu`, `LeakyRelu`, `Sigmoid`, `Tanh` | `nn.ReLU()`, `nn.LeakyReLU()`, `nn.Sigmoid()`, `nn.Tanh()` |
+//! | `Softmax`, `LogSoftmax` | `nn.Softmax(1)`, `nn.LogSoftmax(1)` |
+//! | `Residual<M>` | `x + m(x)` |
+//! | `cross_entropy`, `mse` | `F.cross_entropy`, `F.mse_loss` |
+//!
+//! Strides that do not tile the padded input are a compile error by default ([`shape::Exact`]);
+//! PyTorch's floor rule is an explicit opt-in, the last type parameter of `Conv2d`, `MaxPool2d`
+//! and `AvgPool2d` ([`shape::Floor`]). Element types are `f32` and `f64` (the last parameter of
+//! the layers with weights, `f32` by default); `f64` makes [`gradcheck`] exact enough to catch
+//! real bugs.
+//!
+//! ## How it works
+//! - **Shapes** ([`shape`]): output sizes `(H + 2P − K)/S + 1` are typenum computations; each
+//!   rule a user can break is a marker trait with `#[diagnostic::on_unimplemented]`, and sizes are
+//!   turned back into decimals (`Dim<24>`) for the message through a 1024-entry table.
+//! - **Kernels** ([`kernels`]): convolution is im2col + one `matrixmultiply` GEMM per image,
+//!   backward is two GEMMs and col2im; every kernel has a naive reference it is tested against.
+//!   The only `unsafe` in the crate is the GEMM call.
+//! - **Training**: no tape. [`Forward::train_impl`] returns what backward needs; backward
+//!   accumulates into a gradient value of the model's own type; [`Params`] visits parameters in
+//!   one fixed order for optimizers, zeroing and gradient checks.
+//!
+//! Minimum supported Rust version: 1.95 (stable).
 #![deny(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
 
 mod element;
 pub mod gradcheck;

@@ -98,6 +98,11 @@ pub trait Module: Sized {
 
 impl<T> Module for T {}
 
+/// The callback of [`Params::visit`]: `(name, shape, values)`.
+pub type ParamFn<'a, 'f, E> = dyn FnMut(&str, &[usize], &'a [E]) + 'f;
+/// The callback of [`Params::visit_mut`]: `(name, shape, values)`.
+pub type ParamFnMut<'f, E> = dyn FnMut(&str, &[usize], &mut [E]) + 'f;
+
 /// The parameter visitor: every parameter tensor, in one fixed order, with its PyTorch-style name
 /// (`"0.weight"`, `"2.1.bias"`: the tuple index path, as `nn.Sequential` names them) and shape.
 ///
@@ -105,9 +110,9 @@ impl<T> Module for T {}
 /// them has per-layer code.
 pub trait Params<E: Float>: Sized {
     /// Calls `f(name, shape, values)` for every parameter tensor, in order.
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &'a [E]));
+    fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>);
     /// Calls `f(name, shape, values)` for every parameter tensor, in order, mutably.
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &mut [E]));
+    fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>);
     /// The same structure with every parameter zero: a gradient buffer for this model.
     fn zeros_like(&self) -> Self;
 
@@ -170,8 +175,8 @@ pub(crate) fn join(prefix: &str, name: &str) -> String {
 macro_rules! no_params {
     ($($t:ty),* $(,)?) => {$(
         impl<E: $crate::Float> $crate::module::Params<E> for $t {
-            fn visit<'a>(&'a self, _: &str, _: &mut dyn FnMut(&str, &[usize], &'a [E])) {}
-            fn visit_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &[usize], &mut [E])) {}
+            fn visit<'a>(&'a self, _: &str, _: &mut $crate::module::ParamFn<'a, '_, E>) {}
+            fn visit_mut(&mut self, _: &str, _: &mut $crate::module::ParamFnMut<'_, E>) {}
             fn zeros_like(&self) -> Self {
                 self.clone()
             }
@@ -214,10 +219,10 @@ macro_rules! tuple_impls {
         }
 
         impl<E: Float, $($T: Params<E>),+> Params<E> for ($($T,)+) {
-            fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &'a [E])) {
+            fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
                 $(self.$i.visit(&join(prefix, stringify!($i)), f);)+
             }
-            fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &mut [E])) {
+            fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
                 $(self.$i.visit_mut(&join(prefix, stringify!($i)), f);)+
             }
             fn zeros_like(&self) -> Self {

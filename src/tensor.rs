@@ -17,7 +17,7 @@ use crate::shape::{Decimal, Dim, Shape, Shape2, ShapeIs, Show};
 /// Every value of this type holds exactly `N·C·H·W` elements.
 pub struct T4<E, const N: usize, C, H, W> {
     data: Box<[E]>,
-    dims: PhantomData<fn() -> (C, H, W)>,
+    dims: PhantomData<(C, H, W)>,
 }
 
 /// A batch of `N` feature vectors of length `F`, as a typenum size (see [`Tensor2`]).
@@ -25,7 +25,7 @@ pub struct T4<E, const N: usize, C, H, W> {
 /// Every value of this type holds exactly `N·F` elements.
 pub struct T2<E, const N: usize, F> {
     data: Box<[E]>,
-    dims: PhantomData<fn() -> F>,
+    dims: PhantomData<F>,
 }
 
 /// `Tensor<N, C, H, W>`: a batch of `N` images, `C` channels of `H × W`, stored NCHW.

@@ -11,7 +11,7 @@ use crate::Float;
 use crate::kernels::Geom;
 use crate::kernels::conv::{conv_backward, conv_forward};
 use crate::layers::linear::pytorch_uniform;
-use crate::module::{Forward, Init, Params, join};
+use crate::module::{Forward, Init, ParamFn, ParamFnMut, Params, join};
 use crate::shape::{ChannelsMatch, Decimal, Exact, Height, Show, Width, Window, WindowOut};
 use crate::tensor::T4;
 
@@ -84,14 +84,14 @@ impl<
                 found: weight.len(),
             });
         }
-        if let Some(b) = &bias {
-            if b.len() != COUT {
-                return Err(crate::LengthError {
-                    shape: vec![COUT],
-                    expected: COUT,
-                    found: b.len(),
-                });
-            }
+        if let Some(b) = &bias
+            && b.len() != COUT
+        {
+            return Err(crate::LengthError {
+                shape: vec![COUT],
+                expected: COUT,
+                found: b.len(),
+            });
         }
         Ok(Self {
             weight: weight.into_boxed_slice(),
@@ -182,13 +182,13 @@ impl<
     E: Float,
 > Params<E> for Conv2d<CIN, COUT, K, S, P, M, E>
 {
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &'a [E])) {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
         f(&join(prefix, "weight"), &[COUT, CIN, K, K], &self.weight);
         if let Some(b) = &self.bias {
             f(&join(prefix, "bias"), &[COUT], b);
         }
     }
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &mut [E])) {
+    fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
         f(
             &join(prefix, "weight"),
             &[COUT, CIN, K, K],

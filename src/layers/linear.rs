@@ -9,7 +9,7 @@ use typenum::{Const, Eq, IsEqual, Prod, ToUInt, U, Unsigned};
 
 use crate::Float;
 use crate::kernels::gemm::gemm;
-use crate::module::{Forward, Init, Params, join};
+use crate::module::{Forward, Init, ParamFn, ParamFnMut, Params, join};
 use crate::shape::{Decimal, Dim, FeaturesMatch, Show};
 use crate::tensor::T2;
 
@@ -127,11 +127,11 @@ macro_rules! dense_layer {
         }
 
         impl<$(const $p: usize),*, E: Float> Params<E> for $name<$($p),*, E> {
-            fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &'a [E])) {
+            fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
                 f(&join(prefix, "weight"), &[OUT, Self::IN], &self.weight);
                 f(&join(prefix, "bias"), &[OUT], &self.bias);
             }
-            fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &mut [E])) {
+            fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
                 f(&join(prefix, "weight"), &[OUT, Self::IN], &mut self.weight);
                 f(&join(prefix, "bias"), &[OUT], &mut self.bias);
             }

@@ -11,7 +11,7 @@ use crate::kernels::pool::{
     avgpool_backward, avgpool_forward, global_avgpool_backward, global_avgpool_forward,
     maxpool_backward, maxpool_forward,
 };
-use crate::module::{Forward, no_params};
+use crate::module::{Forward, ParamFn, ParamFnMut, no_params};
 use crate::shape::{Exact, Height, Width, Window, WindowOut};
 use crate::tensor::T4;
 
@@ -26,13 +26,13 @@ use crate::tensor::T4;
 ///
 /// ```
 /// use typed_cnn::prelude::*;
-/// let y: Tensor<2, 6, 12, 10> = MaxPool2d::<2>.forward(Tensor::<2, 6, 24, 20>::zeros());
+/// let y: Tensor<2, 6, 12, 10> = MaxPool2d::<2>::default().forward(Tensor::<2, 6, 24, 20>::zeros());
 /// # let _ = y;
 /// ```
 /// A window that doesn't tile the input is a compile error unless `Floor` is asked for:
 /// ```compile_fail
 /// use typed_cnn::prelude::*;
-/// let y = MaxPool2d::<2>.forward(Tensor::<2, 6, 25, 20>::zeros());
+/// let y = MaxPool2d::<2>::default().forward(Tensor::<2, 6, 25, 20>::zeros());
 /// ```
 /// ```
 /// use typed_cnn::prelude::*;
@@ -115,8 +115,8 @@ macro_rules! window_layer_boilerplate {
         where
             Self: Default,
         {
-            fn visit<'a>(&'a self, _: &str, _: &mut dyn FnMut(&str, &[usize], &'a [E])) {}
-            fn visit_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &[usize], &mut [E])) {}
+            fn visit<'a>(&'a self, _: &str, _: &mut ParamFn<'a, '_, E>) {}
+            fn visit_mut(&mut self, _: &str, _: &mut ParamFnMut<'_, E>) {}
             fn zeros_like(&self) -> Self {
                 self.clone()
             }

@@ -3,7 +3,7 @@
 //! The shape check is a trait with its own message; the gradients of the two paths add.
 
 use crate::Float;
-use crate::module::{Forward, Init, Params};
+use crate::module::{Forward, Init, ParamFn, ParamFnMut, Params};
 use crate::shape::{ResidualKeepsShape, ShapeEq};
 use crate::tensor::TensorData;
 
@@ -76,10 +76,10 @@ fn add_into<T: TensorData>(acc: &mut T, x: &T) {
 }
 
 impl<E: Float, M: Params<E>> Params<E> for Residual<M> {
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &'a [E])) {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
         self.0.visit(&crate::module::join(prefix, "0"), f);
     }
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &[usize], &mut [E])) {
+    fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
         self.0.visit_mut(&crate::module::join(prefix, "0"), f);
     }
     fn zeros_like(&self) -> Self {

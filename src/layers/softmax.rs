@@ -49,10 +49,15 @@ impl<E: Float, const N: usize, F: Unsigned> Forward<T2<E, N, F>> for Softmax {
     /// The output `y`: `dx = y ⊙ (dy − Σ dy·y)`.
     type Cache = T2<E, N, F>;
 
-    fn forward_impl(&self, x: T2<E, N, F>) -> T2<E, N, F> {
-        let mut y = LogSoftmax.forward_impl(x);
-        y.map_inplace(E::exp);
-        y
+    fn forward_impl(&self, mut x: T2<E, N, F>) -> T2<E, N, F> {
+        // Per row: e^{x − max} / Σ e^{x − max}, so the largest term is exactly e⁰ = 1.
+        for row in x.as_mut_slice().chunks_exact_mut(F::USIZE) {
+            let max = row.iter().fold(E::NEG_INFINITY, |m, &v| m.max(v));
+            row.iter_mut().for_each(|v| *v = (*v - max).exp());
+            let sum = row.iter().fold(E::ZERO, |s, &v| s + v);
+            row.iter_mut().for_each(|v| *v /= sum);
+        }
+        x
     }
 
     fn train_impl(&self, x: T2<E, N, F>) -> (T2<E, N, F>, T2<E, N, F>) {

@@ -77,10 +77,10 @@ pub type Show<T> = <T as Decimal>::Dim;
 
 /// A 4-D shape `(N, C, H, W)` in decimal form: what [`crate::Tensor::shape_type`] and the
 /// shape-assertion messages print, e.g. `Shape<64, Dim<6>, Dim<12>, Dim<12>>`.
-pub struct Shape<const N: usize, C, H, W>(pub(crate) PhantomData<fn() -> (C, H, W)>);
+pub struct Shape<const N: usize, C, H, W>(pub(crate) PhantomData<(C, H, W)>);
 
 /// A 2-D shape `(N, F)` in decimal form, e.g. `Shape2<64, Dim<10>>`.
-pub struct Shape2<const N: usize, F>(pub(crate) PhantomData<fn() -> F>);
+pub struct Shape2<const N: usize, F>(pub(crate) PhantomData<F>);
 
 // ---------------------------------------------------------------------------------------------
 // Stride modes
