@@ -64,11 +64,7 @@ fn upstream(i: usize) -> f64 {
 }
 
 fn weighted_sum<T: TensorData<Elem = f64>>(y: &T) -> f64 {
-    y.data()
-        .iter()
-        .enumerate()
-        .map(|(i, v)| v * upstream(i))
-        .sum()
+    y.data().iter().enumerate().map(|(i, v)| v * upstream(i)).sum()
 }
 
 /// Checks `model`'s backward at input `x` against central differences with step `h`.
@@ -97,10 +93,7 @@ where
     // Analytic: one training forward, then backward from dy = r.
     let (y, cache) = model.train_impl(x.clone());
     let mut dy = y;
-    dy.data_mut()
-        .iter_mut()
-        .enumerate()
-        .for_each(|(i, v)| *v = upstream(i));
+    dy.data_mut().iter_mut().enumerate().for_each(|(i, v)| *v = upstream(i));
     let mut grads = model.zeros_like();
     let dx = model.backward_impl(cache, dy, &mut grads);
 
@@ -125,9 +118,7 @@ where
 
     // Parameter coordinates, in visitor order.
     let mut analytic: Vec<(String, Vec<f64>)> = Vec::new();
-    grads.visit("", &mut |name, _, g| {
-        analytic.push((name.to_string(), g.to_vec()))
-    });
+    grads.visit("", &mut |name, _, g| analytic.push((name.to_string(), g.to_vec())));
     for (t, (name, g)) in analytic.iter().enumerate() {
         for (j, &a) in g.iter().enumerate() {
             let shifted = |delta: f64| {

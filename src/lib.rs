@@ -106,6 +106,11 @@ mod tensor;
 #[cfg(test)]
 mod testing;
 
+/// The README's code, compiled and run as a doc test so that it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use element::Float;
 pub use module::{Forward, Init, Module, Out, Params, Trace, zip_params};
 pub use tensor::{LengthError, T2, T4, Tensor, Tensor2, TensorData};

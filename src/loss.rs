@@ -52,11 +52,7 @@ impl fmt::Display for LabelError {
             Self::Count { expected, found } => {
                 write!(f, "expected {expected} labels, found {found}")
             }
-            Self::OutOfRange {
-                index,
-                label,
-                classes,
-            } => write!(
+            Self::OutOfRange { index, label, classes } => write!(
                 f,
                 "label {index} is {label}, but there are only {classes} classes (0..={})",
                 classes.saturating_sub(1)
@@ -73,21 +69,12 @@ impl<const N: usize, const K: usize> Labels<N, K> {
     /// [`LabelError`] naming the count or the first label out of range.
     pub fn new(labels: Vec<usize>) -> Result<Self, LabelError> {
         if labels.len() != N {
-            return Err(LabelError::Count {
-                expected: N,
-                found: labels.len(),
-            });
+            return Err(LabelError::Count { expected: N, found: labels.len() });
         }
         if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= K) {
-            return Err(LabelError::OutOfRange {
-                index,
-                label,
-                classes: K,
-            });
+            return Err(LabelError::OutOfRange { index, label, classes: K });
         }
-        Ok(Self {
-            labels: labels.into_boxed_slice(),
-        })
+        Ok(Self { labels: labels.into_boxed_slice() })
     }
 
     /// The labels.
@@ -135,11 +122,7 @@ where
     log_softmax_rows(logits.as_slice(), f, grad.as_mut_slice());
     let mut total = 0.0f64;
     let inv_n = E::ONE / E::from_usize(N);
-    for (row, &label) in grad
-        .as_mut_slice()
-        .chunks_exact_mut(f)
-        .zip(labels.as_slice())
-    {
+    for (row, &label) in grad.as_mut_slice().chunks_exact_mut(f).zip(labels.as_slice()) {
         total -= row[label].to_f64();
         // d/dz of the mean loss: (softmax − onehot) / N.
         row.iter_mut().for_each(|v| *v = v.exp() * inv_n);

@@ -146,9 +146,7 @@ pub fn zip_params<E: Float, M: Params<E>>(
     grads.visit("", &mut |_, _, g| all.push(g));
     let mut next = all.into_iter();
     model.visit_mut("", &mut |name, _, p| {
-        let g = next
-            .next()
-            .expect("grads has the model's type, so the same tensors");
+        let g = next.next().expect("grads has the model's type, so the same tensors");
         f(name, p, g);
     });
 }
@@ -164,11 +162,7 @@ pub trait Init: Sized {
 
 /// `prefix.name`, or `name` at the top level.
 pub(crate) fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}.{name}")
-    }
+    if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") }
 }
 
 /// Implements `Params` and `Init` for a layer without parameters (a unit struct).

@@ -113,9 +113,7 @@ macro_rules! storage_methods {
         }
         /// Independent uniform random elements in `[low, high)`.
         pub fn uniform<R: Rng + ?Sized>(rng: &mut R, low: f64, high: f64) -> Self {
-            let data = (0..Self::LEN)
-                .map(|_| E::from_f64(rng.random_range(low..high)))
-                .collect();
+            let data = (0..Self::LEN).map(|_| E::from_f64(rng.random_range(low..high))).collect();
             Self::wrap(data)
         }
         /// The elements in row-major order.
@@ -136,10 +134,7 @@ macro_rules! storage_methods {
         }
         pub(crate) fn wrap(data: Box<[E]>) -> Self {
             debug_assert_eq!(data.len(), Self::LEN);
-            Self {
-                data,
-                dims: PhantomData,
-            }
+            Self { data, dims: PhantomData }
         }
     };
 }
@@ -160,9 +155,8 @@ impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> T4<E, N, C
     /// A tensor whose element at `(n, c, h, w)` is `f(n, c, h, w)`.
     pub fn from_fn(mut f: impl FnMut(usize, usize, usize, usize) -> E) -> Self {
         let [_, c, h, w] = Self::SHAPE;
-        let data = (0..Self::LEN)
-            .map(|i| f(i / (c * h * w), i / (h * w) % c, i / w % h, i % w))
-            .collect();
+        let data =
+            (0..Self::LEN).map(|i| f(i / (c * h * w), i / (h * w) % c, i / w % h, i % w)).collect();
         Self::wrap(data)
     }
 
@@ -408,18 +402,12 @@ impl<E: Float, const N: usize, F: Unsigned + Decimal> TensorData for T2<E, N, F>
 pub(crate) fn reshape4to2<E: Float, const N: usize, C, H, W, F>(
     x: T4<E, N, C, H, W>,
 ) -> T2<E, N, F> {
-    T2 {
-        data: x.data,
-        dims: PhantomData,
-    }
+    T2 { data: x.data, dims: PhantomData }
 }
 
 /// The inverse of [`reshape4to2`].
 pub(crate) fn reshape2to4<E: Float, const N: usize, C, H, W, F>(
     x: T2<E, N, F>,
 ) -> T4<E, N, C, H, W> {
-    T4 {
-        data: x.data,
-        dims: PhantomData,
-    }
+    T4 { data: x.data, dims: PhantomData }
 }

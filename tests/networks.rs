@@ -11,25 +11,13 @@ type LeNet = (
     (Conv2d<1, 6, 5>, Relu, MaxPool2d<2>),
     (Conv2d<6, 16, 5>, Relu, MaxPool2d<2>),
     Flatten,
-    (
-        Linear<256, 120>,
-        Relu,
-        Linear<120, 84>,
-        Relu,
-        Linear<84, 10>,
-    ),
+    (Linear<256, 120>, Relu, Linear<120, 84>, Relu, Linear<84, 10>),
 );
 
 /// PyTorch's `examples/mnist` net (without dropout): 64·12·12 = 9216 features into the first
 /// fully connected layer.
 type TorchMnist = (
-    (
-        Conv2d<1, 32, 3>,
-        Relu,
-        Conv2d<32, 64, 3>,
-        Relu,
-        MaxPool2d<2>,
-    ),
+    (Conv2d<1, 32, 3>, Relu, Conv2d<32, 64, 3>, Relu, MaxPool2d<2>),
     Flatten,
     (FlatLinear<64, 12, 12, 128>, Relu, Linear<128, 10>),
 );
@@ -59,10 +47,7 @@ fn lenet_infers_64x10_and_runs_forward_and_backward() {
     let dx: Tensor<64, 1, 28, 28> = net.backward(trace, dy, &mut grads);
     assert!(dx.as_slice().iter().all(|v| v.is_finite()));
     grads.visit("", &mut |name, _, g| {
-        assert!(
-            g.iter().all(|v| v.is_finite()),
-            "{name} has a non-finite gradient"
-        );
+        assert!(g.iter().all(|v| v.is_finite()), "{name} has a non-finite gradient");
         assert!(g.iter().any(|v| *v != 0.0), "{name} got no gradient");
     });
 }
@@ -140,11 +125,7 @@ fn residual_network_backward_matches_finite_differences() {
     type ResNetLet = (
         Conv2d<1, 3, 3, 1, 1, Exact, f64>,
         Tanh,
-        Residual<(
-            Conv2d<3, 3, 3, 1, 1, Exact, f64>,
-            LeakyRelu,
-            Conv2d<3, 3, 1, 1, 0, Exact, f64>,
-        )>,
+        Residual<(Conv2d<3, 3, 3, 1, 1, Exact, f64>, LeakyRelu, Conv2d<3, 3, 1, 1, 0, Exact, f64>)>,
         AvgPool2d<2, 2, 1, Floor>,
         GlobalAvgPool2d,
         Flatten,
@@ -158,11 +139,7 @@ fn residual_network_backward_matches_finite_differences() {
 
 #[test]
 fn one_sgd_step_lowers_the_loss() {
-    type Net = (
-        (Conv2d<1, 4, 3>, Relu, MaxPool2d<2>),
-        Flatten,
-        Linear<144, 10>,
-    );
+    type Net = ((Conv2d<1, 4, 3>, Relu, MaxPool2d<2>), Flatten, Linear<144, 10>);
     let mut rng = rng(6);
     let mut net = Net::init(&mut rng);
     let x = Tensor::<16, 1, 14, 14>::uniform(&mut rng, 0.0, 1.0);

@@ -17,16 +17,7 @@ use crate::Float;
 /// **Panics** if `x.len() != C·H·W` or `col.len() < C·K·K·OH·OW`.
 #[track_caller]
 pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
-    let Geom {
-        c,
-        h,
-        w,
-        k,
-        s,
-        p,
-        oh,
-        ow,
-    } = *g;
+    let Geom { c, h, w, k, s, p, oh, ow } = *g;
     let ohw = oh * ow;
     assert_eq!(x.len(), c * h * w, "im2col: x must be C·H·W for {g:?}");
     assert!(
@@ -72,16 +63,7 @@ pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
 /// **Panics** if `dx.len() != C·H·W` or `col.len() < C·K·K·OH·OW`.
 #[track_caller]
 pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
-    let Geom {
-        c,
-        h,
-        w,
-        k,
-        s,
-        p,
-        oh,
-        ow,
-    } = *g;
+    let Geom { c, h, w, k, s, p, oh, ow } = *g;
     let ohw = oh * ow;
     assert_eq!(dx.len(), c * h * w, "col2im: dx must be C·H·W for {g:?}");
     assert!(
@@ -128,11 +110,7 @@ fn check_conv<E: Float>(
 ) {
     let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
     assert_eq!(x.len(), n * chw, "{op}: x must be N·C·H·W (n={n}, {g:?})");
-    assert_eq!(
-        weight.len(),
-        cout * ckk,
-        "{op}: weight must be COUT·C·K·K (cout={cout}, {g:?})"
-    );
+    assert_eq!(weight.len(), cout * ckk, "{op}: weight must be COUT·C·K·K (cout={cout}, {g:?})");
     assert!(
         col.len() >= ckk * ohw,
         "{op}: col scratch needs C·K·K·OH·OW = {}, got {} ({g:?})",
@@ -237,11 +215,7 @@ pub fn conv_backward<E: Float>(
         assert_eq!(db.len(), cout, "conv_backward: dbias must be COUT={cout}");
     }
     if let Some(dx) = dx.as_deref() {
-        assert_eq!(
-            dx.len(),
-            n * chw,
-            "conv_backward: dx must be N·C·H·W (n={n}, {g:?})"
-        );
+        assert_eq!(dx.len(), n * chw, "conv_backward: dx must be N·C·H·W (n={n}, {g:?})");
     }
     let pointwise = g.is_pointwise();
     let col = &mut col[..ckk * ohw];
@@ -315,16 +289,7 @@ mod tests {
         s: usize,
         p: usize,
     ) -> Case {
-        Case {
-            n,
-            c,
-            h,
-            w,
-            cout,
-            k,
-            s,
-            p,
-        }
+        Case { n, c, h, w, cout, k, s, p }
     }
 
     /// Odd shapes: every special path and every floor-mode remainder we could think of.
@@ -347,27 +312,14 @@ mod tests {
     /// gradients to check accumulation and NaN-filled outputs/scratch to check overwriting.
     fn fast_matches_naive<E: Float>(t: Case, seed: u64) {
         eprintln!("case {t:?} ({}), seed {seed}", core::any::type_name::<E>());
-        let Case {
-            n,
-            c,
-            h,
-            w,
-            cout,
-            k,
-            s,
-            p,
-        } = t;
+        let Case { n, c, h, w, cout, k, s, p } = t;
         let g = Geom::new(c, h, w, k, s, p);
         let (ckk, ohw) = (c * k * k, g.oh * g.ow);
         let mut rng = Rng::new(seed);
         let x: Vec<E> = to_e(&rng.vec(n * c * h * w));
         let weight: Vec<E> = to_e(&rng.vec(cout * ckk));
         let bias_v: Vec<E> = to_e(&rng.vec(cout));
-        let bias = if seed.is_multiple_of(2) {
-            Some(&bias_v[..])
-        } else {
-            None
-        };
+        let bias = if seed.is_multiple_of(2) { Some(&bias_v[..]) } else { None };
         let dy: Vec<E> = to_e(&rng.vec(n * cout * ohw));
         let dx0: Vec<E> = to_e(&rng.vec(n * c * h * w));
         let dw0: Vec<E> = to_e(&rng.vec(cout * ckk));
@@ -415,18 +367,7 @@ mod tests {
 
         // backward without dx and dbias: dweight alone is unchanged
         let mut dw_only = dw0.clone();
-        conv_backward(
-            &g,
-            n,
-            cout,
-            &x,
-            &weight,
-            &dy,
-            None,
-            &mut dw_only,
-            None,
-            &mut col,
-        );
+        conv_backward(&g, n, cout, &x, &weight, &dy, None, &mut dw_only, None, &mut col);
         assert_close(&to_f64(&dw_only), &to_f64(&dw_n));
     }
 
@@ -480,11 +421,8 @@ mod tests {
         let [y_exp, dw_exp, db_exp, dx_exp] = expect;
         for fast in [true, false] {
             let mut y = vec![E::ZERO; y_exp.len()];
-            let (mut dx, mut dw, mut db) = (
-                vec![E::ZERO; x.len()],
-                vec![E::ZERO; weight.len()],
-                vec![E::ZERO],
-            );
+            let (mut dx, mut dw, mut db) =
+                (vec![E::ZERO; x.len()], vec![E::ZERO; weight.len()], vec![E::ZERO]);
             if fast {
                 let mut col = vec![E::ZERO; k * k * g.oh * g.ow];
                 conv_forward(&g, 1, 1, &x, &weight, bias.as_deref(), &mut y, &mut col);
@@ -566,16 +504,7 @@ mod tests {
         let loss = |params: &[Vec<f64>; 3]| -> f64 {
             let mut y = vec![0.0; n * cout * ohw];
             let mut col = vec![0.0; ckk * ohw];
-            conv_forward(
-                &g,
-                n,
-                cout,
-                &params[0],
-                &params[1],
-                Some(&params[2]),
-                &mut y,
-                &mut col,
-            );
+            conv_forward(&g, n, cout, &params[0], &params[1], Some(&params[2]), &mut y, &mut col);
             y.iter().zip(&r).map(|(a, b)| a * b).sum()
         };
 
@@ -616,21 +545,14 @@ mod tests {
             &mut col,
         );
 
-        for (name, analytic, numeric) in [
-            ("dx", &dx, &num_dx),
-            ("dw", &dw, &num_dw),
-            ("db", &db, &num_db),
-        ] {
-            let max_diff = analytic
-                .iter()
-                .zip(numeric)
-                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        for (name, analytic, numeric) in
+            [("dx", &dx, &num_dx), ("dw", &dw, &num_dw), ("db", &db, &num_db)]
+        {
+            let max_diff =
+                analytic.iter().zip(numeric).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
             let scale = numeric.iter().fold(1.0f64, |m, v| m.max(v.abs()));
             let rel = max_diff / scale;
-            assert!(
-                rel < 1e-6,
-                "{name}: relative error {rel:e} (max |diff| {max_diff:e})"
-            );
+            assert!(rel < 1e-6, "{name}: relative error {rel:e} (max |diff| {max_diff:e})");
         }
     }
 }

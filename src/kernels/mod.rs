@@ -46,30 +46,15 @@ impl Geom {
     /// ```
     #[track_caller]
     pub fn new(c: usize, h: usize, w: usize, k: usize, s: usize, p: usize) -> Geom {
-        assert!(
-            s > 0,
-            "Geom: stride must be > 0 (c={c} h={h} w={w} k={k} s={s} p={p})"
-        );
-        assert!(
-            k > 0,
-            "Geom: kernel size must be > 0 (c={c} h={h} w={w} k={k} s={s} p={p})"
-        );
+        assert!(s > 0, "Geom: stride must be > 0 (c={c} h={h} w={w} k={k} s={s} p={p})");
+        assert!(k > 0, "Geom: kernel size must be > 0 (c={c} h={h} w={w} k={k} s={s} p={p})");
         assert!(
             k <= h + 2 * p && k <= w + 2 * p,
             "Geom: kernel k={k} does not fit the padded input {}×{} (h={h} w={w} p={p})",
             h + 2 * p,
             w + 2 * p
         );
-        Geom {
-            c,
-            h,
-            w,
-            k,
-            s,
-            p,
-            oh: (h + 2 * p - k) / s + 1,
-            ow: (w + 2 * p - k) / s + 1,
-        }
+        Geom { c, h, w, k, s, p, oh: (h + 2 * p - k) / s + 1, ow: (w + 2 * p - k) / s + 1 }
     }
 
     /// `true` for the 1×1, stride-1, unpadded window, where the image already is its own

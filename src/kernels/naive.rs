@@ -22,16 +22,7 @@ pub fn conv_forward_naive<E: Float>(
     bias: Option<&[E]>,
     y: &mut [E],
 ) {
-    let Geom {
-        c,
-        h,
-        w,
-        k,
-        s,
-        p,
-        oh,
-        ow,
-    } = *g;
+    let Geom { c, h, w, k, s, p, oh, ow } = *g;
     assert_eq!(x.len(), n * c * h * w, "conv_forward_naive: x");
     assert_eq!(weight.len(), cout * c * k * k, "conv_forward_naive: weight");
     assert_eq!(y.len(), n * cout * oh * ow, "conv_forward_naive: y");
@@ -86,28 +77,11 @@ pub fn conv_backward_naive<E: Float>(
     dweight: &mut [E],
     mut dbias: Option<&mut [E]>,
 ) {
-    let Geom {
-        c,
-        h,
-        w,
-        k,
-        s,
-        p,
-        oh,
-        ow,
-    } = *g;
+    let Geom { c, h, w, k, s, p, oh, ow } = *g;
     assert_eq!(x.len(), n * c * h * w, "conv_backward_naive: x");
-    assert_eq!(
-        weight.len(),
-        cout * c * k * k,
-        "conv_backward_naive: weight"
-    );
+    assert_eq!(weight.len(), cout * c * k * k, "conv_backward_naive: weight");
     assert_eq!(dy.len(), n * cout * oh * ow, "conv_backward_naive: dy");
-    assert_eq!(
-        dweight.len(),
-        cout * c * k * k,
-        "conv_backward_naive: dweight"
-    );
+    assert_eq!(dweight.len(), cout * c * k * k, "conv_backward_naive: dweight");
     if let Some(dx) = dx.as_deref() {
         assert_eq!(dx.len(), n * c * h * w, "conv_backward_naive: dx");
     }
@@ -223,11 +197,7 @@ mod tests {
     fn linear_naive_hand_worked() {
         // x = [[1, 2]], w = [[1, 0], [2, -1], [0, 3]], b = [0.5, 0, -1]
         // y = [1·1 + 2·0 + 0.5, 1·2 − 2·1 + 0, 0 + 2·3 − 1] = [1.5, 0, 5]
-        let (x, w, b) = (
-            [1.0, 2.0],
-            [1.0, 0.0, 2.0, -1.0, 0.0, 3.0],
-            [0.5, 0.0, -1.0],
-        );
+        let (x, w, b) = ([1.0, 2.0], [1.0, 0.0, 2.0, -1.0, 0.0, 3.0], [0.5, 0.0, -1.0]);
         let mut y = [0.0; 3];
         linear_forward_naive(1, 2, 3, &x, &w, &b, &mut y);
         assert_close(&y, &[1.5, 0.0, 5.0]);

@@ -30,16 +30,8 @@ fn window(i: usize, n: usize, k: usize, s: usize, p: usize) -> (usize, usize, us
 /// Checks `x: (N, C, H, W)` and `y: (N, C, OH, OW)` lengths.
 #[track_caller]
 fn check_pool(op: &str, g: &Geom, n: usize, x_len: usize, y_len: usize) {
-    assert_eq!(
-        x_len,
-        n * g.c * g.h * g.w,
-        "{op}: input must be N·C·H·W (n={n}, {g:?})"
-    );
-    assert_eq!(
-        y_len,
-        n * g.c * g.oh * g.ow,
-        "{op}: output must be N·C·OH·OW (n={n}, {g:?})"
-    );
+    assert_eq!(x_len, n * g.c * g.h * g.w, "{op}: input must be N·C·H·W (n={n}, {g:?})");
+    assert_eq!(y_len, n * g.c * g.oh * g.ow, "{op}: output must be N·C·OH·OW (n={n}, {g:?})");
 }
 
 /// Max pooling: `y[n,c,i,j] = max` over the `K × K` window at `(i·S − P, j·S − P)` of
@@ -62,27 +54,14 @@ pub fn maxpool_forward<E: Float>(
     mut argmax: Option<&mut [u32]>,
 ) {
     check_pool("maxpool_forward", g, n, x.len(), y.len());
-    let Geom {
-        c,
-        h,
-        w,
-        k,
-        s,
-        p,
-        oh,
-        ow,
-    } = *g;
+    let Geom { c, h, w, k, s, p, oh, ow } = *g;
     assert!(
         u32::try_from(h * w).is_ok_and(|hw| hw != NO_ARGMAX),
         "maxpool_forward: H·W = {} does not fit a u32 argmax",
         h * w
     );
     if let Some(am) = argmax.as_deref() {
-        assert_eq!(
-            am.len(),
-            y.len(),
-            "maxpool_forward: argmax must be N·C·OH·OW"
-        );
+        assert_eq!(am.len(), y.len(), "maxpool_forward: argmax must be N·C·OH·OW");
     }
     let (hw, ohw) = (h * w, oh * ow);
     // planes: (N·C); x plane (H, W), y plane (OH, OW)
@@ -127,11 +106,7 @@ pub fn maxpool_forward<E: Float>(
 #[track_caller]
 pub fn maxpool_backward<E: Float>(g: &Geom, n: usize, argmax: &[u32], dy: &[E], dx: &mut [E]) {
     check_pool("maxpool_backward", g, n, dx.len(), dy.len());
-    assert_eq!(
-        argmax.len(),
-        dy.len(),
-        "maxpool_backward: argmax must be N·C·OH·OW"
-    );
+    assert_eq!(argmax.len(), dy.len(), "maxpool_backward: argmax must be N·C·OH·OW");
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
     // planes: (N·C); dy plane (OH·OW) routes into dx plane (H·W)
     for plane in 0..n * g.c {
@@ -167,16 +142,7 @@ pub fn avgpool_forward<E: Float>(
     y: &mut [E],
 ) {
     check_pool("avgpool_forward", g, n, x.len(), y.len());
-    let Geom {
-        c,
-        h,
-        w,
-        k,
-        s,
-        p,
-        oh,
-        ow,
-    } = *g;
+    let Geom { c, h, w, k, s, p, oh, ow } = *g;
     let (hw, ohw) = (h * w, oh * ow);
     // planes: (N·C); x plane (H, W), y plane (OH, OW)
     for plane in 0..n * c {
@@ -185,11 +151,7 @@ pub fn avgpool_forward<E: Float>(
             let (h0, h1, ph) = window(i, h, k, s, p);
             for j in 0..ow {
                 let (w0, w1, pw) = window(j, w, k, s, p);
-                let divisor = if count_include_pad {
-                    ph * pw
-                } else {
-                    (h1 - h0) * (w1 - w0)
-                };
+                let divisor = if count_include_pad { ph * pw } else { (h1 - h0) * (w1 - w0) };
                 let mut sum = E::ZERO;
                 // window rows h0..h1, cols w0..w1 (clipped to the input)
                 for r in h0..h1 {
@@ -197,11 +159,8 @@ pub fn avgpool_forward<E: Float>(
                         sum += xp[r * w + q];
                     }
                 }
-                y[plane * ohw + i * ow + j] = if divisor == 0 {
-                    E::ZERO
-                } else {
-                    sum / E::from_usize(divisor)
-                };
+                y[plane * ohw + i * ow + j] =
+                    if divisor == 0 { E::ZERO } else { sum / E::from_usize(divisor) };
             }
         }
     }
@@ -220,16 +179,7 @@ pub fn avgpool_backward<E: Float>(
     dx: &mut [E],
 ) {
     check_pool("avgpool_backward", g, n, dx.len(), dy.len());
-    let Geom {
-        c,
-        h,
-        w,
-        k,
-        s,
-        p,
-        oh,
-        ow,
-    } = *g;
+    let Geom { c, h, w, k, s, p, oh, ow } = *g;
     let (hw, ohw) = (h * w, oh * ow);
     // planes: (N·C); dy plane (OH, OW) spreads into dx plane (H, W)
     for plane in 0..n * c {
@@ -238,11 +188,7 @@ pub fn avgpool_backward<E: Float>(
             let (h0, h1, ph) = window(i, h, k, s, p);
             for j in 0..ow {
                 let (w0, w1, pw) = window(j, w, k, s, p);
-                let divisor = if count_include_pad {
-                    ph * pw
-                } else {
-                    (h1 - h0) * (w1 - w0)
-                };
+                let divisor = if count_include_pad { ph * pw } else { (h1 - h0) * (w1 - w0) };
                 if divisor == 0 {
                     continue;
                 }
@@ -271,11 +217,7 @@ pub fn global_avgpool_forward<E: Float>(
 ) {
     let hw = h * w;
     assert!(hw > 0, "global_avgpool_forward: empty plane h={h} w={w}");
-    assert_eq!(
-        x.len(),
-        n * c * hw,
-        "global_avgpool_forward: x must be N·C·H·W"
-    );
+    assert_eq!(x.len(), n * c * hw, "global_avgpool_forward: x must be N·C·H·W");
     assert_eq!(y.len(), n * c, "global_avgpool_forward: y must be N·C");
     let count = E::from_usize(hw);
     // planes: (N·C), each (H·W) summed to one value
@@ -302,11 +244,7 @@ pub fn global_avgpool_backward<E: Float>(
     let hw = h * w;
     assert!(hw > 0, "global_avgpool_backward: empty plane h={h} w={w}");
     assert_eq!(dy.len(), n * c, "global_avgpool_backward: dy must be N·C");
-    assert_eq!(
-        dx.len(),
-        n * c * hw,
-        "global_avgpool_backward: dx must be N·C·H·W"
-    );
+    assert_eq!(dx.len(), n * c * hw, "global_avgpool_backward: dx must be N·C·H·W");
     let count = E::from_usize(hw);
     // planes: (N·C), one gradient spread evenly over (H·W)
     for plane in 0..n * c {
@@ -331,9 +269,7 @@ mod tests {
         //      [5, 6, 1, 2],
         //      [7, 2, 9, 0],
         //      [1, 8, 3, 4]]
-        let x0 = [
-            1., 3., 2., 4., 5., 6., 1., 2., 7., 2., 9., 0., 1., 8., 3., 4.,
-        ];
+        let x0 = [1., 3., 2., 4., 5., 6., 1., 2., 7., 2., 9., 0., 1., 8., 3., 4.];
         let x: Vec<f64> = x0.iter().chain(&x0.map(|v| v + 10.)).copied().collect();
         let g = Geom::new(2, 4, 4, 2, 2, 0);
         let mut y = vec![f64::NAN; 8];

@@ -160,10 +160,7 @@ mod tests {
     fn activations_match_hand_values() {
         let x = Tensor2::<1, 3, f64>::from_slice(&[-2.0, 0.0, 1.5]).unwrap();
         assert_eq!(Relu.forward(x.clone()).as_slice(), [0.0, 0.0, 1.5]);
-        assert_eq!(
-            LeakyRelu::new(0.5).forward(x.clone()).as_slice(),
-            [-1.0, 0.0, 1.5]
-        );
+        assert_eq!(LeakyRelu::new(0.5).forward(x.clone()).as_slice(), [-1.0, 0.0, 1.5]);
         let s = Sigmoid.forward(x.clone());
         assert!((s.get(0, 0) - 1.0 / (1.0 + 2f64.exp())).abs() < 1e-15);
         let t = Tanh.forward(x);

@@ -87,11 +87,7 @@ impl<
         if let Some(b) = &bias
             && b.len() != COUT
         {
-            return Err(crate::LengthError {
-                shape: vec![COUT],
-                expected: COUT,
-                found: b.len(),
-            });
+            return Err(crate::LengthError { shape: vec![COUT], expected: COUT, found: b.len() });
         }
         Ok(Self {
             weight: weight.into_boxed_slice(),
@@ -143,11 +139,7 @@ impl<
 > core::fmt::Debug for Conv2d<CIN, COUT, K, S, P, M, E>
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "Conv2d({CIN} → {COUT}, k={K}, s={S}, p={P}, bias={})",
-            self.bias.is_some()
-        )
+        write!(f, "Conv2d({CIN} → {COUT}, k={K}, s={S}, p={P}, bias={})", self.bias.is_some())
     }
 }
 
@@ -189,11 +181,7 @@ impl<
         }
     }
     fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
-        f(
-            &join(prefix, "weight"),
-            &[COUT, CIN, K, K],
-            &mut self.weight,
-        );
+        f(&join(prefix, "weight"), &[COUT, CIN, K, K], &mut self.weight);
         if let Some(b) = &mut self.bias {
             f(&join(prefix, "bias"), &[COUT], b);
         }
@@ -201,10 +189,7 @@ impl<
     fn zeros_like(&self) -> Self {
         Self {
             weight: vec![E::ZERO; self.weight.len()].into_boxed_slice(),
-            bias: self
-                .bias
-                .as_ref()
-                .map(|b| vec![E::ZERO; b.len()].into_boxed_slice()),
+            bias: self.bias.as_ref().map(|b| vec![E::ZERO; b.len()].into_boxed_slice()),
             mode: PhantomData,
         }
     }
@@ -355,12 +340,8 @@ mod tests {
     fn conv_backward_matches_finite_differences_1x1_no_bias_and_floor_mode() {
         let mut rng = seeded(8);
         let conv = Conv2d::<3, 2, 1, 1, 0, Exact, f64>::init(&mut rng).without_bias();
-        check_module(
-            &conv,
-            Tensor::<1, 3, 4, 6, f64>::uniform(&mut rng, -1.0, 1.0),
-            1e-6,
-        )
-        .assert_below(1e-6);
+        check_module(&conv, Tensor::<1, 3, 4, 6, f64>::uniform(&mut rng, -1.0, 1.0), 1e-6)
+            .assert_below(1e-6);
         // 7×8 input, kernel 3, stride 3, padding 0: 7 − 3 = 4 is not a multiple of 3 (floor).
         let conv = Conv2d::<2, 2, 3, 3, 0, Floor, f64>::init(&mut rng);
         let x = Tensor::<2, 2, 7, 8, f64>::uniform(&mut rng, -1.0, 1.0);

@@ -53,9 +53,7 @@ pub(crate) fn pytorch_uniform<E: Float, R: Rng + ?Sized>(
     len: usize,
 ) -> Box<[E]> {
     let bound = 1.0 / (fan_in as f64).sqrt();
-    (0..len)
-        .map(|_| E::from_f64(rng.random_range(-bound..bound)))
-        .collect()
+    (0..len).map(|_| E::from_f64(rng.random_range(-bound..bound))).collect()
 }
 
 macro_rules! dense_layer {
@@ -312,9 +310,6 @@ mod tests {
     #[test]
     fn from_parts_rejects_wrong_lengths() {
         let err = Linear::<2, 3, f32>::from_parts(vec![0.0; 5], vec![0.0; 3]).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "a tensor of shape [3, 2] holds 6 elements, but 5 were given"
-        );
+        assert_eq!(err.to_string(), "a tensor of shape [3, 2] holds 6 elements, but 5 were given");
     }
 }

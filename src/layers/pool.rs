@@ -70,10 +70,7 @@ pub struct AvgPool2d<const K: usize, const S: usize = K, const P: usize = 0, M =
 impl<const K: usize, const S: usize, const P: usize, M> AvgPool2d<K, S, P, M> {
     /// An average pool with the given padding rule.
     pub fn new(count_include_pad: bool) -> Self {
-        Self {
-            count_include_pad,
-            mode: PhantomData,
-        }
+        Self { count_include_pad, mode: PhantomData }
     }
 }
 
@@ -186,13 +183,7 @@ where
     fn forward_impl(&self, x: T4<E, N, C, H, W>) -> Self::Output {
         let g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
         let mut y = Self::Output::zeros();
-        avgpool_forward(
-            &g,
-            N,
-            self.count_include_pad,
-            x.as_slice(),
-            y.as_mut_slice(),
-        );
+        avgpool_forward(&g, N, self.count_include_pad, x.as_slice(), y.as_mut_slice());
         y
     }
 
@@ -203,13 +194,7 @@ where
     fn backward_impl(&self, _: (), dy: Self::Output, _: &mut Self) -> T4<E, N, C, H, W> {
         let g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
         let mut dx = T4::zeros();
-        avgpool_backward(
-            &g,
-            N,
-            self.count_include_pad,
-            dy.as_slice(),
-            dx.as_mut_slice(),
-        );
+        avgpool_backward(&g, N, self.count_include_pad, dy.as_slice(), dx.as_mut_slice());
         dx
     }
 }
@@ -222,14 +207,7 @@ impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> Forward<T4
 
     fn forward_impl(&self, x: T4<E, N, C, H, W>) -> Self::Output {
         let mut y = Self::Output::zeros();
-        global_avgpool_forward(
-            N,
-            C::USIZE,
-            H::USIZE,
-            W::USIZE,
-            x.as_slice(),
-            y.as_mut_slice(),
-        );
+        global_avgpool_forward(N, C::USIZE, H::USIZE, W::USIZE, x.as_slice(), y.as_mut_slice());
         y
     }
 
@@ -239,14 +217,7 @@ impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> Forward<T4
 
     fn backward_impl(&self, _: (), dy: Self::Output, _: &mut Self) -> T4<E, N, C, H, W> {
         let mut dx = T4::zeros();
-        global_avgpool_backward(
-            N,
-            C::USIZE,
-            H::USIZE,
-            W::USIZE,
-            dy.as_slice(),
-            dx.as_mut_slice(),
-        );
+        global_avgpool_backward(N, C::USIZE, H::USIZE, W::USIZE, dy.as_slice(), dx.as_mut_slice());
         dx
     }
 }
@@ -270,12 +241,8 @@ mod tests {
         let len = Tensor::<N, C, H, W, f64>::LEN;
         // A permutation of 0..len (multiplier coprime to len), scaled into [-1, 1).
         let step = (0..).map(|k| 7919 + k).find(|m| gcd(*m, len) == 1).unwrap();
-        T4::from_vec(
-            (0..len)
-                .map(|i| ((i * step) % len) as f64 * 2.0 / len as f64 - 1.0)
-                .collect(),
-        )
-        .unwrap()
+        T4::from_vec((0..len).map(|i| ((i * step) % len) as f64 * 2.0 / len as f64 - 1.0).collect())
+            .unwrap()
     }
 
     fn gcd(a: usize, b: usize) -> usize {
@@ -285,24 +252,12 @@ mod tests {
     #[test]
     fn maxpool_backward_matches_finite_differences_overlapping_and_padded() {
         check_module(&MaxPool2d::<2>::default(), distinct::<2, 2, 4, 6>(), 1e-6).assert_below(1e-6);
-        check_module(
-            &MaxPool2d::<3, 1>::default(),
-            distinct::<1, 2, 5, 4>(),
-            1e-6,
-        )
-        .assert_below(1e-6);
-        check_module(
-            &MaxPool2d::<3, 2, 1>::default(),
-            distinct::<2, 1, 5, 7>(),
-            1e-6,
-        )
-        .assert_below(1e-6);
-        check_module(
-            &MaxPool2d::<2, 2, 0, Floor>::default(),
-            distinct::<1, 2, 5, 7>(),
-            1e-6,
-        )
-        .assert_below(1e-6);
+        check_module(&MaxPool2d::<3, 1>::default(), distinct::<1, 2, 5, 4>(), 1e-6)
+            .assert_below(1e-6);
+        check_module(&MaxPool2d::<3, 2, 1>::default(), distinct::<2, 1, 5, 7>(), 1e-6)
+            .assert_below(1e-6);
+        check_module(&MaxPool2d::<2, 2, 0, Floor>::default(), distinct::<1, 2, 5, 7>(), 1e-6)
+            .assert_below(1e-6);
     }
 
     #[test]
@@ -326,11 +281,7 @@ mod tests {
         let pool = MaxPool2d::<2>::default();
         let (y, trace) = pool.forward_train(x);
         assert_eq!(y.as_slice(), [6., 8.]);
-        let dx = pool.backward(
-            trace,
-            T4::from_slice(&[10., 20.]).unwrap(),
-            &mut pool.clone(),
-        );
+        let dx = pool.backward(trace, T4::from_slice(&[10., 20.]).unwrap(), &mut pool.clone());
         assert_eq!(dx.as_slice(), [0., 0., 0., 20., 0., 10., 0., 0.]);
     }
 

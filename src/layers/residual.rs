@@ -54,9 +54,7 @@ where
 
     fn backward_impl(&self, cache: M::Cache, dy: In, grads: &mut Self) -> In {
         // The branch and the skip both receive dy; their input gradients add.
-        let mut dx = self
-            .0
-            .backward_impl(cache, retype(dy.clone()), &mut grads.0);
+        let mut dx = self.0.backward_impl(cache, retype(dy.clone()), &mut grads.0);
         add_into(&mut dx, &dy);
         dx
     }
@@ -69,10 +67,7 @@ fn retype<A: TensorData, B: TensorData<Elem = A::Elem>>(x: A) -> B {
 }
 
 fn add_into<T: TensorData>(acc: &mut T, x: &T) {
-    acc.data_mut()
-        .iter_mut()
-        .zip(x.data())
-        .for_each(|(a, &b)| *a += b);
+    acc.data_mut().iter_mut().zip(x.data()).for_each(|(a, &b)| *a += b);
 }
 
 impl<E: Float, M: Params<E>> Params<E> for Residual<M> {

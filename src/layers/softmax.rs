@@ -66,10 +66,8 @@ impl<E: Float, const N: usize, F: Unsigned> Forward<T2<E, N, F>> for Softmax {
     }
 
     fn backward_impl(&self, y: T2<E, N, F>, mut dy: T2<E, N, F>, _: &mut Self) -> T2<E, N, F> {
-        for (d, y) in dy
-            .as_mut_slice()
-            .chunks_exact_mut(F::USIZE)
-            .zip(y.as_slice().chunks_exact(F::USIZE))
+        for (d, y) in
+            dy.as_mut_slice().chunks_exact_mut(F::USIZE).zip(y.as_slice().chunks_exact(F::USIZE))
         {
             let dot = d.iter().zip(y).fold(E::ZERO, |s, (&d, &y)| s + d * y);
             d.iter_mut().zip(y).for_each(|(d, &y)| *d = y * (*d - dot));
