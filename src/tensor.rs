@@ -345,8 +345,6 @@ pub trait TensorData: Sized + Clone {
     fn data(&self) -> &[Self::Elem];
     /// The elements in row-major order, mutable.
     fn data_mut(&mut self) -> &mut [Self::Elem];
-    /// A tensor of this type filled with zeros.
-    fn zeros_of() -> Self;
     /// The storage, for a reinterpretation as another tensor type of the same shape.
     #[doc(hidden)]
     fn into_boxed(self) -> Box<[Self::Elem]>;
@@ -355,47 +353,29 @@ pub trait TensorData: Sized + Clone {
     fn from_boxed(data: Box<[Self::Elem]>) -> Self;
 }
 
-impl<E: Float, const N: usize, C: Unsigned + Decimal, H: Unsigned + Decimal, W: Unsigned + Decimal>
-    TensorData for T4<E, N, C, H, W>
-{
-    type Elem = E;
-    type ShapeType = Shape<N, Show<C>, Show<H>, Show<W>>;
-    fn data(&self) -> &[E] {
-        &self.data
-    }
-    fn data_mut(&mut self) -> &mut [E] {
-        &mut self.data
-    }
-    fn zeros_of() -> Self {
-        Self::zeros()
-    }
-    fn into_boxed(self) -> Box<[E]> {
-        self.data
-    }
-    fn from_boxed(data: Box<[E]>) -> Self {
-        Self::wrap(data)
-    }
+/// `TensorData` for a tensor struct: `$shape` is its decimal shape type.
+macro_rules! tensor_data {
+    (impl<$($p:ident),*> for $t:ty, shape = $shape:ty) => {
+        impl<E: Float, const N: usize, $($p: Unsigned + Decimal),*> TensorData for $t {
+            type Elem = E;
+            type ShapeType = $shape;
+            fn data(&self) -> &[E] {
+                &self.data
+            }
+            fn data_mut(&mut self) -> &mut [E] {
+                &mut self.data
+            }
+            fn into_boxed(self) -> Box<[E]> {
+                self.data
+            }
+            fn from_boxed(data: Box<[E]>) -> Self {
+                Self::wrap(data)
+            }
+        }
+    };
 }
-
-impl<E: Float, const N: usize, F: Unsigned + Decimal> TensorData for T2<E, N, F> {
-    type Elem = E;
-    type ShapeType = Shape2<N, Show<F>>;
-    fn data(&self) -> &[E] {
-        &self.data
-    }
-    fn data_mut(&mut self) -> &mut [E] {
-        &mut self.data
-    }
-    fn zeros_of() -> Self {
-        Self::zeros()
-    }
-    fn into_boxed(self) -> Box<[E]> {
-        self.data
-    }
-    fn from_boxed(data: Box<[E]>) -> Self {
-        Self::wrap(data)
-    }
-}
+tensor_data!(impl<C, H, W> for T4<E, N, C, H, W>, shape = Shape<N, Show<C>, Show<H>, Show<W>>);
+tensor_data!(impl<F> for T2<E, N, F>, shape = Shape2<N, Show<F>>);
 
 /// Reinterprets the storage of one tensor type as another with the same element count (the
 /// reshape of `Flatten`; the caller's types guarantee the counts agree).

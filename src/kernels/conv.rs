@@ -8,6 +8,18 @@ use super::Geom;
 use super::gemm::gemm;
 use crate::Float;
 
+/// **Panics** unless an image holds `C·H·W` elements and the column buffer at least `C·K·K·OH·OW`.
+#[track_caller]
+fn check_image_and_col(who: &str, g: &Geom, image_len: usize, col_len: usize) {
+    let Geom { c, h, w, k, oh, ow, .. } = *g;
+    assert_eq!(image_len, c * h * w, "{who}: the image must be C·H·W for {g:?}");
+    assert!(
+        col_len >= c * k * k * oh * ow,
+        "{who}: col needs C·K·K·OH·OW = {}, got {col_len} for {g:?}",
+        c * k * k * oh * ow
+    );
+}
+
 /// Unfolds one image `x: (C, H, W)` into `col: (C·K·K, OH·OW)`.
 ///
 /// Row `(c·K + a)·K + b` holds, for every output position `(i, j)` (column `i·OW + j`), the input
@@ -19,13 +31,7 @@ use crate::Float;
 pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
     let Geom { c, h, w, k, s, p, oh, ow } = *g;
     let ohw = oh * ow;
-    assert_eq!(x.len(), c * h * w, "im2col: x must be C·H·W for {g:?}");
-    assert!(
-        col.len() >= c * k * k * ohw,
-        "im2col: col needs C·K·K·OH·OW = {}, got {} for {g:?}",
-        c * k * k * ohw,
-        col.len()
-    );
+    check_image_and_col("im2col", g, x.len(), col.len());
     // rows of col: (C, K, K) flattened; each row is an (OH, OW) plane.
     for ci in 0..c {
         for a in 0..k {
@@ -65,13 +71,7 @@ pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
 pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
     let Geom { c, h, w, k, s, p, oh, ow } = *g;
     let ohw = oh * ow;
-    assert_eq!(dx.len(), c * h * w, "col2im: dx must be C·H·W for {g:?}");
-    assert!(
-        col.len() >= c * k * k * ohw,
-        "col2im: col needs C·K·K·OH·OW = {}, got {} for {g:?}",
-        c * k * k * ohw,
-        col.len()
-    );
+    check_image_and_col("col2im", g, dx.len(), col.len());
     // rows of col: (C, K, K) flattened; each row is an (OH, OW) plane.
     for ci in 0..c {
         for a in 0..k {
