@@ -55,7 +55,15 @@ where
 
 #[cfg(test)]
 mod tests {
+    use crate::gradcheck::check_module;
     use crate::prelude::*;
+    use crate::testing::seeded;
+
+    #[test]
+    fn flatten_backward_matches_finite_differences() {
+        let x = Tensor::<2, 3, 2, 4, f64>::uniform(&mut seeded(15), -1.0, 1.0);
+        check_module(&Flatten, x, 1e-6).assert_below(1e-6);
+    }
 
     #[test]
     fn flatten_keeps_chw_order_and_backward_is_the_inverse() {

@@ -297,6 +297,14 @@ mod tests {
     }
 
     #[test]
+    fn flat_linear_backward_matches_finite_differences() {
+        let mut rng = seeded(16);
+        let net = (Flatten, FlatLinear::<2, 3, 2, 4, f64>::init(&mut rng));
+        let x = Tensor::<3, 2, 3, 2, f64>::uniform(&mut rng, -1.0, 1.0);
+        check_module(&net, x, 1e-6).assert_below(1e-6);
+    }
+
+    #[test]
     fn flat_linear_takes_nine_thousand_features() {
         let mut rng = seeded(5);
         let fc = FlatLinear::<64, 12, 12, 3, f64>::init(&mut rng);
