@@ -33,7 +33,8 @@ type TorchMnist = (
     (FlatLinear<64, 12, 12, 128>, Relu, Linear<128, 10>),
 );
 
-/// A small residual network with PyTorch's floor rule on the strided stem (31 does not tile).
+/// A small residual network with PyTorch's floor rule on the strided stem: with kernel 3, stride 2
+/// and padding 1, height 32 does not tile ((32 + 2 − 3) % 2 = 1); width 31 does.
 type ResNetLet = (
     Conv2d<3, 16, 3, 2, 1, Floor>, // (N, 3, 32, 31) → (N, 16, 16, 16)
     Relu,
@@ -60,7 +61,7 @@ fn main() {
     let y: Tensor2<64, 10> = net.3.forward(h);
     println!("  linear 256→120→84→10           → {:?}", y.shape());
 
-    // One training step on random data (see `cargo run --example mnist` for real training).
+    // One training step on random data.
     let labels = Labels::<64, 10>::new((0..64).map(|i| i % 10).collect()).expect("64 labels < 10");
     let start = Instant::now();
     let (logits, trace) = net.forward_train(x);

@@ -40,7 +40,7 @@ pub trait Float:
     const ONE: Self;
     /// `-∞`, the padding value of max pooling.
     const NEG_INFINITY: Self;
-    /// The type's name as safetensors and error messages spell it (`"F32"`, `"F64"`).
+    /// The type's name in messages and weight files (`"F32"`, `"F64"`, the safetensors spelling).
     const DTYPE: &'static str;
     /// Converts from `f64` (rounding for `f32`).
     fn from_f64(x: f64) -> Self;

@@ -71,7 +71,8 @@ fn weighted_sum<T: TensorData<Elem = f64>>(y: &T) -> f64 {
 ///
 /// Both the input gradient and every parameter gradient (through the [`Params`] visitor) are
 /// compared; the scalar is `L = Σᵢ yᵢ·rᵢ` with fixed `rᵢ ∈ [-1, 1]`. The training forward is used
-/// throughout, so layers with a training mode are checked in it.
+/// throughout, so layers with a training mode are checked in it. Parameter gradients start at a
+/// non-zero value, so a backward that overwrites instead of accumulating fails the check.
 ///
 /// ```
 /// use typed_cnn::prelude::*;
@@ -94,7 +95,11 @@ where
     let (y, cache) = model.train_impl(x.clone());
     let mut dy = y;
     dy.data_mut().iter_mut().enumerate().for_each(|(i, v)| *v = upstream(i));
+    // Start the gradients at a known non-zero value: backward must add to them, not overwrite,
+    // and the check compares what it added.
+    const PREFILL: f64 = 0.25;
     let mut grads = model.zeros_like();
+    grads.visit_mut("", &mut |_, _, g| g.fill(PREFILL));
     let dx = model.backward_impl(cache, dy, &mut grads);
 
     let loss = |m: &M, x: In| weighted_sum(&m.train_impl(x).0);
@@ -118,7 +123,9 @@ where
 
     // Parameter coordinates, in visitor order.
     let mut analytic: Vec<(String, Vec<f64>)> = Vec::new();
-    grads.visit("", &mut |name, _, g| analytic.push((name.to_string(), g.to_vec())));
+    grads.visit("", &mut |name, _, g| {
+        analytic.push((name.to_string(), g.iter().map(|v| v - PREFILL).collect()));
+    });
     for (t, (name, g)) in analytic.iter().enumerate() {
         for (j, &a) in g.iter().enumerate() {
             let shifted = |delta: f64| {

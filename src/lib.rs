@@ -3,7 +3,7 @@
 //! Tensors carry their batch size and `(C, H, W)` in their type. Every layer computes its output
 //! type from its input type at compile time, on **stable Rust** (typenum arithmetic behind plain
 //! `usize` const generics), so wiring a layer to the wrong shape is an error at `cargo check`, with
-//! a message naming the layer and the sizes, never a panic at run time.
+//! a message naming the layer and the sizes, not a panic at run time.
 //!
 //! ```
 //! use typed_cnn::prelude::*;
@@ -38,10 +38,10 @@
 //! A layer wired to the wrong shape does not compile. Here the second convolution expects 5
 //! channels where the first produces 6:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use typed_cnn::prelude::*;
 //! type Broken = ((Conv2d<1, 6, 5>, Relu), (Conv2d<5, 16, 5>, Relu));
-//! let y = Broken::init(&mut rand::rng()).forward(Tensor::<64, 1, 28, 28>::zeros());
+//! let _ = Broken::init(&mut rand::rng()).forward(Tensor::<64, 1, 28, 28>::zeros());
 //! // error[E0277]: `Conv2d<5, 16, 5>` expects 5 input channels, but the input has `Dim<6>` channels
 //! ```
 //!
@@ -84,7 +84,8 @@
 //!   rule a user can break is a marker trait with `#[diagnostic::on_unimplemented]`, and sizes are
 //!   turned back into decimals (`Dim<24>`) for the message through a 1024-entry table.
 //! - **Kernels** ([`kernels`]): convolution is im2col + one `matrixmultiply` GEMM per image,
-//!   backward is two GEMMs and col2im; every kernel has a naive reference it is tested against.
+//!   backward is two GEMMs and col2im; the conv and linear kernels are tested against naive
+//!   direct-loop references, the pooling kernels against hand-worked values and definitions.
 //!   The only `unsafe` in the crate is the GEMM call.
 //! - **Training**: no tape. [`Forward::train_impl`] returns what backward needs; backward
 //!   accumulates into a gradient value of the model's own type; [`Params`] visits parameters in

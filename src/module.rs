@@ -13,7 +13,8 @@ use crate::Float;
 ///
 /// This is the trait layers implement; users call the methods of [`Module`] instead, whose
 /// bounds sit on the methods so that a shape error in the middle of a tuple network reports the
-/// failing layer's own message rather than "no method named `forward`" (DESIGN.md, pitfall 3).
+/// failing layer's own message; with the bound on a trait impl instead, rustc reports only
+/// "no method named `forward` found".
 ///
 /// Gradients have the model's own type: `backward_impl` accumulates (`+=`) parameter gradients
 /// into `grads`, a value shaped like `self` (made by [`Params::zeros_like`]), and returns the
@@ -106,8 +107,8 @@ pub type ParamFnMut<'f, E> = dyn FnMut(&str, &[usize], &mut [E]) + 'f;
 /// The parameter visitor: every parameter tensor, in one fixed order, with its PyTorch-style name
 /// (`"0.weight"`, `"2.1.bias"`: the tuple index path, as `nn.Sequential` names them) and shape.
 ///
-/// Optimizers, gradient zeroing, save/load and the gradient check all go through it, so none of
-/// them has per-layer code.
+/// Optimizers, gradient zeroing and the gradient check all go through it (and weight files will),
+/// so none of them has per-layer code.
 pub trait Params<E: Float>: Sized {
     /// Calls `f(name, shape, values)` for every parameter tensor, in order.
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>);
@@ -136,19 +137,49 @@ pub trait Params<E: Float>: Sized {
 }
 
 /// Visits the parameters of `model` together with the matching gradients in `grads` (a value of
-/// the same type), as `f(name, param, grad)`: what an optimizer step needs.
+/// the same type, made by [`Params::zeros_like`]), as `f(name, param, grad)`: what an optimizer
+/// step needs.
+///
+/// **Panics** if `grads` does not hold the same tensors as `model` (possible only where the
+/// structure is run-time state, such as a `Conv2d` without bias against gradients with one).
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// let mut fc = Linear::<2, 1, f64>::from_parts(vec![1.0, 2.0], vec![0.0]).unwrap();
+/// let grads = Linear::<2, 1, f64>::from_parts(vec![0.5, 0.5], vec![1.0]).unwrap();
+/// let mut names = Vec::new();
+/// typed_cnn::zip_params(&mut fc, &grads, |name, p, g| {
+///     names.push(name.to_string());
+///     p.iter_mut().zip(g).for_each(|(p, g)| *p -= g);
+/// });
+/// assert_eq!(names, ["weight", "bias"]);
+/// assert_eq!(fc.weight(), [0.5, 1.5]);
+/// ```
+#[track_caller]
 pub fn zip_params<E: Float, M: Params<E>>(
     model: &mut M,
     grads: &M,
     mut f: impl FnMut(&str, &mut [E], &[E]),
 ) {
-    let mut all: Vec<&[E]> = Vec::new();
-    grads.visit("", &mut |_, _, g| all.push(g));
+    let mut all: Vec<(String, &[E])> = Vec::new();
+    grads.visit("", &mut |name, _, g| all.push((name.to_string(), g)));
     let mut next = all.into_iter();
     model.visit_mut("", &mut |name, _, p| {
-        let g = next.next().expect("grads has the model's type, so the same tensors");
+        let (grad_name, g) = next.next().unwrap_or_else(|| {
+            panic!("zip_params: the gradients have no tensor for parameter `{name}`")
+        });
+        assert!(
+            grad_name == name && g.len() == p.len(),
+            "zip_params: parameter `{name}` ({} values) meets gradient `{grad_name}` ({} values); \
+             make gradients with `model.zeros_like()`",
+            p.len(),
+            g.len()
+        );
         f(name, p, g);
     });
+    if let Some((grad_name, _)) = next.next() {
+        panic!("zip_params: the gradient `{grad_name}` has no parameter in the model");
+    }
 }
 
 /// Construction with PyTorch's default initialization from a seeded generator.

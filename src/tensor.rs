@@ -48,7 +48,8 @@ pub type Tensor<const N: usize, const C: usize, const H: usize, const W: usize, 
 /// ```
 pub type Tensor2<const N: usize, const F: usize, E = f32> = T2<E, N, U<F>>;
 
-/// A run-time length did not match a tensor type (the only run-time shape error there is).
+/// A run-time length did not match a tensor type: data from outside (a `Vec`, a file) has the
+/// wrong number of elements for the shape the type demands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LengthError {
     /// The shape the type demands.
@@ -132,8 +133,10 @@ macro_rules! storage_methods {
         pub fn map_inplace(&mut self, mut f: impl FnMut(E) -> E) {
             self.data.iter_mut().for_each(|v| *v = f(*v));
         }
+        #[track_caller]
         pub(crate) fn wrap(data: Box<[E]>) -> Self {
-            debug_assert_eq!(data.len(), Self::LEN);
+            // The invariant every kernel relies on; one comparison per tensor is free.
+            assert_eq!(data.len(), Self::LEN, "storage length does not match {:?}", Self::SHAPE);
             Self { data, dims: PhantomData }
         }
     };
@@ -194,9 +197,9 @@ impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> T4<E, N, C
     /// let x = Tensor::<2, 3, 5, 4>::zeros().expect_shape::<2, 3, 5, 4>();
     /// # let _ = x;
     /// ```
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// use typed_cnn::Tensor;
-    /// let x = Tensor::<2, 3, 5, 4>::zeros().expect_shape::<2, 3, 4, 5>();
+    /// let _ = Tensor::<2, 3, 5, 4>::zeros().expect_shape::<2, 3, 4, 5>();
     /// ```
     pub fn expect_shape<const EN: usize, const EC: usize, const EH: usize, const EW: usize>(
         self,

@@ -3,8 +3,9 @@
 //! `cargo check`, which would also reveal post-monomorphization errors.
 //!
 //! Compiler messages change between rustc versions, so the snapshots are pinned to the MSRV,
-//! rustc 1.95 (`rust-version` in Cargo.toml); on another compiler the suite says so and is
-//! skipped rather than failing on wording. Regenerate after an intended change with
+//! rustc 1.95 (`rust-version` in Cargo.toml). On another compiler the suite says so and is
+//! skipped rather than failing on wording, except in CI (`CI` set), where a compiler other than
+//! the pinned one is an error: CI must not go green with the suite unrun. Regenerate after an intended change with
 //! `TRYBUILD=overwrite cargo test --release --test ui` and review the diff.
 
 use std::process::Command;
@@ -20,6 +21,10 @@ fn ui() {
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
     if !version.starts_with(PINNED) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "ui snapshots are pinned to {PINNED}x but CI runs {version:?}"
+        );
         eprintln!("ui snapshots are pinned to {PINNED}x; this is {version:?}: skipped");
         return;
     }

@@ -12,7 +12,8 @@ use crate::Float;
 /// `b` holds `k×n`, or `n×k` when `trans_b`. `c` is `m×n` row-major. With `beta = 0`, `c` is
 /// overwritten (its old contents may even be NaN); with `beta = 1` the product is accumulated.
 ///
-/// **Panics** if a slice is shorter than its matrix: a bug in the caller, never user input.
+/// **Panics** if a slice is shorter than its matrix or a size product overflows `usize`: a bug in
+/// the caller, never user input.
 ///
 /// ```
 /// use typed_cnn::kernels::gemm::gemm;
@@ -36,12 +37,14 @@ pub fn gemm<E: Float>(
     beta: E,
     c: &mut [E],
 ) {
+    // Checked products: a wrapped `m·k` could pass the length test with a short slice.
+    let need = |x: usize, y: usize| {
+        x.checked_mul(y).unwrap_or_else(|| panic!("gemm: m={m} k={k} n={n} overflows usize"))
+    };
+    let (need_a, need_b, need_c) = (need(m, k), need(k, n), need(m, n));
     assert!(
-        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
-        "gemm: m={m} k={k} n={n} needs a ≥ {}, b ≥ {}, c ≥ {}, got {}, {}, {}",
-        m * k,
-        k * n,
-        m * n,
+        a.len() >= need_a && b.len() >= need_b && c.len() >= need_c,
+        "gemm: m={m} k={k} n={n} needs a ≥ {need_a}, b ≥ {need_b}, c ≥ {need_c}, got {}, {}, {}",
         a.len(),
         b.len(),
         c.len()
@@ -96,7 +99,8 @@ macro_rules! raw_gemm {
     ($t:ty, $f:path) => {
         impl RawGemm for $t {
             fn raw_gemm(s: Strides, a: &[$t], b: &[$t], beta: $t, c: &mut [$t]) {
-                // SAFETY: `gemm` checked a.len() ≥ m·k, b.len() ≥ k·n, c.len() ≥ m·n, and the
+                // SAFETY: `gemm` checked a.len() ≥ m·k, b.len() ≥ k·n, c.len() ≥ m·n (with
+                // overflow-checked products, and m, k, n ≤ isize::MAX follows), and the
                 // strides it built address exactly those row-major (or transposed) matrices, so
                 // every element matrixmultiply reads or writes is in bounds. `c` is a `&mut`
                 // borrow distinct from `a` and `b`, so the output aliases neither input.

@@ -32,10 +32,10 @@ use crate::tensor::T4;
 /// # let _ = y;
 /// ```
 /// A wrong output size does not compile:
-/// ```compile_fail
+/// ```compile_fail,E0308
 /// use typed_cnn::prelude::*;
 /// let conv = Conv2d::<1, 6, 5>::init(&mut rand::rng());
-/// let y: Tensor<8, 6, 25, 20> = conv.forward(Tensor::<8, 1, 28, 24>::zeros());
+/// let _: Tensor<8, 6, 25, 20> = conv.forward(Tensor::<8, 1, 28, 24>::zeros());
 /// ```
 #[derive(Clone, PartialEq)]
 pub struct Conv2d<
@@ -249,12 +249,21 @@ where
         (self.forward_impl(x.clone()), x)
     }
 
+    #[track_caller]
     fn backward_impl(
         &self,
         x: Self::Cache,
         dy: Self::Output,
         grads: &mut Self,
     ) -> T4<E, N, C, H, W> {
+        assert_eq!(
+            self.bias.is_some(),
+            grads.bias.is_some(),
+            "Conv2d backward: the layer {} a bias but its gradients {}; make gradients with \
+             `zeros_like`",
+            if self.bias.is_some() { "has" } else { "has no" },
+            if grads.bias.is_some() { "have one" } else { "have none" },
+        );
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
         let mut dx = T4::zeros();
         let mut col = vec![E::ZERO; CIN * K * K * g.oh * g.ow];

@@ -36,8 +36,10 @@ fn dense_backward<E: Float>(
     // dw: (OUT, IN) += dyᵀ: (OUT, N) · x: (N, IN)
     gemm(out, n, inp, dy, true, x, false, E::ONE, dw);
     // db: (OUT) += column sums of dy: (N, OUT)
-    for row in dy.chunks_exact(out) {
-        db.iter_mut().zip(row).for_each(|(b, &d)| *b += d);
+    if out > 0 {
+        for row in dy.chunks_exact(out) {
+            db.iter_mut().zip(row).for_each(|(b, &d)| *b += d);
+        }
     }
     // dx: (N, IN) = dy: (N, OUT) · w: (OUT, IN)
     let mut dx = vec![E::ZERO; n * inp];
@@ -161,10 +163,10 @@ dense_layer! {
     /// # let _ = y;
     /// ```
     /// A wrong input size does not compile:
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// use typed_cnn::prelude::*;
     /// let fc = Linear::<256, 120>::init(&mut rand::rng());
-    /// let y = fc.forward(Tensor2::<8, 400>::zeros());
+    /// let _ = fc.forward(Tensor2::<8, 400>::zeros());
     /// ```
     Linear<const IN, const OUT>, in = IN
 }

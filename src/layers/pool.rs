@@ -3,7 +3,8 @@
 //! [`crate::kernels::pool`] and the output size in the type, as for `Conv2d`.
 
 use core::marker::PhantomData;
-use typenum::{U1, Unsigned};
+use core::ops::Mul;
+use typenum::{Const, IsLessOrEqual, LeEq, Prod, ToUInt, U, U1, U2, Unsigned};
 
 use crate::Float;
 use crate::kernels::Geom;
@@ -12,14 +13,15 @@ use crate::kernels::pool::{
     maxpool_backward, maxpool_forward,
 };
 use crate::module::{Forward, ParamFn, ParamFnMut, no_params};
-use crate::shape::{Exact, Height, Width, Window, WindowOut};
+use crate::shape::{Exact, Height, PoolPadding, Width, Window, WindowOut};
 use crate::tensor::T4;
 
 /// 2-D max pooling over `K × K` windows with stride `S` and `−∞` padding `P`.
 ///
 /// **PyTorch equivalent**: `torch.nn.MaxPool2d(K, stride=S, padding=P)`. `S < K` gives
-/// overlapping windows; `M` is the stride mode, as for [`crate::layers::Conv2d`]. PyTorch requires
-/// `P ≤ K/2`, so that no window lies wholly in the padding; keep to that here too.
+/// overlapping windows; `M` is the stride mode, as for [`crate::layers::Conv2d`]. As in PyTorch,
+/// the padding is at most half the kernel (`2P ≤ K`, checked at compile time), so that no window
+/// lies wholly in the padding.
 ///
 /// # Shapes
 /// - input: `(N, C, H, W)`, output: `(N, C, HO, WO)` with `HO = (H + 2P − K)/S + 1`
@@ -30,9 +32,9 @@ use crate::tensor::T4;
 /// # let _ = y;
 /// ```
 /// A window that doesn't tile the input is a compile error unless `Floor` is asked for:
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// use typed_cnn::prelude::*;
-/// let y = MaxPool2d::<2>::default().forward(Tensor::<2, 6, 25, 20>::zeros());
+/// let _ = MaxPool2d::<2>::default().forward(Tensor::<2, 6, 25, 20>::zeros());
 /// ```
 /// ```
 /// use typed_cnn::prelude::*;
@@ -140,6 +142,11 @@ impl<E: Float, const N: usize, C, H, W, const K: usize, const S: usize, const P:
     Forward<T4<E, N, C, H, W>> for MaxPool2d<K, S, P, M>
 where
     C: Unsigned,
+    Const<K>: ToUInt,
+    Const<P>: ToUInt,
+    U<P>: Mul<U2>,
+    Prod<U<P>, U2>: IsLessOrEqual<U<K>>,
+    LeEq<Prod<U<P>, U2>, U<K>>: PoolPadding<Self, K, P>,
     H: Unsigned + Window<Self, Height, K, S, P, M>,
     W: Unsigned + Window<Self, Width, K, S, P, M>,
 {
@@ -174,6 +181,11 @@ impl<E: Float, const N: usize, C, H, W, const K: usize, const S: usize, const P:
     Forward<T4<E, N, C, H, W>> for AvgPool2d<K, S, P, M>
 where
     C: Unsigned,
+    Const<K>: ToUInt,
+    Const<P>: ToUInt,
+    U<P>: Mul<U2>,
+    Prod<U<P>, U2>: IsLessOrEqual<U<K>>,
+    LeEq<Prod<U<P>, U2>, U<K>>: PoolPadding<Self, K, P>,
     H: Unsigned + Window<Self, Height, K, S, P, M>,
     W: Unsigned + Window<Self, Width, K, S, P, M>,
 {

@@ -20,10 +20,10 @@ use crate::tensor::TensorData;
 /// # let _ = y;
 /// ```
 /// A branch that changes the shape does not compile:
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// use typed_cnn::prelude::*;
 /// type Block = Residual<(Conv2d<8, 8, 3>, Relu)>; // no padding: 7×6 becomes 5×4
-/// let y = Block::init(&mut rand::rng()).forward(Tensor::<2, 8, 7, 6>::zeros());
+/// let _ = Block::init(&mut rand::rng()).forward(Tensor::<2, 8, 7, 6>::zeros());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Residual<M>(pub M);

@@ -36,6 +36,9 @@ no_params!(Softmax, LogSoftmax);
 
 /// Writes `log softmax` of each row of `x` (rows of `f`) into `out`.
 pub(crate) fn log_softmax_rows<E: Float>(x: &[E], f: usize, out: &mut [E]) {
+    if f == 0 {
+        return; // no features, nothing to normalize
+    }
     for (row, o) in x.chunks_exact(f).zip(out.chunks_exact_mut(f)) {
         let max = row.iter().fold(E::NEG_INFINITY, |m, &v| m.max(v));
         let sum = row.iter().fold(E::ZERO, |s, &v| s + (v - max).exp());
@@ -51,6 +54,9 @@ impl<E: Float, const N: usize, F: Unsigned> Forward<T2<E, N, F>> for Softmax {
 
     fn forward_impl(&self, mut x: T2<E, N, F>) -> T2<E, N, F> {
         // Per row: e^{x − max} / Σ e^{x − max}, so the largest term is exactly e⁰ = 1.
+        if F::USIZE == 0 {
+            return x;
+        }
         for row in x.as_mut_slice().chunks_exact_mut(F::USIZE) {
             let max = row.iter().fold(E::NEG_INFINITY, |m, &v| m.max(v));
             row.iter_mut().for_each(|v| *v = (*v - max).exp());
@@ -66,6 +72,9 @@ impl<E: Float, const N: usize, F: Unsigned> Forward<T2<E, N, F>> for Softmax {
     }
 
     fn backward_impl(&self, y: T2<E, N, F>, mut dy: T2<E, N, F>, _: &mut Self) -> T2<E, N, F> {
+        if F::USIZE == 0 {
+            return dy;
+        }
         for (d, y) in
             dy.as_mut_slice().chunks_exact_mut(F::USIZE).zip(y.as_slice().chunks_exact(F::USIZE))
         {
@@ -93,6 +102,9 @@ impl<E: Float, const N: usize, F: Unsigned> Forward<T2<E, N, F>> for LogSoftmax 
     }
 
     fn backward_impl(&self, log_y: T2<E, N, F>, mut dy: T2<E, N, F>, _: &mut Self) -> T2<E, N, F> {
+        if F::USIZE == 0 {
+            return dy;
+        }
         for (d, ly) in dy
             .as_mut_slice()
             .chunks_exact_mut(F::USIZE)

@@ -12,8 +12,8 @@
 use core::marker::PhantomData;
 use core::ops::{Add, BitAnd, Div, Rem, Sub};
 use typenum::{
-    And, B1, Bit, Const, Eq, GrEq, IsEqual, IsGreaterOrEqual, Max, Maximum, ToUInt, U, U0, UInt,
-    Unsigned,
+    And, B1, Bit, Const, Eq, Gr, GrEq, IsEqual, IsGreater, IsGreaterOrEqual, Max, Maximum, ToUInt,
+    U, U0, U1, UInt, Unsigned,
 };
 
 use crate::tensor::{T2, T4};
@@ -34,7 +34,8 @@ pub struct Dim<const N: usize>;
 /// Implemented for every unsigned typenum number: `0..=1023` map to `Dim<n>` through a generated
 /// table; larger numbers (`1024` and up, typically a flattened feature count such as
 /// 64·12·12 = 9216) map to themselves and print in typenum's binary form. A larger table would
-/// slow every build (DESIGN.md, pitfall 1).
+/// slow every build: trait-impl tables grow super-linearly in compile time (about 4 s for 4k
+/// impls, 53 s for 16k, measured in the prototype).
 pub trait Decimal {
     /// `Dim<n>` for `n < 1024`, the typenum number itself above.
     type Dim;
@@ -145,7 +146,7 @@ impl<L, A, const K: usize, const P: usize, HD> KernelFits<L, A, K, P, HD> for B1
 /// `H + 2P` as a typenum number.
 pub type Padded<H, const P: usize> = <<H as Add<U<P>>>::Output as Add<U<P>>>::Output;
 /// `H + 2P − K`, computed from `max(H + 2P, K)` so that a kernel that is too large reports only
-/// the [`KernelFits`] message, not typenum's "cannot subtract" (DESIGN.md, pitfall 6).
+/// the [`KernelFits`] message, not typenum's "cannot subtract `B1` from `UInt<…>`".
 pub type Span<H, const K: usize, const P: usize> =
     <Maximum<Padded<H, P>, U<K>> as Sub<U<K>>>::Output;
 
@@ -165,18 +166,52 @@ where
     Const<K>: ToUInt,
     Const<S>: ToUInt,
     Const<P>: ToUInt,
+    U<K>: IsGreater<U0>,
+    Gr<U<K>, U0>: KernelNonZero<L, K>,
+    U<S>: IsGreater<U0> + Max<U1>,
+    Gr<U<S>, U0>: StrideNonZero<L, S>,
     H: Decimal + Add<U<P>>,
     <H as Add<U<P>>>::Output: Add<U<P>>,
     Padded<H, P>: IsGreaterOrEqual<U<K>> + Max<U<K>>,
     GrEq<Padded<H, P>, U<K>>: KernelFits<L, A, K, P, Show<H>>,
     Maximum<Padded<H, P>, U<K>>: Sub<U<K>>,
-    Span<H, K, P>: Div<U<S>> + Rem<U<S>>,
-    M: StrideMode<<Span<H, K, P> as Rem<U<S>>>::Output, L, A, K, S, P, Show<H>>,
-    <Span<H, K, P> as Div<U<S>>>::Output: Add<B1>,
-    <<Span<H, K, P> as Div<U<S>>>::Output as Add<B1>>::Output: Unsigned,
+    Span<H, K, P>: Div<Divisor<S>> + Rem<Divisor<S>>,
+    M: StrideMode<<Span<H, K, P> as Rem<Divisor<S>>>::Output, L, A, K, S, P, Show<H>>,
+    <Span<H, K, P> as Div<Divisor<S>>>::Output: Add<B1>,
+    <<Span<H, K, P> as Div<Divisor<S>>>::Output as Add<B1>>::Output: Unsigned,
 {
-    type Out = <<Span<H, K, P> as Div<U<S>>>::Output as Add<B1>>::Output;
+    type Out = <<Span<H, K, P> as Div<Divisor<S>>>::Output as Add<B1>>::Output;
 }
+
+/// The stride as a typenum divisor: `max(S, 1)`, so that a zero stride reports only the
+/// [`StrideNonZero`] message and not typenum's missing division by zero.
+pub type Divisor<const S: usize> = Maximum<U<S>, U1>;
+
+/// Marker: the kernel size `K` of layer `L` is at least 1 (implemented for `True`).
+#[diagnostic::on_unimplemented(
+    message = "`{L}`: the kernel size is {K}, but it must be at least 1",
+    label = "a 0×0 window sees nothing"
+)]
+pub trait KernelNonZero<L, const K: usize> {}
+impl<L, const K: usize> KernelNonZero<L, K> for B1 {}
+
+/// Marker: the stride `S` of layer `L` is at least 1 (implemented for `True`).
+#[diagnostic::on_unimplemented(
+    message = "`{L}`: the stride is {S}, but it must be at least 1",
+    label = "a zero stride never moves the window"
+)]
+pub trait StrideNonZero<L, const S: usize> {}
+impl<L, const S: usize> StrideNonZero<L, S> for B1 {}
+
+/// Marker: a pooling layer's padding is at most half its kernel, `2P ≤ K` (implemented for
+/// `True`), so that no window lies wholly in the padding. PyTorch enforces the same rule.
+#[diagnostic::on_unimplemented(
+    message = "`{L}`: padding {P} is more than half the kernel size {K}",
+    label = "pooling padding must satisfy 2P ≤ K",
+    note = "a window wholly in the padding would pool nothing; PyTorch rejects it too"
+)]
+pub trait PoolPadding<L, const K: usize, const P: usize> {}
+impl<L, const K: usize, const P: usize> PoolPadding<L, K, P> for B1 {}
 
 /// The output size of [`Window`].
 pub type WindowOut<H, L, A, const K: usize, const S: usize, const P: usize, M> =
