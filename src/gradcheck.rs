@@ -10,6 +10,15 @@ use crate::module::{Forward, Params};
 use crate::tensor::TensorData;
 
 /// The worst disagreement a gradient check found.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// use typed_cnn::gradcheck::check_module;
+/// let fc = Linear::<2, 1, f64>::from_parts(vec![1.0, -2.0], vec![0.5]).unwrap();
+/// let report = check_module(&fc, Tensor2::<3, 2, f64>::filled(1.0), 1e-6);
+/// assert_eq!(report.coordinates, 3 * 2 + 2 + 1); // input 3·2, weight 1·2, bias 1
+/// report.assert_below(1e-8);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradReport {
     /// The number of coordinates compared (input and parameters).
@@ -26,11 +35,31 @@ pub struct GradReport {
 
 impl GradReport {
     /// `max |analytic − numeric| / max(1, max |numeric|)`.
+    ///
+    /// ```
+    /// use typed_cnn::gradcheck::GradReport;
+    /// let report = GradReport {
+    ///     coordinates: 4,
+    ///     max_abs_error: 0.5,
+    ///     max_numeric: 4.0,
+    ///     worst: "0.weight[3]".to_string(),
+    ///     worst_values: (2.5, 3.0),
+    /// };
+    /// assert_eq!(report.relative_error(), 0.125); // 0.5 / max(1, 4)
+    /// ```
     pub fn relative_error(&self) -> f64 {
         self.max_abs_error / self.max_numeric.max(1.0)
     }
 
     /// **Panics** with the full report if the relative error is `tol` or more.
+    ///
+    /// ```
+    /// use typed_cnn::gradcheck::GradReport;
+    /// let report = GradReport { coordinates: 1, max_abs_error: 1e-3, max_numeric: 0.5,
+    ///     worst: "input[0]".to_string(), worst_values: (0.501, 0.5) };
+    /// report.assert_below(1e-2); // relative error 1e-3 / max(1, 0.5) = 1e-3 < 1e-2
+    /// assert!(std::panic::catch_unwind(|| report.assert_below(1e-3)).is_err()); // 1e-3 ≮ 1e-3
+    /// ```
     #[track_caller]
     pub fn assert_below(&self, tol: f64) {
         assert!(

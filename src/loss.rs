@@ -26,6 +26,13 @@ pub struct Labels<const N: usize, const K: usize> {
 }
 
 /// A label vector that does not fit its [`Labels`] type.
+///
+/// ```
+/// use typed_cnn::loss::{LabelError, Labels};
+/// assert_eq!(Labels::<2, 10>::new(vec![1]), Err(LabelError::Count { expected: 2, found: 1 }));
+/// let err = Labels::<2, 10>::new(vec![1, 12]).unwrap_err();
+/// assert_eq!(err, LabelError::OutOfRange { index: 1, label: 12, classes: 10 });
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LabelError {
     /// The number of labels is not `N`.
@@ -67,6 +74,13 @@ impl<const N: usize, const K: usize> Labels<N, K> {
     ///
     /// # Errors
     /// [`LabelError`] naming the count or the first label out of range.
+    ///
+    /// ```
+    /// use typed_cnn::loss::Labels;
+    /// assert!(Labels::<2, 3>::new(vec![2, 0]).is_ok());
+    /// let err = Labels::<2, 3>::new(vec![0, 3]).unwrap_err(); // 3 is not below K = 3
+    /// assert_eq!(err.to_string(), "label 1 is 3, but there are only 3 classes (0..=2)");
+    /// ```
     pub fn new(labels: Vec<usize>) -> Result<Self, LabelError> {
         if labels.len() != N {
             return Err(LabelError::Count { expected: N, found: labels.len() });
@@ -78,6 +92,12 @@ impl<const N: usize, const K: usize> Labels<N, K> {
     }
 
     /// The labels.
+    ///
+    /// ```
+    /// use typed_cnn::loss::Labels;
+    /// let labels = Labels::<4, 10>::new((0..4).map(|i| i * 3).collect()).unwrap();
+    /// assert_eq!(labels.as_slice(), [0, 3, 6, 9]);
+    /// ```
     pub fn as_slice(&self) -> &[usize] {
         &self.labels
     }

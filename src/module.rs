@@ -19,6 +19,24 @@ use crate::Float;
 /// Gradients have the model's own type: `backward_impl` accumulates (`+=`) parameter gradients
 /// into `grads`, a value shaped like `self` (made by [`Params::zeros_like`]), and returns the
 /// gradient with respect to the input.
+///
+/// A layer of your own implements `Forward` and is then called through [`Module`]:
+/// ```
+/// use typed_cnn::{TensorData, prelude::*};
+/// struct Double; // y = 2x, on any tensor type
+/// impl<T: TensorData> Forward<T> for Double {
+///     type Output = T;
+///     type Cache = ();
+///     fn forward_impl(&self, mut x: T) -> T {
+///         x.data_mut().iter_mut().for_each(|v| *v += *v);
+///         x
+///     }
+///     fn train_impl(&self, x: T) -> (T, ()) { (self.forward_impl(x), ()) }
+///     fn backward_impl(&self, _: (), dy: T, _: &mut Self) -> T { self.forward_impl(dy) } // 2·dy
+/// }
+/// let y = Double.forward(Tensor2::<1, 2>::from_slice(&[1.0, -3.0]).unwrap());
+/// assert_eq!(y.as_slice(), [2.0, -6.0]);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot take an input of type `{In}`",
     label = "this layer does not accept that input",
@@ -38,10 +56,25 @@ pub trait Forward<In>: Sized {
 }
 
 /// The output type of network `M` on input `In`.
+///
+/// ```
+/// use typed_cnn::{Out, prelude::*};
+/// type Block = (Conv2d<1, 6, 5>, Relu, MaxPool2d<2>);
+/// // (28 − 5 + 1)/2 = 12
+/// let _: Out<Block, Tensor<8, 1, 28, 28>> = Tensor::<8, 6, 12, 12>::zeros();
+/// ```
 pub type Out<M, In> = <M as Forward<In>>::Output;
 
 /// What a training forward of `M` on `In` keeps for its backward. Its type names the input type,
 /// so [`Module::backward`] infers it.
+///
+/// ```
+/// use typed_cnn::{Trace, prelude::*};
+/// let x = Tensor2::<1, 2>::from_slice(&[-1.0, 2.0]).unwrap();
+/// let (_, trace): (_, Trace<Relu, Tensor2<1, 2>>) = Relu.forward_train(x);
+/// let dx = Relu.backward(trace, T2::filled(5.0), &mut Relu);
+/// assert_eq!(dx.as_slice(), [0.0, 5.0]); // ReLU passes dy where x > 0
+/// ```
 pub struct Trace<M: Forward<In>, In> {
     cache: M::Cache,
 }
@@ -100,8 +133,27 @@ pub trait Module: Sized {
 impl<T> Module for T {}
 
 /// The callback of [`Params::visit`]: `(name, shape, values)`.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// let fc = Linear::<2, 3>::init(&mut rand::rng());
+/// let mut seen = Vec::new();
+/// fc.visit("fc", &mut |name, shape, values| {
+///     seen.push((name.to_string(), shape.to_vec(), values.len()))
+/// });
+/// assert_eq!(seen[0], ("fc.weight".to_string(), vec![3, 2], 6)); // (OUT, IN), 3·2 values
+/// assert_eq!(seen[1], ("fc.bias".to_string(), vec![3], 3));
+/// ```
 pub type ParamFn<'a, 'f, E> = dyn FnMut(&str, &[usize], &'a [E]) + 'f;
 /// The callback of [`Params::visit_mut`]: `(name, shape, values)`.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
+/// fc.visit_mut("", &mut |name, _, values| values.fill(if name == "bias" { 0.0 } else { 1.0 }));
+/// let y = fc.forward(Tensor2::<1, 2>::from_slice(&[3.0, 4.0]).unwrap());
+/// assert_eq!(y.as_slice(), [7.0]); // 1·3 + 1·4 + 0
+/// ```
 pub type ParamFnMut<'f, E> = dyn FnMut(&str, &[usize], &mut [E]) + 'f;
 
 /// The parameter visitor: every parameter tensor, in one fixed order, with its PyTorch-style name
@@ -109,6 +161,15 @@ pub type ParamFnMut<'f, E> = dyn FnMut(&str, &[usize], &mut [E]) + 'f;
 ///
 /// Optimizers, gradient zeroing and the gradient check all go through it (and weight files will),
 /// so none of them has per-layer code.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// let net: (Linear<4, 3>, Relu, Linear<3, 2>) = Init::init(&mut rand::rng());
+/// let mut names = Vec::new();
+/// net.visit("", &mut |name, shape, _| names.push(format!("{name} {shape:?}")));
+/// assert_eq!(names, ["0.weight [3, 4]", "0.bias [3]", "2.weight [2, 3]", "2.bias [2]"]);
+/// assert_eq!(Params::<f32>::param_count(&net), 3 * 4 + 3 + 2 * 3 + 2); // 23
+/// ```
 pub trait Params<E: Float>: Sized {
     /// Calls `f(name, shape, values)` for every parameter tensor, in order.
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>);
@@ -186,6 +247,15 @@ pub fn zip_params<E: Float, M: Params<E>>(
 ///
 /// Tuples of `Init` layers are `Init`, so a whole network is built in one call:
 /// `let net: LeNet = Init::init(&mut rng);`.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// use rand::{SeedableRng, rngs::StdRng};
+/// let a: (Conv2d<1, 2, 3>, Relu) = Init::init(&mut StdRng::seed_from_u64(7));
+/// let b: (Conv2d<1, 2, 3>, Relu) = Init::init(&mut StdRng::seed_from_u64(7));
+/// assert_eq!(a, b); // same seed, same weights
+/// assert!(a.0.weight().iter().all(|w| w.abs() <= 1.0 / 3.0)); // bound 1/√(CIN·K·K) = 1/3
+/// ```
 pub trait Init: Sized {
     /// A freshly initialized layer or network.
     fn init<R: Rng + ?Sized>(rng: &mut R) -> Self;

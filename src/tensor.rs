@@ -15,6 +15,14 @@ use crate::shape::{Decimal, Dim, Shape, Shape2, ShapeIs, Show};
 /// A batch of `N` images with `C` channels of `H × W`, as typenum sizes (see [`Tensor`]).
 ///
 /// Every value of this type holds exactly `N·C·H·W` elements.
+///
+/// ```
+/// use typed_cnn::{T4, Tensor};
+/// use typenum::{U3, U4, U5};
+/// // `Tensor<2, 3, 4, 5>` is this struct with typenum sizes and `f32` elements
+/// let x: T4<f32, 2, U3, U4, U5> = Tensor::<2, 3, 4, 5>::zeros();
+/// assert_eq!(x.len(), 120); // 2·3·4·5
+/// ```
 pub struct T4<E, const N: usize, C, H, W> {
     data: Box<[E]>,
     dims: PhantomData<(C, H, W)>,
@@ -23,6 +31,13 @@ pub struct T4<E, const N: usize, C, H, W> {
 /// A batch of `N` feature vectors of length `F`, as a typenum size (see [`Tensor2`]).
 ///
 /// Every value of this type holds exactly `N·F` elements.
+///
+/// ```
+/// use typed_cnn::{T2, Tensor2};
+/// // `Tensor2<4, 10, f64>` is this struct with a typenum feature count
+/// let x: T2<f64, 4, typenum::U10> = Tensor2::<4, 10, f64>::zeros();
+/// assert_eq!(x.len(), 40); // 4·10
+/// ```
 pub struct T2<E, const N: usize, F> {
     data: Box<[E]>,
     dims: PhantomData<F>,
@@ -50,6 +65,13 @@ pub type Tensor2<const N: usize, const F: usize, E = f32> = T2<E, N, U<F>>;
 
 /// A run-time length did not match a tensor type: data from outside (a `Vec`, a file) has the
 /// wrong number of elements for the shape the type demands.
+///
+/// ```
+/// use typed_cnn::{LengthError, Tensor2};
+/// let err = Tensor2::<2, 3>::from_vec(vec![0.0; 5]).unwrap_err();
+/// assert_eq!(err, LengthError { shape: vec![2, 3], expected: 6, found: 5 });
+/// assert_eq!(err.to_string(), "a tensor of shape [2, 3] holds 6 elements, but 5 were given");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LengthError {
     /// The shape the type demands.
@@ -75,18 +97,43 @@ impl std::error::Error for LengthError {}
 macro_rules! storage_methods {
     () => {
         /// The number of elements.
+        ///
+        /// ```
+        /// use typed_cnn::{Tensor, Tensor2};
+        /// assert_eq!(Tensor::<2, 3, 4, 5>::zeros().len(), 120); // 2·3·4·5
+        /// assert_eq!(Tensor2::<8, 10>::zeros().len(), 80); // 8·10
+        /// ```
         pub fn len(&self) -> usize {
             self.data.len()
         }
         /// `true` if the tensor holds no element (a dimension is zero).
+        ///
+        /// ```
+        /// use typed_cnn::{Tensor, Tensor2};
+        /// assert!(Tensor2::<0, 10>::zeros().is_empty()); // a batch of 0
+        /// assert!(!Tensor::<1, 1, 1, 1>::zeros().is_empty());
+        /// ```
         pub fn is_empty(&self) -> bool {
             self.data.is_empty()
         }
         /// A tensor of zeros.
+        ///
+        /// ```
+        /// use typed_cnn::Tensor;
+        /// let x = Tensor::<2, 1, 3, 3, f64>::zeros();
+        /// assert_eq!(x.as_slice(), [0.0; 18]); // 2·1·3·3
+        /// ```
         pub fn zeros() -> Self {
             Self::filled(E::ZERO)
         }
         /// A tensor with every element equal to `value`.
+        ///
+        /// ```
+        /// use typed_cnn::Tensor2;
+        /// let x = Tensor2::<2, 3>::filled(1.5);
+        /// assert_eq!(x.as_slice(), [1.5; 6]);
+        /// assert_eq!(x.as_slice().iter().sum::<f32>(), 9.0); // 6·1.5
+        /// ```
         pub fn filled(value: E) -> Self {
             Self::wrap(vec![value; Self::LEN].into_boxed_slice())
         }
@@ -94,6 +141,14 @@ macro_rules! storage_methods {
         ///
         /// # Errors
         /// [`LengthError`] naming the shape, the expected and the found length.
+        ///
+        /// ```
+        /// use typed_cnn::{LengthError, Tensor2};
+        /// let x = Tensor2::<2, 3>::from_vec(vec![1., 2., 3., 4., 5., 6.]).unwrap();
+        /// assert_eq!(x.get(1, 0), 4.0); // row-major: index 1·3 + 0 = 3
+        /// let err = Tensor2::<2, 3>::from_vec(vec![0.0; 4]).unwrap_err();
+        /// assert_eq!(err, LengthError { shape: vec![2, 3], expected: 6, found: 4 });
+        /// ```
         pub fn from_vec(data: Vec<E>) -> Result<Self, LengthError> {
             if data.len() == Self::LEN {
                 Ok(Self::wrap(data.into_boxed_slice()))
@@ -109,27 +164,69 @@ macro_rules! storage_methods {
         ///
         /// # Errors
         /// [`LengthError`] naming the shape, the expected and the found length.
+        ///
+        /// ```
+        /// use typed_cnn::Tensor;
+        /// let x = Tensor::<1, 1, 2, 2>::from_slice(&[1., 2., 3., 4.]).unwrap();
+        /// assert_eq!(x.get(0, 0, 1, 0), 3.0); // (h, w) = (1, 0) is index 1·2 + 0 = 2
+        /// assert!(Tensor::<1, 1, 2, 2>::from_slice(&[1., 2., 3.]).is_err()); // 3 ≠ 1·1·2·2
+        /// ```
         pub fn from_slice(data: &[E]) -> Result<Self, LengthError> {
             Self::from_vec(data.to_vec())
         }
         /// Independent uniform random elements in `[low, high)`.
+        ///
+        /// ```
+        /// use typed_cnn::Tensor2;
+        /// use rand::{SeedableRng, rngs::StdRng};
+        /// let x = Tensor2::<4, 25, f64>::uniform(&mut StdRng::seed_from_u64(0), -0.5, 0.5);
+        /// assert!(x.as_slice().iter().all(|v| (-0.5..0.5).contains(v)));
+        /// // The same seed gives the same tensor.
+        /// assert_eq!(x, Tensor2::<4, 25, f64>::uniform(&mut StdRng::seed_from_u64(0), -0.5, 0.5));
+        /// ```
         pub fn uniform<R: Rng + ?Sized>(rng: &mut R, low: f64, high: f64) -> Self {
             let data = (0..Self::LEN).map(|_| E::from_f64(rng.random_range(low..high))).collect();
             Self::wrap(data)
         }
         /// The elements in row-major order.
+        ///
+        /// ```
+        /// use typed_cnn::Tensor2;
+        /// let x = Tensor2::<2, 3>::from_fn(|n, f| (10 * n + f) as f32);
+        /// assert_eq!(x.as_slice(), [0., 1., 2., 10., 11., 12.]); // sample 0, then sample 1
+        /// ```
         pub fn as_slice(&self) -> &[E] {
             &self.data
         }
         /// The elements in row-major order, mutable.
+        ///
+        /// ```
+        /// use typed_cnn::Tensor;
+        /// let mut x = Tensor::<1, 2, 2, 2>::zeros();
+        /// x.as_mut_slice()[5] = 7.0; // (c, h, w) = (1, 0, 1) is index (1·2 + 0)·2 + 1 = 5
+        /// assert_eq!(x.get(0, 1, 0, 1), 7.0);
+        /// ```
         pub fn as_mut_slice(&mut self) -> &mut [E] {
             &mut self.data
         }
         /// The elements in row-major order, by value.
+        ///
+        /// ```
+        /// use typed_cnn::Tensor2;
+        /// let v = Tensor2::<1, 3>::from_slice(&[1.0, 2.0, 3.0]).unwrap().into_vec();
+        /// assert_eq!(v, vec![1.0, 2.0, 3.0]);
+        /// ```
         pub fn into_vec(self) -> Vec<E> {
             self.data.into_vec()
         }
         /// Applies `f` to every element in place.
+        ///
+        /// ```
+        /// use typed_cnn::Tensor2;
+        /// let mut x = Tensor2::<1, 3>::from_slice(&[-1.0, 2.0, 3.0]).unwrap();
+        /// x.map_inplace(|v| v * v + 1.0);
+        /// assert_eq!(x.as_slice(), [2.0, 5.0, 10.0]); // (−1)² + 1, 2² + 1, 3² + 1
+        /// ```
         pub fn map_inplace(&mut self, mut f: impl FnMut(E) -> E) {
             self.data.iter_mut().for_each(|v| *v = f(*v));
         }
@@ -144,18 +241,43 @@ macro_rules! storage_methods {
 
 impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> T4<E, N, C, H, W> {
     /// The number of elements, `N·C·H·W`.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor;
+    /// assert_eq!(<Tensor<64, 1, 28, 28>>::LEN, 50_176); // 64·1·28·28
+    /// ```
     pub const LEN: usize = N * C::USIZE * H::USIZE * W::USIZE;
     /// The shape `[N, C, H, W]`.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor;
+    /// const SHAPE: [usize; 4] = <Tensor<8, 6, 24, 20>>::SHAPE; // usable in constants
+    /// assert_eq!(SHAPE, [8, 6, 24, 20]);
+    /// ```
     pub const SHAPE: [usize; 4] = [N, C::USIZE, H::USIZE, W::USIZE];
 
     storage_methods!();
 
     /// The shape `[N, C, H, W]`.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let conv = Conv2d::<1, 6, 5>::init(&mut rand::rng());
+    /// let y = conv.forward(Tensor::<8, 1, 28, 28>::zeros());
+    /// assert_eq!(y.shape(), [8, 6, 24, 24]); // 28 − 5 + 1 = 24
+    /// ```
     pub fn shape(&self) -> [usize; 4] {
         Self::SHAPE
     }
 
     /// A tensor whose element at `(n, c, h, w)` is `f(n, c, h, w)`.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor;
+    /// let x = Tensor::<1, 2, 2, 3>::from_fn(|_, c, h, w| (100 * c + 10 * h + w) as f32);
+    /// assert_eq!(x.get(0, 1, 1, 2), 112.0);
+    /// assert_eq!(&x.as_slice()[..3], [0., 1., 2.]); // row 0 of channel 0
+    /// ```
     pub fn from_fn(mut f: impl FnMut(usize, usize, usize, usize) -> E) -> Self {
         let [_, c, h, w] = Self::SHAPE;
         let data =
@@ -164,12 +286,25 @@ impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> T4<E, N, C
     }
 
     /// The element at `(n, c, h, w)`. **Panics** if an index is out of range.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor;
+    /// let x = Tensor::<2, 1, 2, 2>::from_slice(&[1., 2., 3., 4., 5., 6., 7., 8.]).unwrap();
+    /// assert_eq!(x.get(1, 0, 0, 1), 6.0); // index ((1·1 + 0)·2 + 0)·2 + 1 = 5
+    /// ```
     #[track_caller]
     pub fn get(&self, n: usize, c: usize, h: usize, w: usize) -> E {
         self.data[self.index(n, c, h, w)]
     }
 
     /// Sets the element at `(n, c, h, w)`. **Panics** if an index is out of range.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor;
+    /// let mut x = Tensor::<1, 1, 2, 3>::zeros();
+    /// x.set(0, 0, 1, 2, 9.0);
+    /// assert_eq!(x.as_slice(), [0., 0., 0., 0., 0., 9.]); // (h, w) = (1, 2) is index 1·3 + 2 = 5
+    /// ```
     #[track_caller]
     pub fn set(&mut self, n: usize, c: usize, h: usize, w: usize, value: E) {
         let i = self.index(n, c, h, w);
@@ -214,6 +349,13 @@ impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> T4<E, N, C
     }
 
     /// The same values in another element type (for example `f64` for a gradient check).
+    ///
+    /// ```
+    /// use typed_cnn::Tensor;
+    /// let x = Tensor::<1, 1, 1, 2>::from_slice(&[0.1f32, 2.5]).unwrap();
+    /// let y: Tensor<1, 1, 1, 2, f64> = x.cast();
+    /// assert_eq!(y.as_slice(), [0.1f32 as f64, 2.5]); // exact: every f32 is an f64
+    /// ```
     pub fn cast<E2: Float>(&self) -> T4<E2, N, C, H, W> {
         T4::wrap(self.data.iter().map(|v| E2::from_f64(v.to_f64())).collect())
     }
@@ -239,24 +381,54 @@ impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> T4<E, N, C
 
 impl<E: Float, const N: usize, F: Unsigned> T2<E, N, F> {
     /// The number of elements, `N·F`.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor2;
+    /// assert_eq!(<Tensor2<64, 10>>::LEN, 640); // 64·10
+    /// ```
     pub const LEN: usize = N * F::USIZE;
     /// The shape `[N, F]`.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor2;
+    /// const SHAPE: [usize; 2] = <Tensor2<64, 10>>::SHAPE; // usable in constants
+    /// assert_eq!(SHAPE, [64, 10]);
+    /// ```
     pub const SHAPE: [usize; 2] = [N, F::USIZE];
 
     storage_methods!();
 
     /// The shape `[N, F]`.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let x = Flatten.forward(Tensor::<2, 16, 4, 4>::zeros());
+    /// assert_eq!(x.shape(), [2, 256]); // 16·4·4
+    /// ```
     pub fn shape(&self) -> [usize; 2] {
         Self::SHAPE
     }
 
     /// A tensor whose element at `(n, f)` is `f(n, f)`.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor2;
+    /// let labels = [2, 0]; // one-hot rows for these labels
+    /// let x = Tensor2::<2, 3>::from_fn(|n, f| if f == labels[n] { 1.0 } else { 0.0 });
+    /// assert_eq!(x.as_slice(), [0., 0., 1., 1., 0., 0.]);
+    /// ```
     pub fn from_fn(mut f: impl FnMut(usize, usize) -> E) -> Self {
         let w = F::USIZE;
         Self::wrap((0..Self::LEN).map(|i| f(i / w, i % w)).collect())
     }
 
     /// The element at `(n, f)`. **Panics** if an index is out of range.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor2;
+    /// let x = Tensor2::<2, 3>::from_slice(&[1., 2., 3., 4., 5., 6.]).unwrap();
+    /// assert_eq!(x.get(1, 2), 6.0); // index 1·3 + 2 = 5
+    /// ```
     #[track_caller]
     pub fn get(&self, n: usize, f: usize) -> E {
         assert!(
@@ -268,6 +440,13 @@ impl<E: Float, const N: usize, F: Unsigned> T2<E, N, F> {
     }
 
     /// Sets the element at `(n, f)`. **Panics** if an index is out of range.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor2;
+    /// let mut x = Tensor2::<2, 2>::zeros();
+    /// x.set(1, 0, -1.0);
+    /// assert_eq!(x.as_slice(), [0., 0., -1., 0.]); // index 1·2 + 0 = 2
+    /// ```
     #[track_caller]
     pub fn set(&mut self, n: usize, f: usize, value: E) {
         assert!(
@@ -279,6 +458,12 @@ impl<E: Float, const N: usize, F: Unsigned> T2<E, N, F> {
     }
 
     /// Row `n`: the `F` features of sample `n`.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor2;
+    /// let x = Tensor2::<3, 2>::from_fn(|n, f| (2 * n + f) as f32);
+    /// assert_eq!(x.row(1), [2., 3.]); // elements 1·2 .. 2·2
+    /// ```
     pub fn row(&self, n: usize) -> &[E] {
         &self.data[n * F::USIZE..(n + 1) * F::USIZE]
     }
@@ -299,11 +484,24 @@ impl<E: Float, const N: usize, F: Unsigned> T2<E, N, F> {
     }
 
     /// The same values in another element type.
+    ///
+    /// ```
+    /// use typed_cnn::Tensor2;
+    /// let x = Tensor2::<1, 2, f64>::from_slice(&[0.5, 1.0 / 3.0]).unwrap();
+    /// let y: Tensor2<1, 2, f32> = x.cast();
+    /// assert_eq!(y.as_slice(), [0.5, 1.0f32 / 3.0]); // rounded to the nearest f32
+    /// ```
     pub fn cast<E2: Float>(&self) -> T2<E2, N, F> {
         T2::wrap(self.data.iter().map(|v| E2::from_f64(v.to_f64())).collect())
     }
 
     /// A value whose type spells this tensor's shape in decimal (see [`T4::shape_type`]).
+    ///
+    /// ```
+    /// use typed_cnn::{Tensor2, shape::{Dim, Shape2}};
+    /// let y = Tensor2::<64, 10>::zeros();
+    /// let _: Shape2<64, Dim<10>> = y.shape_type();
+    /// ```
     pub fn shape_type(&self) -> Shape2<N, Show<F>>
     where
         F: Decimal,
@@ -339,6 +537,15 @@ impl_clone_debug!(T4<C, H, W>);
 impl_clone_debug!(T2<F>);
 
 /// What element-wise layers, losses and the gradient check need from any tensor type.
+///
+/// ```
+/// use typed_cnn::{Tensor, Tensor2, TensorData};
+/// fn total<T: TensorData<Elem = f32>>(t: &T) -> f32 {
+///     t.data().iter().sum()
+/// }
+/// assert_eq!(total(&Tensor::<1, 2, 2, 2>::filled(0.5)), 4.0); // 8·0.5
+/// assert_eq!(total(&Tensor2::<3, 4>::filled(1.0)), 12.0); // 12·1
+/// ```
 pub trait TensorData: Sized + Clone {
     /// The element type.
     type Elem: Float;

@@ -27,6 +27,21 @@ fn check_image_and_col(who: &str, g: &Geom, image_len: usize, col_len: usize) {
 /// `col[..C·K·K·OH·OW]` is written.
 ///
 /// **Panics** if `x.len() != C·H·W` or `col.len() < C·K·K·OH·OW`.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, conv::im2col};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0); // 2×2 output, so col is (1·2·2) × (2·2)
+/// let x = [1., 2., 3., 4., 5., 6., 7., 8., 9.]; // [[1 2 3], [4 5 6], [7 8 9]]
+/// let mut col = [0.0f32; 16];
+/// im2col(&g, &x, &mut col);
+/// // row (a, b) holds x[i + a, j + b] for the outputs (i, j) = (0, 0), (0, 1), (1, 0), (1, 1)
+/// assert_eq!(col, [
+///     1., 2., 4., 5., // (a, b) = (0, 0)
+///     2., 3., 5., 6., // (0, 1)
+///     4., 5., 7., 8., // (1, 0)
+///     5., 6., 8., 9., // (1, 1)
+/// ]);
+/// ```
 #[track_caller]
 pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
     let Geom { c, h, w, k, s, p, oh, ow } = *g;
@@ -67,6 +82,15 @@ pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
 /// Overlapping windows (`S < K`) add several entries into the same `dx` element.
 ///
 /// **Panics** if `dx.len() != C·H·W` or `col.len() < C·K·K·OH·OW`.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, conv::col2im};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0); // four overlapping 2×2 windows on a 3×3 image
+/// let mut dx = [0.0f32; 9];
+/// col2im(&g, &[1.0; 16], &mut dx);
+/// // each pixel gets one 1 per window covering it: 1 at the corners, 4 in the centre
+/// assert_eq!(dx, [1., 2., 1., 2., 4., 2., 1., 2., 1.]);
+/// ```
 #[track_caller]
 pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
     let Geom { c, h, w, k, s, p, oh, ow } = *g;
@@ -129,6 +153,17 @@ fn check_conv<E: Float>(
 /// matrix and `col` is left untouched.
 ///
 /// **Panics** if a slice length does not match the shapes above.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, conv::conv_forward};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0);
+/// let x = [2., -3., 4., 1., -1., 2., -1., 2., 3.]; // [[2 −3 4], [1 −1 2], [−1 2 3]]
+/// let w = [3., -1., 4., 2.]; // [[3 −1], [4 2]]
+/// let (mut y, mut col) = ([0.0f64; 4], [0.0; 16]);
+/// conv_forward(&g, 1, 1, &x, &w, Some(&[1.0]), &mut y, &mut col);
+/// // y[0, 0] = 1 + 3·2 − 1·(−3) + 4·1 + 2·(−1) = 12, likewise 1 − 13, 1 + 4, 1 + 9
+/// assert_eq!(y, [12., -12., 5., 10.]);
+/// ```
 #[track_caller]
 pub fn conv_forward<E: Float>(
     g: &Geom,
@@ -186,6 +221,19 @@ pub fn conv_forward<E: Float>(
 /// both copies (`dx[n] += Wᵀ · dY` directly). `col` is scratch of at least `C·K·K·OH·OW` elements.
 ///
 /// **Panics** if a slice length does not match the shapes above.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, conv::conv_backward};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0);
+/// let (x, w) = ([2., -3., 4., 1., -1., 2., -1., 2., 3.], [3., -1., 4., 2.]);
+/// let dy = [3., -2., 1., -1.];
+/// let (mut dx, mut dw, mut db, mut col) = ([0.0f64; 9], [0.0; 4], [0.0; 1], [0.0; 16]);
+/// conv_backward(&g, 1, 1, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db), &mut col);
+/// // dW[0, 0] = Σ dy[i, j]·x[i, j] = 3·2 − 2·(−3) + 1·1 − 1·(−1) = 14
+/// // db = Σ dy = 3 − 2 + 1 − 1 = 1
+/// assert_eq!((dw, db), ([14., -20., 2., -8.], [1.]));
+/// assert_eq!(dx, [9., -9., 2., 15., -6., -3., 4., -2., -2.]); // dx[0, 0] = 3·3
+/// ```
 #[track_caller]
 pub fn conv_backward<E: Float>(
     g: &Geom,

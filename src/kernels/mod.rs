@@ -14,6 +14,13 @@ pub mod pool;
 ///
 /// The window is square (`k × k`), with the same stride `s` and zero/−∞ padding `p` on all four
 /// sides; `h ≠ w` is fine. Build it with [`Geom::new`], which derives `oh` and `ow`.
+///
+/// ```
+/// use typed_cnn::kernels::Geom;
+/// // LeNet's first pooling: 6 channels of 24×24, 2×2 windows, stride 2: (24 − 2)/2 + 1 = 12
+/// let g = Geom::new(6, 24, 24, 2, 2, 0);
+/// assert_eq!(g, Geom { c: 6, h: 24, w: 24, k: 2, s: 2, p: 0, oh: 12, ow: 12 });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geom {
     /// Input channels `C`.
@@ -60,6 +67,13 @@ impl Geom {
 
     /// `true` for the 1×1, stride-1, unpadded window, where the image already is its own
     /// im2col matrix (`C × H·W`) and the copy is skipped.
+    ///
+    /// ```
+    /// use typed_cnn::kernels::Geom;
+    /// assert!(Geom::new(16, 8, 8, 1, 1, 0).is_pointwise()); // a 1×1 convolution
+    /// assert!(!Geom::new(16, 8, 8, 1, 2, 0).is_pointwise()); // stride 2 skips pixels
+    /// assert!(!Geom::new(16, 8, 8, 3, 1, 1).is_pointwise()); // 3×3 windows overlap
+    /// ```
     pub fn is_pointwise(&self) -> bool {
         self.k == 1 && self.s == 1 && self.p == 0
     }

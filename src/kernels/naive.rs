@@ -12,6 +12,16 @@ use crate::Float;
 ///
 /// `x: (N, C, H, W)`, `weight: (COUT, C, K, K)`, `bias: (COUT)`, `y: (N, COUT, OH, OW)`
 /// (overwritten). **Panics** on a length mismatch.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, naive::conv_forward_naive};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0);
+/// let x = [2., -3., 4., 1., -1., 2., -1., 2., 3.]; // [[2 −3 4], [1 −1 2], [−1 2 3]]
+/// let mut y = [0.0f64; 4];
+/// conv_forward_naive(&g, 1, 1, &x, &[3., -1., 4., 2.], None, &mut y);
+/// // y[0, 1] = 3·(−3) − 1·4 + 4·(−1) + 2·2 = −13
+/// assert_eq!(y, [11., -13., 4., 9.]);
+/// ```
 #[track_caller]
 pub fn conv_forward_naive<E: Float>(
     g: &Geom,
@@ -65,6 +75,18 @@ pub fn conv_forward_naive<E: Float>(
 ///
 /// ACCUMULATES (`+=`) into `dx: (N, C, H, W)` (if `Some`), `dweight: (COUT, C, K, K)` and
 /// `dbias: (COUT)` (if `Some`), given `dy: (N, COUT, OH, OW)`. **Panics** on a length mismatch.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, naive::conv_backward_naive};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0);
+/// let (x, w, dy) = ([1., 2., 3., 4., 5., 6., 7., 8., 9.], [1., 2., 3., 4.], [1.0; 4]);
+/// let (mut dx, mut dw, mut db) = ([0.0f64; 9], [0.0; 4], [0.0; 1]);
+/// conv_backward_naive(&g, 1, 1, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
+/// // dy = 1: dW[a, b] sums the window at offset (a, b), e.g. 1 + 2 + 4 + 5; db counts outputs
+/// assert_eq!((dw, db), ([12., 16., 24., 28.], [4.]));
+/// // dx sums the weights that touched each pixel: 1 + 2 + 3 + 4 = 10 in the centre
+/// assert_eq!(dx, [1., 3., 2., 4., 10., 6., 3., 7., 4.]);
+/// ```
 #[track_caller]
 pub fn conv_backward_naive<E: Float>(
     g: &Geom,
@@ -126,6 +148,15 @@ pub fn conv_backward_naive<E: Float>(
 ///
 /// `x: (N, IN)`, `w: (OUT, IN)` (PyTorch's `nn.Linear` layout), `b: (OUT)`, `y: (N, OUT)`
 /// (overwritten). **Panics** on a length mismatch.
+///
+/// ```
+/// use typed_cnn::kernels::naive::linear_forward_naive;
+/// // x = [[1, 2]], w = [[1, 0], [2, −1], [0, 3]] (OUT × IN = 3 × 2), b = [0.5, 0, −1]
+/// let (x, w, b) = ([1., 2.], [1., 0., 2., -1., 0., 3.], [0.5, 0., -1.]);
+/// let mut y = [0.0f64; 3];
+/// linear_forward_naive(1, 2, 3, &x, &w, &b, &mut y);
+/// assert_eq!(y, [1.5, 0., 5.]); // [1 + 0 + 0.5, 2 − 2 + 0, 0 + 6 − 1]
+/// ```
 #[track_caller]
 pub fn linear_forward_naive<E: Float>(
     n: usize,
@@ -157,6 +188,16 @@ pub fn linear_forward_naive<E: Float>(
 ///
 /// All three gradients ACCUMULATE (`+=`): `dx: (N, IN)`, `dw: (OUT, IN)`, `db: (OUT)`.
 /// **Panics** on a length mismatch.
+///
+/// ```
+/// use typed_cnn::kernels::naive::linear_backward_naive;
+/// let (x, w, dy) = ([1., 2.], [1., 0., 2., -1., 0., 3.], [1., 0., -1.]);
+/// let (mut dx, mut dw, mut db) = ([0.0f64; 2], [0.0; 6], [0.0; 3]);
+/// linear_backward_naive(1, 2, 3, &x, &w, &dy, &mut dx, &mut dw, &mut db);
+/// assert_eq!(dx, [1., -3.]); // dy·W = 1·[1, 0] + 0·[2, −1] − 1·[0, 3]
+/// assert_eq!(dw, [1., 2., 0., 0., -1., -2.]); // dyᵀ·x: row o is dy[o]·x
+/// assert_eq!(db, [1., 0., -1.]);
+/// ```
 #[track_caller]
 pub fn linear_backward_naive<E: Float>(
     n: usize,

@@ -45,6 +45,16 @@ fn check_pool(op: &str, g: &Geom, n: usize, x_len: usize, y_len: usize) {
 /// argmax `u32::MAX`, which [`maxpool_backward`] skips.
 ///
 /// **Panics** on a length mismatch or if `H·W` does not fit a `u32`.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, pool::maxpool_forward};
+/// let g = Geom::new(1, 2, 4, 2, 2, 0); // a 2×4 plane: two 2×2 windows side by side
+/// let x = [1., 4., 0., -1., 3., 2., 5., 2.]; // [[1 4 0 −1], [3 2 5 2]]
+/// let (mut y, mut argmax) = ([0.0f32; 2], [0u32; 2]);
+/// maxpool_forward(&g, 1, &x, &mut y, Some(&mut argmax));
+/// assert_eq!(y, [4., 5.]);
+/// assert_eq!(argmax, [1, 6]); // row·W + col: (0, 1) → 1, (1, 2) → 1·4 + 2 = 6
+/// ```
 #[track_caller]
 pub fn maxpool_forward<E: Float>(
     g: &Geom,
@@ -103,6 +113,15 @@ pub fn maxpool_forward<E: Float>(
 ///
 /// `dy, argmax: (N, C, OH, OW)`, `dx: (N, C, H, W)`. **Panics** on a length mismatch or an
 /// argmax outside its `H·W` plane (other than the `u32::MAX` "no element" marker, skipped).
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, pool::maxpool_backward};
+/// let g = Geom::new(1, 2, 4, 2, 2, 0); // as in `maxpool_forward`'s example
+/// let mut dx = [0.0f32; 8];
+/// maxpool_backward(&g, 1, &[1, 6], &[10., 20.], &mut dx);
+/// // each window's gradient goes to its maximum only
+/// assert_eq!(dx, [0., 10., 0., 0., 0., 0., 20., 0.]);
+/// ```
 #[track_caller]
 pub fn maxpool_backward<E: Float>(g: &Geom, n: usize, argmax: &[u32], dy: &[E], dx: &mut [E]) {
     check_pool("maxpool_backward", g, n, dx.len(), dy.len());
@@ -133,6 +152,16 @@ pub fn maxpool_backward<E: Float>(g: &Geom, n: usize, argmax: &[u32], dy: &[E], 
 /// element (only if `P ≥ K`) outputs `0` rather than `0/0`.
 ///
 /// **Panics** on a length mismatch.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, pool::avgpool_forward};
+/// let g = Geom::new(1, 2, 2, 2, 2, 1); // padding 1: each 2×2 window covers one real element
+/// let (x, mut y) = ([1., 2., 3., 4.], [0.0f64; 4]);
+/// avgpool_forward(&g, 1, true, &x, &mut y);
+/// assert_eq!(y, [0.25, 0.5, 0.75, 1.0]); // count_include_pad: divided by K·K = 4
+/// avgpool_forward(&g, 1, false, &x, &mut y);
+/// assert_eq!(y, [1., 2., 3., 4.]); // divided by the one real element
+/// ```
 #[track_caller]
 pub fn avgpool_forward<E: Float>(
     g: &Geom,
@@ -170,6 +199,15 @@ pub fn avgpool_forward<E: Float>(
 /// of its window (same divisor rule as [`avgpool_forward`]); overlapping windows add up.
 ///
 /// `dy: (N, C, OH, OW)`, `dx: (N, C, H, W)` (accumulated). **Panics** on a length mismatch.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, pool::avgpool_backward};
+/// let g = Geom::new(1, 2, 3, 2, 1, 0); // a 2×3 plane: two overlapping 2×2 windows
+/// let mut dx = [0.0f64; 6];
+/// avgpool_backward(&g, 1, true, &[4., 8.], &mut dx);
+/// // window 0 spreads 4/4 = 1 over columns 0–1, window 1 spreads 8/4 = 2 over columns 1–2
+/// assert_eq!(dx, [1., 3., 2., 1., 3., 2.]);
+/// ```
 #[track_caller]
 pub fn avgpool_backward<E: Float>(
     g: &Geom,
@@ -206,6 +244,14 @@ pub fn avgpool_backward<E: Float>(
 
 /// Global average pooling: `y[n, c] = mean over (H, W) of x[n, c]`, for `x: (N, C, H, W)` and
 /// `y: (N, C)` (overwritten). **Panics** on a length mismatch or `H·W = 0`.
+///
+/// ```
+/// use typed_cnn::kernels::pool::global_avgpool_forward;
+/// let x = [1., 2., 3., 6., -1., 0., 0., 5.]; // one image, two channels of 2×2
+/// let mut y = [0.0f32; 2];
+/// global_avgpool_forward(1, 2, 2, 2, &x, &mut y);
+/// assert_eq!(y, [3., 1.]); // (1 + 2 + 3 + 6)/4, (−1 + 0 + 0 + 5)/4
+/// ```
 #[track_caller]
 pub fn global_avgpool_forward<E: Float>(
     n: usize,
@@ -232,6 +278,13 @@ pub fn global_avgpool_forward<E: Float>(
 
 /// Global average pooling backward: `dx[n, c, :, :] += dy[n, c] / (H·W)`, for `dy: (N, C)` and
 /// `dx: (N, C, H, W)` (ACCUMULATED). **Panics** on a length mismatch or `H·W = 0`.
+///
+/// ```
+/// use typed_cnn::kernels::pool::global_avgpool_backward;
+/// let mut dx = [1.0f32; 8]; // accumulated into: it starts at 1
+/// global_avgpool_backward(1, 2, 2, 2, &[4., -8.], &mut dx);
+/// assert_eq!(dx, [2., 2., 2., 2., -1., -1., -1., -1.]); // 1 + 4/4, 1 − 8/4
+/// ```
 #[track_caller]
 pub fn global_avgpool_backward<E: Float>(
     n: usize,

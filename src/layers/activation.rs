@@ -36,6 +36,13 @@ pub struct LeakyRelu {
 
 impl LeakyRelu {
     /// A leaky ReLU with the given negative slope.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let act = LeakyRelu::new(0.5);
+    /// let y = act.forward(Tensor2::<1, 3, f64>::from_slice(&[-4.0, 0.0, 3.0]).unwrap());
+    /// assert_eq!(y.as_slice(), [-2.0, 0.0, 3.0]); // 0.5·(−4), 0, 3
+    /// ```
     pub fn new(negative_slope: f64) -> Self {
         Self { negative_slope }
     }

@@ -63,6 +63,11 @@ impl<
 > Conv2d<CIN, COUT, K, S, P, M, E>
 {
     /// The number of weights, `COUT·CIN·K·K`.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// assert_eq!(<Conv2d<6, 16, 5>>::WEIGHT_LEN, 2400); // 16·6·5·5
+    /// ```
     pub const WEIGHT_LEN: usize = COUT * CIN * K * K;
 
     /// A convolution with the given weights `(COUT, CIN, K, K)` and optional biases `(COUT)`.
@@ -111,18 +116,47 @@ impl<
     }
 
     /// The weights, `(COUT, CIN, K, K)` row-major.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let conv = Conv2d::<1, 2, 1>::from_parts(vec![0.5, -1.0], Some(vec![0.0, 3.0])).unwrap();
+    /// assert_eq!(conv.weight(), [0.5, -1.0]); // (COUT, CIN, K, K) = (2, 1, 1, 1)
+    /// ```
     pub fn weight(&self) -> &[E] {
         &self.weight
     }
     /// The weights, mutable.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut conv = Conv2d::<1, 1, 2>::init(&mut rand::rng()).without_bias();
+    /// conv.weight_mut().fill(1.0); // each output is now the sum of its 2×2 window
+    /// let x = Tensor::<1, 1, 3, 3>::from_fn(|_, _, h, w| (h * 3 + w + 1) as f32); // 1..=9
+    /// assert_eq!(conv.forward(x).as_slice(), [12., 16., 24., 28.]); // 1 + 2 + 4 + 5 = 12, …
+    /// ```
     pub fn weight_mut(&mut self) -> &mut [E] {
         &mut self.weight
     }
     /// The biases `(COUT)`, if the layer has them.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let conv = Conv2d::<1, 2, 1>::from_parts(vec![1.0, 1.0], Some(vec![0.5, -0.5])).unwrap();
+    /// assert_eq!(conv.bias(), Some(&[0.5, -0.5][..]));
+    /// assert_eq!(conv.without_bias().bias(), None);
+    /// ```
     pub fn bias(&self) -> Option<&[E]> {
         self.bias.as_deref()
     }
     /// The biases, mutable.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut conv = Conv2d::<1, 1, 1>::from_parts(vec![2.0], Some(vec![0.0])).unwrap();
+    /// conv.bias_mut().unwrap()[0] = 1.0;
+    /// let y = conv.forward(Tensor::<1, 1, 1, 2>::from_slice(&[3.0, -1.0]).unwrap());
+    /// assert_eq!(y.as_slice(), [7.0, -1.0]); // 2·3 + 1, 2·(−1) + 1
+    /// ```
     pub fn bias_mut(&mut self) -> Option<&mut [E]> {
         self.bias.as_deref_mut()
     }

@@ -30,6 +30,15 @@ pub struct Flatten;
 no_params!(Flatten);
 
 /// The flattened feature count `C·H·W` as a typenum number.
+///
+/// ```
+/// use typed_cnn::{T2, prelude::*};
+/// // FlatSize<U3, U4, U5> = 3·4·5 = 60: the feature count in `Flatten`'s output type
+/// let y: T2<f32, 2, typenum::U<60>> = Flatten.forward(Tensor::<2, 3, 4, 5>::zeros());
+/// # let _ = y;
+/// // A typenum product, so not limited to 1024: 64·12·12 = 9216
+/// assert_eq!(Flatten.forward(Tensor::<2, 64, 12, 12>::zeros()).shape(), [2, 9216]);
+/// ```
 pub type FlatSize<C, H, W> = Prod<Prod<C, H>, W>;
 
 impl<E: Float, const N: usize, C, H, W> Forward<T4<E, N, C, H, W>> for Flatten

@@ -72,12 +72,28 @@ macro_rules! dense_layer {
 
         impl<$(const $p: usize),*, E: Float> $name<$($p),*, E> {
             /// The number of input features.
+            ///
+            /// ```
+            /// use typed_cnn::prelude::*;
+            /// assert_eq!(<Linear<256, 120>>::IN, 256);
+            /// assert_eq!(<FlatLinear<64, 12, 12, 128>>::IN, 9216); // 64·12·12
+            /// ```
             pub const IN: usize = $in_expr;
 
             /// A layer with the given weights `(OUT, IN)` and biases `(OUT)`, row-major.
             ///
             /// # Errors
             /// [`crate::LengthError`] if a length does not match the layer's type.
+            ///
+            /// ```
+            /// use typed_cnn::prelude::*;
+            /// let w = vec![1., 0., 2., -1., 0., 3.]; // 3×2: [[1, 0], [2, −1], [0, 3]]
+            /// let fc = Linear::<2, 3, f64>::from_parts(w, vec![0.5, 0., -1.]).unwrap();
+            /// let y = fc.forward(Tensor2::<1, 2, f64>::from_slice(&[1., 2.]).unwrap());
+            /// assert_eq!(y.as_slice(), [1.5, 0., 5.]); // [1 + 0.5, 2 − 2 + 0, 6 − 1]
+            /// let err = Linear::<2, 3>::from_parts(vec![0.0; 5], vec![0.0; 3]).unwrap_err();
+            /// assert_eq!((err.expected, err.found), (6, 5));
+            /// ```
             pub fn from_parts(weight: Vec<E>, bias: Vec<E>) -> Result<Self, crate::LengthError> {
                 let check = |shape: Vec<usize>, v: Vec<E>| {
                     let expected: usize = shape.iter().product();
@@ -93,18 +109,48 @@ macro_rules! dense_layer {
                 })
             }
             /// The weights, `(OUT, IN)` row-major.
+            ///
+            /// ```
+            /// use typed_cnn::prelude::*;
+            /// let fc = Linear::<2, 1>::from_parts(vec![0.5, -1.0], vec![0.0]).unwrap();
+            /// assert_eq!(fc.weight(), [0.5, -1.0]); // (OUT, IN) = (1, 2)
+            /// ```
             pub fn weight(&self) -> &[E] {
                 &self.weight
             }
             /// The weights, mutable.
+            ///
+            /// ```
+            /// use typed_cnn::prelude::*;
+            /// let mut fc = Linear::<2, 1>::from_parts(vec![0.0, 0.0], vec![0.0]).unwrap();
+            /// fc.weight_mut().copy_from_slice(&[2.0, 3.0]);
+            /// let y = fc.forward(Tensor2::<1, 2>::from_slice(&[1.0, 1.0]).unwrap());
+            /// assert_eq!(y.as_slice(), [5.0]); // 2·1 + 3·1
+            /// ```
             pub fn weight_mut(&mut self) -> &mut [E] {
                 &mut self.weight
             }
             /// The biases, `(OUT)`.
+            ///
+            /// ```
+            /// use typed_cnn::prelude::*;
+            /// let fc = Linear::<2, 3>::init(&mut rand::rng());
+            /// assert_eq!(fc.bias().len(), 3);
+            /// // PyTorch's init bound 1/√IN = 1/√2 ≈ 0.70711
+            /// assert!(fc.bias().iter().all(|b| b.abs() < 0.7072));
+            /// ```
             pub fn bias(&self) -> &[E] {
                 &self.bias
             }
             /// The biases, mutable.
+            ///
+            /// ```
+            /// use typed_cnn::prelude::*;
+            /// let mut fc = Linear::<1, 2>::from_parts(vec![1.0, -1.0], vec![0.0, 0.0]).unwrap();
+            /// fc.bias_mut()[1] = 10.0;
+            /// let y = fc.forward(Tensor2::<1, 1>::filled(4.0));
+            /// assert_eq!(y.as_slice(), [4.0, 6.0]); // 1·4 + 0, −1·4 + 10
+            /// ```
             pub fn bias_mut(&mut self) -> &mut [E] {
                 &mut self.bias
             }

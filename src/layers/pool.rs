@@ -71,6 +71,14 @@ pub struct AvgPool2d<const K: usize, const S: usize = K, const P: usize = 0, M =
 
 impl<const K: usize, const S: usize, const P: usize, M> AvgPool2d<K, S, P, M> {
     /// An average pool with the given padding rule.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let x = Tensor::<1, 1, 2, 2, f64>::from_slice(&[1., 2., 3., 4.]).unwrap();
+    /// // Padding 1: each 2×2 window holds one real element and three of padding.
+    /// let y = AvgPool2d::<2, 2, 1>::new(true).forward(x);
+    /// assert_eq!(y.as_slice(), [0.25, 0.5, 0.75, 1.0]); // divided by K·K = 4
+    /// ```
     pub fn new(count_include_pad: bool) -> Self {
         Self { count_include_pad, mode: PhantomData }
     }

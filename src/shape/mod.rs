@@ -36,6 +36,13 @@ pub struct Dim<const N: usize>;
 /// 64·12·12 = 9216) map to themselves and print in typenum's binary form. A larger table would
 /// slow every build: trait-impl tables grow super-linearly in compile time (about 4 s for 4k
 /// impls, 53 s for 16k, measured in the prototype).
+///
+/// ```
+/// use typed_cnn::shape::{Decimal, Dim};
+/// let _: Dim<12> = <typenum::U<12> as Decimal>::Dim::default();
+/// // 1024 and above keep their typenum form
+/// let _: typenum::U2048 = <typenum::U2048 as Decimal>::Dim::default();
+/// ```
 pub trait Decimal {
     /// `Dim<n>` for `n < 1024`, the typenum number itself above.
     type Dim;
@@ -74,13 +81,29 @@ impl<
 }
 
 /// The decimal form of a typenum number (see [`Decimal`]).
+///
+/// ```
+/// use typed_cnn::shape::{Dim, Show};
+/// let _: Dim<24> = <Show<typenum::U<24>>>::default();
+/// ```
 pub type Show<T> = <T as Decimal>::Dim;
 
 /// A 4-D shape `(N, C, H, W)` in decimal form: what [`crate::Tensor::shape_type`] and the
 /// shape-assertion messages print, e.g. `Shape<64, Dim<6>, Dim<12>, Dim<12>>`.
+///
+/// ```
+/// use typed_cnn::{Tensor, shape::{Dim, Shape}};
+/// // LeNet's first convolution output, for a batch of 64
+/// let _: Shape<64, Dim<6>, Dim<24>, Dim<24>> = Tensor::<64, 6, 24, 24>::zeros().shape_type();
+/// ```
 pub struct Shape<const N: usize, C, H, W>(pub(crate) PhantomData<(C, H, W)>);
 
 /// A 2-D shape `(N, F)` in decimal form, e.g. `Shape2<64, Dim<10>>`.
+///
+/// ```
+/// use typed_cnn::{Tensor2, shape::{Dim, Shape2}};
+/// let _: Shape2<64, Dim<10>> = Tensor2::<64, 10>::zeros().shape_type();
+/// ```
 pub struct Shape2<const N: usize, F>(pub(crate) PhantomData<F>);
 
 // ---------------------------------------------------------------------------------------------
@@ -89,23 +112,71 @@ pub struct Shape2<const N: usize, F>(pub(crate) PhantomData<F>);
 
 /// Stride mode: the window must tile the padded input exactly, `(H + 2P − K) % S == 0`
 /// (the default). A stride that leaves a remainder is a compile error.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// // (7 − 3) % 2 == 0: a 3×3 kernel with stride 2 tiles 7 rows into (7 − 3)/2 + 1 = 3
+/// let conv = Conv2d::<1, 1, 3, 2, 0, Exact>::init(&mut rand::rng());
+/// let y: Tensor<1, 1, 3, 3> = conv.forward(Tensor::<1, 1, 7, 7>::zeros());
+/// # let _ = y;
+/// ```
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // (8 − 3) % 2 == 1: the last row and column would never be seen
+/// let conv = Conv2d::<1, 1, 3, 2, 0, Exact>::init(&mut rand::rng());
+/// let _ = conv.forward(Tensor::<1, 1, 8, 8>::zeros());
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Exact;
 
 /// Stride mode: PyTorch's floor rule, `HO = ⌊(H + 2P − K)/S⌋ + 1`; the last rows and columns
 /// that no window reaches are ignored. Opt in to import PyTorch models whose strides don't tile.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// // ⌊(5 − 2)/2⌋ + 1 = 2: row 4 and column 4 of the 5×5 input are never pooled
+/// let x = Tensor::<1, 1, 5, 5>::from_fn(|_, _, h, w| (h * 5 + w) as f32);
+/// let y: Tensor<1, 1, 2, 2> = MaxPool2d::<2, 2, 0, Floor>::default().forward(x);
+/// assert_eq!(y.as_slice(), [6., 8., 16., 18.]); // x[1, 1], x[1, 3], x[3, 1], x[3, 3]
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Floor;
 
 /// The axis a size check failed on, named in compiler messages.
+///
+/// ```
+/// use typed_cnn::shape::{Exact, Height, WindowOut};
+/// use typenum::{U, Unsigned};
+/// // 24 rows, 2×2 windows, stride 2: (24 − 2)/2 + 1 = 12
+/// assert_eq!(<WindowOut<U<24>, (), Height, 2, 2, 0, Exact> as Unsigned>::USIZE, 12);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Height;
 /// The axis a size check failed on, named in compiler messages.
+///
+/// ```
+/// use typed_cnn::shape::{Exact, Width, WindowOut};
+/// use typenum::{U, Unsigned};
+/// // 20 columns, 5-wide kernel, stride 1: 20 − 5 + 1 = 16
+/// assert_eq!(<WindowOut<U<20>, (), Width, 5, 1, 0, Exact> as Unsigned>::USIZE, 16);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Width;
 
 /// Implemented by [`Exact`] only when the remainder `R = (H + 2P − K) % S` is zero, and by
 /// [`Floor`] always.
+///
+/// ```
+/// use typed_cnn::shape::{Floor, Height, WindowOut};
+/// use typenum::{U, Unsigned};
+/// // Floor accepts a remainder: ⌊(7 − 2)/2⌋ + 1 = 3
+/// assert_eq!(<WindowOut<U<7>, (), Height, 2, 2, 0, Floor> as Unsigned>::USIZE, 3);
+/// ```
+/// `Exact`, the default, rejects it: `(7 − 2) % 2 == 1`.
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// let _ = MaxPool2d::<2>::default().forward(Tensor::<1, 1, 7, 7>::zeros());
+/// ```
 pub trait StrideMode<R, L, A, const K: usize, const S: usize, const P: usize, HD>:
     Default + Copy + Send + Sync + 'static
 {
@@ -123,6 +194,18 @@ impl<R, L, A, const K: usize, const S: usize, const P: usize, HD> StrideMode<R, 
 }
 
 /// Marker: the stride tiles the padded input (implemented for a zero remainder only).
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// let pool = AvgPool2d::<3, 2>::default();
+/// let y: Tensor<1, 1, 4, 4> = pool.forward(Tensor::<1, 1, 9, 9>::zeros()); // (9 − 3)/2 + 1
+/// # let _ = y;
+/// ```
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // (8 − 3) % 2 == 1: a 3×3 window with stride 2 does not tile 8 rows
+/// let _ = AvgPool2d::<3, 2>::default().forward(Tensor::<1, 1, 8, 8>::zeros());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{L}` doesn't fit: kernel {K} with stride {S} and padding {P} does not tile the input {A} `{HD}`",
     label = "(H + 2P − K) is not a multiple of the stride {S}",
@@ -135,6 +218,19 @@ impl<L, A, const K: usize, const S: usize, const P: usize, HD> StrideTiles<L, A,
 }
 
 /// Marker: `K ≤ H + 2P` (implemented for typenum's `True` only).
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// // Padding 1 makes room: 3 + 2·1 − 5 + 1 = 1
+/// let conv = Conv2d::<1, 1, 5, 1, 1>::init(&mut rand::rng());
+/// let y: Tensor<1, 1, 1, 1> = conv.forward(Tensor::<1, 1, 3, 3>::zeros());
+/// # let _ = y;
+/// ```
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // A 5×5 kernel on a 3×3 input without padding
+/// let _ = Conv2d::<1, 1, 5>::init(&mut rand::rng()).forward(Tensor::<1, 1, 3, 3>::zeros());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{L}`: kernel {K} is larger than the input {A} `{HD}` plus 2 × padding {P}",
     label = "the kernel does not fit in the padded input",
@@ -144,9 +240,21 @@ pub trait KernelFits<L, A, const K: usize, const P: usize, HD> {}
 impl<L, A, const K: usize, const P: usize, HD> KernelFits<L, A, K, P, HD> for B1 {}
 
 /// `H + 2P` as a typenum number.
+///
+/// ```
+/// use typed_cnn::shape::Padded;
+/// use typenum::{U, Unsigned};
+/// assert_eq!(<Padded<U<28>, 2> as Unsigned>::USIZE, 32); // 28 + 2·2
+/// ```
 pub type Padded<H, const P: usize> = <<H as Add<U<P>>>::Output as Add<U<P>>>::Output;
 /// `H + 2P − K`, computed from `max(H + 2P, K)` so that a kernel that is too large reports only
 /// the [`KernelFits`] message, not typenum's "cannot subtract `B1` from `UInt<…>`".
+///
+/// ```
+/// use typed_cnn::shape::Span;
+/// use typenum::{U, Unsigned};
+/// assert_eq!(<Span<U<28>, 5, 2> as Unsigned>::USIZE, 27); // 28 + 2·2 − 5
+/// ```
 pub type Span<H, const K: usize, const P: usize> =
     <Maximum<Padded<H, P>, U<K>> as Sub<U<K>>>::Output;
 
@@ -156,6 +264,13 @@ pub type Span<H, const K: usize, const P: usize> =
 /// Implemented for every typenum input size `H` that passes the checks, so a layer's output type is
 /// `<H as Window<…>>::Out`. The checks are traits with their own messages, reported at
 /// `cargo check`: [`KernelFits`] and, in [`Exact`] mode, [`StrideTiles`].
+///
+/// ```
+/// use typed_cnn::shape::{Exact, Height, Window};
+/// use typenum::{U, Unsigned};
+/// // (28 + 2·1 − 4)/2 + 1 = 14
+/// assert_eq!(<<U<28> as Window<(), Height, 4, 2, 1, Exact>>::Out as Unsigned>::USIZE, 14);
+/// ```
 pub trait Window<L, A, const K: usize, const S: usize, const P: usize, M> {
     /// The output size `HO` as a typenum number.
     type Out: Unsigned;
@@ -185,9 +300,22 @@ where
 
 /// The stride as a typenum divisor: `max(S, 1)`, so that a zero stride reports only the
 /// [`StrideNonZero`] message and not typenum's missing division by zero.
+///
+/// ```
+/// use typed_cnn::shape::Divisor;
+/// use typenum::Unsigned;
+/// assert_eq!(<Divisor<3> as Unsigned>::USIZE, 3);
+/// assert_eq!(<Divisor<0> as Unsigned>::USIZE, 1); // max(0, 1)
+/// ```
 pub type Divisor<const S: usize> = Maximum<U<S>, U1>;
 
 /// Marker: the kernel size `K` of layer `L` is at least 1 (implemented for `True`).
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // A 0×0 pooling window
+/// let _ = AvgPool2d::<0, 1>::default().forward(Tensor::<1, 2, 8, 9>::zeros());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{L}`: the kernel size is {K}, but it must be at least 1",
     label = "a 0×0 window sees nothing"
@@ -196,6 +324,12 @@ pub trait KernelNonZero<L, const K: usize> {}
 impl<L, const K: usize> KernelNonZero<L, K> for B1 {}
 
 /// Marker: the stride `S` of layer `L` is at least 1 (implemented for `True`).
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // Stride 0
+/// let _ = MaxPool2d::<2, 0>::default().forward(Tensor::<1, 2, 8, 8>::zeros());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{L}`: the stride is {S}, but it must be at least 1",
     label = "a zero stride never moves the window"
@@ -205,6 +339,19 @@ impl<L, const S: usize> StrideNonZero<L, S> for B1 {}
 
 /// Marker: a pooling layer's padding is at most half its kernel, `2P ≤ K` (implemented for
 /// `True`), so that no window lies wholly in the padding. PyTorch enforces the same rule.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// // 2·1 ≤ 3: a 3×3 window, stride 1, padding 1 keeps the size (8 + 2 − 3 + 1 = 8)
+/// let pool = MaxPool2d::<3, 1, 1>::default();
+/// let y: Tensor<1, 2, 8, 9> = pool.forward(Tensor::<1, 2, 8, 9>::zeros());
+/// # let _ = y;
+/// ```
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // 2·2 > 3: the corner windows would lie wholly in the padding
+/// let _ = MaxPool2d::<3, 1, 2>::default().forward(Tensor::<1, 2, 8, 9>::zeros());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{L}`: padding {P} is more than half the kernel size {K}",
     label = "pooling padding must satisfy 2P ≤ K",
@@ -214,6 +361,13 @@ pub trait PoolPadding<L, const K: usize, const P: usize> {}
 impl<L, const K: usize, const P: usize> PoolPadding<L, K, P> for B1 {}
 
 /// The output size of [`Window`].
+///
+/// ```
+/// use typed_cnn::shape::{Exact, Height, WindowOut};
+/// use typenum::{U, Unsigned};
+/// // LeNet's first convolution: (28 + 2·0 − 5)/1 + 1 = 24
+/// assert_eq!(<WindowOut<U<28>, (), Height, 5, 1, 0, Exact> as Unsigned>::USIZE, 24);
+/// ```
 pub type WindowOut<H, L, A, const K: usize, const S: usize, const P: usize, M> =
     <H as Window<L, A, K, S, P, M>>::Out;
 
@@ -223,6 +377,12 @@ pub type WindowOut<H, L, A, const K: usize, const S: usize, const P: usize, M> =
 
 /// Marker: the input has the channel count `C` the layer `L` expects (implemented for typenum's
 /// `True`, the result of comparing the two counts with `IsEqual`, never by unifying them).
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // A 3-channel (RGB) convolution on 1-channel (grey) images
+/// let _ = Conv2d::<3, 6, 5>::init(&mut rand::rng()).forward(Tensor::<1, 1, 28, 28>::zeros());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{L}` expects {C} input channels, but the input has `{Found}` channels",
     label = "channel mismatch",
@@ -232,6 +392,13 @@ pub trait ChannelsMatch<L, const C: usize, Found> {}
 impl<L, const C: usize, Found> ChannelsMatch<L, C, Found> for B1 {}
 
 /// Marker: the input has the feature count the layer `L` expects (implemented for `True`).
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // Flatten gives 16·4·4 = 256 features, not 400
+/// let x = Flatten.forward(Tensor::<1, 16, 4, 4>::zeros());
+/// let _ = Linear::<400, 120>::init(&mut rand::rng()).forward(x);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{L}` expects `{ExpectedShow}` input features, but the input has `{Found}`",
     label = "feature-count mismatch",
@@ -246,6 +413,13 @@ impl<L, ExpectedShow, Found> FeaturesMatch<L, ExpectedShow, Found> for B1 {}
 /// Unlike a bound `A: Same<B>` with one blanket `impl<T> Same<T> for T`, this never unifies the two
 /// shapes, so it cannot steer type inference into a confusing "type mismatch resolving" error:
 /// the marker traits below then report a readable message.
+///
+/// ```
+/// use typed_cnn::{Tensor, Tensor2, shape::ShapeEq};
+/// use typenum::Bit;
+/// assert!(<<Tensor<1, 2, 3, 4> as ShapeEq<Tensor<1, 2, 3, 4>>>::Output as Bit>::BOOL);
+/// assert!(!<<Tensor2<1, 10> as ShapeEq<Tensor2<1, 12>>>::Output as Bit>::BOOL);
+/// ```
 pub trait ShapeEq<Other> {
     /// `True` if the shapes are equal.
     type Output;
@@ -270,6 +444,13 @@ where
 }
 
 /// Marker: a residual branch's output has its input's shape (implemented for `True` only).
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // A 1×1 convolution from 2 to 4 channels cannot be added to its 2-channel input
+/// let block = Residual::<Conv2d<2, 4, 1>>::init(&mut rand::rng());
+/// let _ = block.forward(Tensor::<1, 2, 5, 5>::zeros());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "this residual branch changes the shape: it maps `{InShape}` to `{OutShape}`",
     label = "`Residual<M>` needs a branch whose output shape equals its input shape",
@@ -279,6 +460,12 @@ pub trait ResidualKeepsShape<InShape, OutShape> {}
 impl<InShape, OutShape> ResidualKeepsShape<InShape, OutShape> for B1 {}
 
 /// Marker: a loss's targets have the prediction's shape (implemented for `True` only).
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // Predictions of 3 features against targets of 4
+/// let _ = mse(&Tensor2::<8, 3>::zeros(), &Tensor2::<8, 4>::zeros());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "the loss gets predictions of shape `{PredShape}` but targets of shape `{TargetShape}`",
     label = "targets and predictions disagree",
@@ -288,6 +475,12 @@ pub trait TargetsMatch<PredShape, TargetShape> {}
 impl<PredShape, TargetShape> TargetsMatch<PredShape, TargetShape> for B1 {}
 
 /// Marker: the labels' class count equals the logits' feature count (`True` only).
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // Logits for 10 classes, labels for 5
+/// let _ = cross_entropy(&Tensor2::<1, 10>::zeros(), &Labels::<1, 5>::new(vec![0]).unwrap());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "cross-entropy gets logits with `{Classes}` classes but labels for {K} classes",
     label = "class-count mismatch",
@@ -297,6 +490,11 @@ pub trait ClassesMatch<const K: usize, Classes> {}
 impl<const K: usize, Classes> ClassesMatch<K, Classes> for B1 {}
 
 /// Marker: a tensor has the shape a [`crate::T4::expect_shape`] call asserts.
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::Tensor2;
+/// let _ = Tensor2::<8, 10>::zeros().expect_shape::<8, 12>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "shape assertion failed: expected `{Expected}`, found `{Self}`",
     label = "this tensor has shape `{Self}`"
