@@ -113,7 +113,7 @@ mod testing;
 struct ReadmeDoctests;
 
 pub use element::Float;
-pub use module::{Forward, Init, Module, Out, Params, Trace, zip_params};
+pub use module::{Forward, Init, Module, Out, ParamFn, ParamFnMut, Params, Trace, zip_params};
 pub use tensor::{LengthError, T2, T4, Tensor, Tensor2, TensorData};
 
 /// Everything a network definition and a training loop need, in one import.

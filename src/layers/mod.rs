@@ -11,7 +11,7 @@ pub(crate) mod softmax;
 
 pub use activation::{LeakyRelu, Relu, Sigmoid, Tanh};
 pub use conv::Conv2d;
-pub use flatten::Flatten;
+pub use flatten::{FlatSize, Flatten};
 pub use linear::{FlatLinear, Linear};
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use residual::Residual;

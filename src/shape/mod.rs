@@ -12,8 +12,8 @@
 use core::marker::PhantomData;
 use core::ops::{Add, BitAnd, Div, Rem, Sub};
 use typenum::{
-    And, B1, Bit, Const, Eq, Gr, GrEq, IsEqual, IsGreater, IsGreaterOrEqual, Max, Maximum, ToUInt,
-    U, U0, U1, UInt, Unsigned,
+    And, B1, Bit, Const, Eq, Gr, GrEq, IsEqual, IsGreater, IsGreaterOrEqual, Max, Maximum, Mod,
+    Quot, ToUInt, U, U0, U1, U1000, UInt, Unsigned,
 };
 
 use crate::tensor::{T2, T4};
@@ -33,22 +33,24 @@ pub struct Dim<const N: usize>;
 ///
 /// Implemented for every unsigned typenum number: `0..=1023` map to `Dim<n>` through a generated
 /// table; larger numbers (`1024` and up, typically a flattened feature count such as
-/// 64·12·12 = 9216) map to themselves and print in typenum's binary form. A larger table would
+/// 64·12·12 = 9216) map to [`Thousands`], e.g. `Thousands<Dim<9>, Dim<216>>`. A larger table would
 /// slow every build: trait-impl tables grow super-linearly in compile time (about 4 s for 4k
 /// impls, 53 s for 16k, measured in the prototype).
 ///
 /// ```
 /// use typed_cnn::shape::{Decimal, Dim};
 /// let _: Dim<12> = <typenum::U<12> as Decimal>::Dim::default();
-/// // 1024 and above keep their typenum form
-/// let _: typenum::U2048 = <typenum::U2048 as Decimal>::Dim::default();
+/// // 1024 and above print as thousands and remainder: 2048 = 2·1000 + 48
+/// let _: typed_cnn::shape::Thousands<Dim<2>, Dim<48>> = <typenum::U2048 as Decimal>::Dim::default();
 /// ```
 pub trait Decimal {
     /// `Dim<n>` for `n < 1024`, the typenum number itself above.
     type Dim;
 }
 
-/// Numbers of 1024 and above (eleven or more binary digits) keep their typenum form.
+/// Numbers of 1024 and above (eleven or more binary digits) print as thousands and remainder,
+/// `Thousands<Dim<9>, Dim<216>>` for 9216, each part through the table (or, above a million,
+/// through this impl again).
 impl<
     T,
     B0_: Bit,
@@ -76,9 +78,24 @@ impl<
         >,
         B0_,
     >
+where
+    Self: Div<U1000> + Rem<U1000>,
+    Quot<Self, U1000>: Decimal,
+    Mod<Self, U1000>: Decimal,
 {
-    type Dim = Self;
+    type Dim = Thousands<Show<Quot<Self, U1000>>, Show<Mod<Self, U1000>>>;
 }
+
+/// The decimal form of a number of 1024 or more: `Thousands<Dim<9>, Dim<216>>` is
+/// 9·1000 + 216 = 9216 (the remainder is not zero-padded: `Thousands<Dim<9>, Dim<16>>` is 9016).
+///
+/// ```
+/// use typed_cnn::shape::{Decimal, Dim, Thousands};
+/// // 2048 = 2·1000 + 48
+/// let _: Thousands<Dim<2>, Dim<48>> = <typenum::U2048 as Decimal>::Dim::default();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Thousands<Hi, Lo>(PhantomData<(Hi, Lo)>);
 
 /// The decimal form of a typenum number (see [`Decimal`]).
 ///
@@ -402,7 +419,7 @@ impl<L, const C: usize, Found> ChannelsMatch<L, C, Found> for B1 {}
 #[diagnostic::on_unimplemented(
     message = "`{L}` expects `{ExpectedShow}` input features, but the input has `{Found}`",
     label = "feature-count mismatch",
-    note = "after `Flatten`, the feature count is C·H·W of the last 4-D tensor; sizes of 1024 and above print in typenum's binary form, and `FlatLinear<C, H, W, OUT>` takes in-features above 1024"
+    note = "after `Flatten`, the feature count is C·H·W of the last 4-D tensor; `Thousands<Dim<9>, Dim<216>>` reads 9216; `FlatLinear<C, H, W, OUT>` takes in-features above 1024"
 )]
 pub trait FeaturesMatch<L, ExpectedShow, Found> {}
 impl<L, ExpectedShow, Found> FeaturesMatch<L, ExpectedShow, Found> for B1 {}

@@ -1,5 +1,5 @@
-// A forgotten pooling layer: Flatten gives 16·10·10 = 1600 features, beyond the decimal table,
-// so the found size prints in typenum's binary form.
+// A forgotten pooling layer: Flatten gives 16·8·8 = 1024 features, beyond the decimal table,
+// so the found size prints as thousands and remainder.
 use typed_cnn::prelude::*;
 
 type Net = (
