@@ -84,8 +84,8 @@
 //!   rule a user can break is a marker trait with `#[diagnostic::on_unimplemented]`, and sizes are
 //!   turned back into decimals (`Dim<24>`) for the message through a 1024-entry table.
 //! - **Kernels** ([`kernels`]): convolution is im2col + one `matrixmultiply` GEMM per image,
-//!   backward is two GEMMs and col2im; the conv and linear kernels are tested against naive
-//!   direct-loop references, the pooling kernels against hand-worked values and definitions.
+//!   backward is two GEMMs and col2im; the conv, linear and pooling kernels are tested against
+//!   naive references at odd sizes and on random shape grids.
 //!   The only `unsafe` in the crate is the GEMM call.
 //! - **Training**: no tape. [`Forward::train_impl`] returns what backward needs; backward
 //!   accumulates into a gradient value of the model's own type; [`Params`] visits parameters in

@@ -433,6 +433,79 @@ mod tests {
         }
     }
 
+    /// Uniform integer in `lo..=hi` from the seeded generator.
+    fn pick(rng: &mut Rng, lo: usize, hi: usize) -> usize {
+        let u = (rng.uniform() + 1.0) / 2.0; // [0, 1)
+        (lo + (u * (hi - lo + 1) as f64) as usize).min(hi)
+    }
+
+    /// [`assert_close`], with the failing case named in the panic message.
+    fn close_in_case(case: &str, what: &str, got: &[f64], expected: &[f64]) {
+        if let Err(e) = std::panic::catch_unwind(|| assert_close(got, expected)) {
+            let msg = e.downcast_ref::<String>().map_or("?", |m| m.as_str());
+            panic!("{what}: fast ≠ naive for {case}: {msg}");
+        }
+    }
+
+    /// 300 random shapes (`n ∈ 1..=3`, `c, cout ∈ 1..=4`, `h, w ∈ 1..=12`, `k ∈ 1..=5`,
+    /// `s ∈ 1..=3`, `p ∈ 0..=2`; shapes where the window does not fit are redrawn), f64, fast vs
+    /// naive: forward with bias and without (alternating), backward with `dx` and with `dbias`
+    /// and without (alternating), gradients starting non-zero, outputs and scratch NaN-filled.
+    #[test]
+    fn conv_matches_naive_on_random_shapes() {
+        let mut rng = Rng::new(0xC0FFEE);
+        let mut case = 0;
+        while case < 300 {
+            let t = Case {
+                n: pick(&mut rng, 1, 3),
+                c: pick(&mut rng, 1, 4),
+                h: pick(&mut rng, 1, 12),
+                w: pick(&mut rng, 1, 12),
+                cout: pick(&mut rng, 1, 4),
+                k: pick(&mut rng, 1, 5),
+                s: pick(&mut rng, 1, 3),
+                p: pick(&mut rng, 0, 2),
+            };
+            let Case { n, c, h, w, cout, k, s, p } = t;
+            if k > h + 2 * p || k > w + 2 * p {
+                continue;
+            }
+            let with_bias = case % 2 == 0;
+            let ctx = format!("case {case}: {t:?}, bias {with_bias}");
+            let g = Geom::new(c, h, w, k, s, p);
+            let (ckk, ohw) = (c * k * k, g.oh * g.ow);
+            let x = rng.vec(n * c * h * w);
+            let weight = rng.vec(cout * ckk);
+            let bias_v = rng.vec(cout);
+            let bias = with_bias.then_some(&bias_v[..]);
+            let dy = rng.vec(n * cout * ohw);
+            let (dx0, dw0, db0) = (rng.vec(x.len()), rng.vec(weight.len()), rng.vec(cout));
+
+            let mut col = vec![f64::NAN; ckk * ohw];
+            let mut y = vec![f64::NAN; n * cout * ohw];
+            conv_forward(&g, n, cout, &x, &weight, bias, &mut y, &mut col);
+            let mut y_naive = vec![f64::NAN; y.len()];
+            conv_forward_naive(&g, n, cout, &x, &weight, bias, &mut y_naive);
+            close_in_case(&ctx, "conv y", &y, &y_naive);
+
+            col.fill(f64::NAN);
+            let (mut dx, mut dw, mut db) = (dx0.clone(), dw0.clone(), db0.clone());
+            let db_arg = with_bias.then_some(&mut db[..]);
+            conv_backward(&g, n, cout, &x, &weight, &dy, Some(&mut dx), &mut dw, db_arg, &mut col);
+            let (mut dx_n, mut dw_n, mut db_n) = (dx0.clone(), dw0.clone(), db0.clone());
+            let db_arg = with_bias.then_some(&mut db_n[..]);
+            conv_backward_naive(&g, n, cout, &x, &weight, &dy, Some(&mut dx_n), &mut dw_n, db_arg);
+            close_in_case(&ctx, "conv dx", &dx, &dx_n);
+            close_in_case(&ctx, "conv dweight", &dw, &dw_n);
+            // without dbias, db must be left as it was
+            close_in_case(&ctx, "conv dbias", &db, &db_n);
+            if !with_bias {
+                close_in_case(&ctx, "conv dbias untouched", &db, &db0);
+            }
+            case += 1;
+        }
+    }
+
     /// `⟨im2col(x), r⟩ = ⟨x, col2im(r)⟩`: col2im is exactly the adjoint of im2col.
     #[test]
     fn col2im_is_adjoint_of_im2col() {

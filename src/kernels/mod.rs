@@ -1,9 +1,9 @@
 //! Run-time-sized compute kernels: GEMM, im2col/col2im convolution, pooling.
 //!
 //! Sizes here are plain `usize`s (the type-level shapes are checked before a kernel is called), so
-//! the kernels can be property-tested over many shapes. The convolution and linear kernels have
-//! naive direct-loop references in [`naive`] that the tests compare them against; the pooling
-//! kernels are direct loops themselves, tested against hand-worked values.
+//! the kernels can be property-tested over many shapes. The convolution, linear and pooling
+//! kernels have naive references in [`naive`] (direct loops; pooling over explicitly padded
+//! planes) that the tests compare them against on hand-picked odd shapes and on random grids.
 
 pub mod conv;
 pub mod gemm;

@@ -311,9 +311,110 @@ pub fn global_avgpool_backward<E: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::naive::{
+        avgpool_backward_naive, avgpool_forward_naive, maxpool_backward_naive,
+        maxpool_forward_naive,
+    };
     use crate::testing::{Rng, assert_close};
 
     const NEG_INF: f64 = f64::NEG_INFINITY;
+
+    /// Uniform integer in `lo..=hi` from the seeded generator.
+    fn pick(rng: &mut Rng, lo: usize, hi: usize) -> usize {
+        let u = (rng.uniform() + 1.0) / 2.0; // [0, 1)
+        (lo + (u * (hi - lo + 1) as f64) as usize).min(hi)
+    }
+
+    /// [`assert_close`], with the failing case named in the panic message.
+    fn close_in_case(case: &str, what: &str, got: &[f64], expected: &[f64]) {
+        if let Err(e) = std::panic::catch_unwind(|| assert_close(got, expected)) {
+            let msg = e.downcast_ref::<String>().map_or("?", |m| m.as_str());
+            panic!("{what}: fast ≠ naive for {case}: {msg}");
+        }
+    }
+
+    /// A random pooling shape: `n ∈ 1..=3`, `c ∈ 1..=4`, `h, w ∈ 1..=12`, `k ∈ 1..=5`,
+    /// `s ∈ 1..=3`, `p ∈ 0..=k/2` (the `2P ≤ K` the layers enforce), redrawn until the window fits.
+    fn random_pool_shape(rng: &mut Rng) -> (usize, Geom) {
+        loop {
+            let (n, c) = (pick(rng, 1, 3), pick(rng, 1, 4));
+            let (h, w, k, s) =
+                (pick(rng, 1, 12), pick(rng, 1, 12), pick(rng, 1, 5), pick(rng, 1, 3));
+            let p = pick(rng, 0, k / 2);
+            if k <= h + 2 * p && k <= w + 2 * p {
+                return (n, Geom::new(c, h, w, k, s, p));
+            }
+        }
+    }
+
+    /// 300 random shapes, fast vs the padded-plane oracle in `naive`, forward (with and without
+    /// argmax) and backward (accumulating onto non-zero `dx`). Even cases use distinct inputs (a
+    /// shuffled, scaled `0..len`, so no ties); odd cases use only three values, so ties are
+    /// everywhere and the two kernels' identical first-maximum rule is what is being compared.
+    #[test]
+    fn maxpool_matches_naive_on_random_shapes() {
+        let mut rng = Rng::new(0x9001);
+        for case in 0..300 {
+            let (n, g) = random_pool_shape(&mut rng);
+            let ctx = format!("case {case}: n={n} {g:?}");
+            let (len, olen) = (n * g.c * g.h * g.w, n * g.c * g.oh * g.ow);
+            let x: Vec<f64> = if case % 2 == 0 {
+                let mut perm: Vec<usize> = (0..len).collect();
+                for i in (1..len).rev() {
+                    perm.swap(i, pick(&mut rng, 0, i));
+                }
+                perm.iter().map(|&v| 2.0 * v as f64 / len as f64 - 1.0).collect()
+            } else {
+                (0..len).map(|_| pick(&mut rng, 0, 2) as f64 - 1.5).collect()
+            };
+            let dy = rng.vec(olen);
+            let dx0 = rng.vec(len);
+
+            let mut y = vec![f64::NAN; olen];
+            let mut am = vec![0u32; olen];
+            maxpool_forward(&g, n, &x, &mut y, Some(&mut am));
+            let mut y_no_am = vec![f64::NAN; olen];
+            maxpool_forward(&g, n, &x, &mut y_no_am, None);
+            let mut y_naive = vec![f64::NAN; olen];
+            maxpool_forward_naive(&g, n, &x, &mut y_naive);
+            close_in_case(&ctx, "maxpool y", &y, &y_naive);
+            close_in_case(&ctx, "maxpool y (no argmax)", &y_no_am, &y_naive);
+
+            let mut dx = dx0.clone();
+            maxpool_backward(&g, n, &am, &dy, &mut dx);
+            let mut dx_naive = dx0.clone();
+            maxpool_backward_naive(&g, n, &x, &dy, &mut dx_naive);
+            close_in_case(&ctx, "maxpool dx", &dx, &dx_naive);
+        }
+    }
+
+    /// 300 random shapes, both `count_include_pad` values, fast vs the padded-plane oracle in
+    /// `naive`, forward and backward (accumulating onto non-zero `dx`).
+    #[test]
+    fn avgpool_matches_naive_on_random_shapes() {
+        let mut rng = Rng::new(0xA7E);
+        for case in 0..300 {
+            let (n, g) = random_pool_shape(&mut rng);
+            let (len, olen) = (n * g.c * g.h * g.w, n * g.c * g.oh * g.ow);
+            let x = rng.vec(len);
+            let dy = rng.vec(olen);
+            let dx0 = rng.vec(len);
+            for include in [true, false] {
+                let ctx = format!("case {case}: n={n} {g:?} count_include_pad={include}");
+                let mut y = vec![f64::NAN; olen];
+                avgpool_forward(&g, n, include, &x, &mut y);
+                let mut y_naive = vec![f64::NAN; olen];
+                avgpool_forward_naive(&g, n, include, &x, &mut y_naive);
+                close_in_case(&ctx, "avgpool y", &y, &y_naive);
+
+                let mut dx = dx0.clone();
+                avgpool_backward(&g, n, include, &dy, &mut dx);
+                let mut dx_naive = dx0.clone();
+                avgpool_backward_naive(&g, n, include, &dy, &mut dx_naive);
+                close_in_case(&ctx, "avgpool dx", &dx, &dx_naive);
+            }
+        }
+    }
 
     #[test]
     fn maxpool_hand_worked_k2_s2() {
