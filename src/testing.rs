@@ -33,6 +33,21 @@ impl Rng {
     }
 }
 
+/// Uniform integer in `lo..=hi` from the seeded generator.
+pub(crate) fn pick(rng: &mut Rng, lo: usize, hi: usize) -> usize {
+    let u = (rng.uniform() + 1.0) / 2.0; // [0, 1)
+    (lo + (u * (hi - lo + 1) as f64) as usize).min(hi)
+}
+
+/// [`assert_close`], with the failing case named in the panic message.
+#[track_caller]
+pub(crate) fn close_in_case(case: &str, what: &str, got: &[f64], expected: &[f64]) {
+    if let Err(e) = std::panic::catch_unwind(|| assert_close(got, expected)) {
+        let msg = e.downcast_ref::<String>().map_or("?", |m| m.as_str());
+        panic!("{what}: fast ≠ naive for {case}: {msg}");
+    }
+}
+
 /// Converts an `f64` test vector to the element type under test.
 pub(crate) fn to_e<E: crate::Float>(v: &[f64]) -> Vec<E> {
     v.iter().map(|&x| E::from_f64(x)).collect()

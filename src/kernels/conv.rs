@@ -312,7 +312,7 @@ pub fn conv_backward<E: Float>(
 mod tests {
     use super::*;
     use crate::kernels::naive::{conv_backward_naive, conv_forward_naive};
-    use crate::testing::{Rng, assert_close, to_e, to_f64};
+    use crate::testing::{Rng, assert_close, close_in_case, pick, to_e, to_f64};
 
     /// One conv shape: batch, input channels, height, width, output channels, kernel, stride, pad.
     #[derive(Clone, Copy, Debug)]
@@ -430,20 +430,6 @@ mod tests {
     fn conv_fast_matches_naive_f32() {
         for (i, &t) in CASES.iter().enumerate() {
             fast_matches_naive::<f32>(t, 200 + i as u64);
-        }
-    }
-
-    /// Uniform integer in `lo..=hi` from the seeded generator.
-    fn pick(rng: &mut Rng, lo: usize, hi: usize) -> usize {
-        let u = (rng.uniform() + 1.0) / 2.0; // [0, 1)
-        (lo + (u * (hi - lo + 1) as f64) as usize).min(hi)
-    }
-
-    /// [`assert_close`], with the failing case named in the panic message.
-    fn close_in_case(case: &str, what: &str, got: &[f64], expected: &[f64]) {
-        if let Err(e) = std::panic::catch_unwind(|| assert_close(got, expected)) {
-            let msg = e.downcast_ref::<String>().map_or("?", |m| m.as_str());
-            panic!("{what}: fast ≠ naive for {case}: {msg}");
         }
     }
 

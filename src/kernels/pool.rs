@@ -315,23 +315,9 @@ mod tests {
         avgpool_backward_naive, avgpool_forward_naive, maxpool_backward_naive,
         maxpool_forward_naive,
     };
-    use crate::testing::{Rng, assert_close};
+    use crate::testing::{Rng, assert_close, close_in_case, pick};
 
     const NEG_INF: f64 = f64::NEG_INFINITY;
-
-    /// Uniform integer in `lo..=hi` from the seeded generator.
-    fn pick(rng: &mut Rng, lo: usize, hi: usize) -> usize {
-        let u = (rng.uniform() + 1.0) / 2.0; // [0, 1)
-        (lo + (u * (hi - lo + 1) as f64) as usize).min(hi)
-    }
-
-    /// [`assert_close`], with the failing case named in the panic message.
-    fn close_in_case(case: &str, what: &str, got: &[f64], expected: &[f64]) {
-        if let Err(e) = std::panic::catch_unwind(|| assert_close(got, expected)) {
-            let msg = e.downcast_ref::<String>().map_or("?", |m| m.as_str());
-            panic!("{what}: fast ≠ naive for {case}: {msg}");
-        }
-    }
 
     /// A random pooling shape: `n ∈ 1..=3`, `c ∈ 1..=4`, `h, w ∈ 1..=12`, `k ∈ 1..=5`,
     /// `s ∈ 1..=3`, `p ∈ 0..=k/2` (the `2P ≤ K` the layers enforce), redrawn until the window fits.
