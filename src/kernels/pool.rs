@@ -1,8 +1,9 @@
 //! Max, average and global-average pooling over `(N, C, H, W)` tensors, by direct window loops.
 //!
 //! Floor mode only (no `ceil_mode`, no dilation, no `divisor_override`). Backward kernels
-//! ACCUMULATE (`+=`) into `dx`. Callers guarantee `P < K` (PyTorch even requires `P ≤ K/2`), so
-//! no window lies entirely in the padding; if one does anyway, nothing panics (see each function).
+//! ACCUMULATE (`+=`) into `dx`. The pooling layers enforce PyTorch's `2P ≤ K` at compile time,
+//! so no window lies entirely in the padding; called directly with a larger padding, the kernels
+//! still do not panic (see each function).
 
 use super::Geom;
 use crate::Float;
