@@ -28,6 +28,16 @@ fn window(i: usize, n: usize, k: usize, s: usize, p: usize) -> (usize, usize, us
     (start, end, padded_extent)
 }
 
+/// The divisor of an average-pool window, from the row and column windows of [`window`]:
+/// PyTorch's include-pad extent, or the number of real elements it covers.
+fn avg_divisor(
+    count_include_pad: bool,
+    (h0, h1, ph): (usize, usize, usize),
+    (w0, w1, pw): (usize, usize, usize),
+) -> usize {
+    if count_include_pad { ph * pw } else { (h1 - h0) * (w1 - w0) }
+}
+
 /// Checks `x: (N, C, H, W)` and `y: (N, C, OH, OW)` lengths.
 #[track_caller]
 fn check_pool(op: &str, g: &Geom, n: usize, x_len: usize, y_len: usize) {
@@ -181,7 +191,7 @@ pub fn avgpool_forward<E: Float>(
             let (h0, h1, ph) = window(i, h, k, s, p);
             for j in 0..ow {
                 let (w0, w1, pw) = window(j, w, k, s, p);
-                let divisor = if count_include_pad { ph * pw } else { (h1 - h0) * (w1 - w0) };
+                let divisor = avg_divisor(count_include_pad, (h0, h1, ph), (w0, w1, pw));
                 let mut sum = E::ZERO;
                 // window rows h0..h1, cols w0..w1 (clipped to the input)
                 for r in h0..h1 {
@@ -227,7 +237,7 @@ pub fn avgpool_backward<E: Float>(
             let (h0, h1, ph) = window(i, h, k, s, p);
             for j in 0..ow {
                 let (w0, w1, pw) = window(j, w, k, s, p);
-                let divisor = if count_include_pad { ph * pw } else { (h1 - h0) * (w1 - w0) };
+                let divisor = avg_divisor(count_include_pad, (h0, h1, ph), (w0, w1, pw));
                 if divisor == 0 {
                     continue;
                 }
