@@ -95,7 +95,9 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod data;
 mod element;
+pub mod eval;
 pub mod gradcheck;
 pub mod kernels;
 pub mod layers;
@@ -106,6 +108,7 @@ pub mod shape;
 mod tensor;
 #[cfg(test)]
 mod testing;
+pub mod weights;
 
 /// The README's code, compiled and run as a doc test so that it cannot drift.
 #[cfg(doctest)]
@@ -113,7 +116,10 @@ mod testing;
 struct ReadmeDoctests;
 
 pub use element::Float;
-pub use module::{Forward, Init, Module, Out, ParamFn, ParamFnMut, Params, Trace, zip_params};
+pub use module::{
+    Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, Module, Out, ParamFn, ParamFnMut,
+    Params, Trace, zip_params,
+};
 pub use tensor::{LengthError, T2, T4, Tensor, Tensor2, TensorData};
 
 /// Everything a network definition and a training loop need, in one import.

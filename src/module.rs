@@ -191,11 +191,57 @@ pub trait Params<E: Float>: Sized {
         count
     }
 
-    /// Sets every parameter to zero (use on a gradient buffer between steps).
+    /// Sets every parameter and buffer to zero (use on a gradient value between steps; in a
+    /// gradient value, batch norm's buffers hold the batch statistics gathered by backward).
     fn zero(&mut self) {
         self.visit_mut("", &mut |_, _, v| v.fill(E::ZERO));
+        self.visit_buffers_mut("", &mut |_, _, b| match b {
+            BufferMut::Values(v) => v.fill(E::ZERO),
+            BufferMut::Count(c) => *c = 0,
+        });
+    }
+
+    /// Calls `f(name, shape, buffer)` for every buffer: state saved with the weights but not
+    /// trained by gradients, such as [`crate::layers::BatchNorm2d`]'s running statistics.
+    /// Layers without buffers visit nothing (the default).
+    fn visit_buffers<'a>(&'a self, prefix: &str, f: &mut BufferFn<'a, '_, E>) {
+        let _ = (prefix, f);
+    }
+    /// Calls `f(name, shape, buffer)` for every buffer, mutably.
+    fn visit_buffers_mut(&mut self, prefix: &str, f: &mut BufferFnMut<'_, E>) {
+        let _ = (prefix, f);
+    }
+    /// Folds the batch statistics that backward gathered into `stats` (a gradient value) into
+    /// this model's running buffers. Every optimizer's `step` calls it after the parameter
+    /// update; layers without buffers do nothing (the default).
+    fn update_buffers(&mut self, stats: &Self) {
+        let _ = stats;
     }
 }
+
+/// One buffer as [`Params::visit_buffers`] shows it: float values, or a counter (PyTorch's
+/// `num_batches_tracked`, an `int64` scalar in a state dict).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Buffer<'a, E> {
+    /// Float values, such as a running mean.
+    Values(&'a [E]),
+    /// A counter.
+    Count(u64),
+}
+
+/// One buffer as [`Params::visit_buffers_mut`] shows it.
+#[derive(Debug, PartialEq)]
+pub enum BufferMut<'a, E> {
+    /// Float values, such as a running mean.
+    Values(&'a mut [E]),
+    /// A counter.
+    Count(&'a mut u64),
+}
+
+/// The callback of [`Params::visit_buffers`]: `(name, shape, buffer)`.
+pub type BufferFn<'a, 'f, E> = dyn FnMut(&str, &[usize], Buffer<'a, E>) + 'f;
+/// The callback of [`Params::visit_buffers_mut`]: `(name, shape, buffer)`.
+pub type BufferFnMut<'f, E> = dyn FnMut(&str, &[usize], BufferMut<'_, E>) + 'f;
 
 /// Visits the parameters of `model` together with the matching gradients in `grads` (a value of
 /// the same type, made by [`Params::zeros_like`]), as `f(name, param, grad)`: what an optimizer
@@ -322,6 +368,15 @@ macro_rules! tuple_impls {
             }
             fn zeros_like(&self) -> Self {
                 ($(self.$i.zeros_like(),)+)
+            }
+            fn visit_buffers<'a>(&'a self, prefix: &str, f: &mut BufferFn<'a, '_, E>) {
+                $(self.$i.visit_buffers(&join(prefix, stringify!($i)), f);)+
+            }
+            fn visit_buffers_mut(&mut self, prefix: &str, f: &mut BufferFnMut<'_, E>) {
+                $(self.$i.visit_buffers_mut(&join(prefix, stringify!($i)), f);)+
+            }
+            fn update_buffers(&mut self, stats: &Self) {
+                $(self.$i.update_buffers(&stats.$i);)+
             }
         }
 

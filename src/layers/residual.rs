@@ -80,6 +80,15 @@ impl<E: Float, M: Params<E>> Params<E> for Residual<M> {
     fn zeros_like(&self) -> Self {
         Residual(self.0.zeros_like())
     }
+    fn visit_buffers<'a>(&'a self, prefix: &str, f: &mut crate::module::BufferFn<'a, '_, E>) {
+        self.0.visit_buffers(&crate::module::join(prefix, "0"), f);
+    }
+    fn visit_buffers_mut(&mut self, prefix: &str, f: &mut crate::module::BufferFnMut<'_, E>) {
+        self.0.visit_buffers_mut(&crate::module::join(prefix, "0"), f);
+    }
+    fn update_buffers(&mut self, stats: &Self) {
+        self.0.update_buffers(&stats.0);
+    }
 }
 
 impl<M: Init> Init for Residual<M> {
