@@ -127,7 +127,7 @@ pub mod prelude {
     pub use crate::layers::*;
     pub use crate::loss::{Labels, cross_entropy, mse};
     pub use crate::module::{Forward, Init, Module, Params};
-    pub use crate::optim::Sgd;
+    pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::shape::{Exact, Floor};
     pub use crate::{Float, T2, T4, Tensor, Tensor2};
 }

@@ -3,16 +3,20 @@
 
 mod activation;
 mod conv;
+mod dropout;
 mod flatten;
 pub(crate) mod linear;
+pub mod norm;
 mod pool;
 mod residual;
 pub(crate) mod softmax;
 
 pub use activation::{LeakyRelu, Relu, Sigmoid, Tanh};
 pub use conv::Conv2d;
+pub use dropout::Dropout;
 pub use flatten::{FlatSize, Flatten};
 pub use linear::{FlatLinear, Linear};
+pub use norm::BatchNorm2d;
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use residual::Residual;
 pub use softmax::{LogSoftmax, Softmax};

@@ -1,0 +1,417 @@
+//! `BatchNorm2d`: per-channel normalization with learned scale and shift and running statistics.
+//!
+//! # Train and eval modes
+//! The mode is the method, so inference cannot use batch statistics by accident:
+//! - [`Module::forward`](crate::Module::forward) is **eval mode**: it normalizes with the running
+//!   mean and variance and never changes them (it takes `&self`);
+//! - [`Module::forward_train`](crate::Module::forward_train) is **train mode**: it normalizes with
+//!   the batch's own mean and (biased) variance and keeps them in the trace.
+//!
+//! # How the running statistics are updated
+//! Forward and backward take `&self`, so neither can write the running statistics. Instead,
+//! backward adds the batch mean and the unbiased batch variance into the *gradient value*'s
+//! `running_mean` / `running_var` buffers and counts the batch in its `num_batches_tracked`;
+//! the optimizer's `step` then calls [`Params::update_buffers`], which folds their average into
+//! the model: `running = (1 − momentum)·running + momentum·batch` (PyTorch's rule, momentum 0.1).
+//! With gradients accumulated over k backward calls before one step, the average of the k batch
+//! statistics is folded in once (PyTorch would fold each in turn); `num_batches_tracked` still
+//! grows by k. [`Params::zero`] clears the gathered statistics with the gradients.
+
+use rand::Rng;
+use typenum::{Const, Eq, IsEqual, ToUInt, U, Unsigned};
+
+use crate::Float;
+use crate::module::{
+    Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, ParamFn, ParamFnMut, Params, join,
+};
+use crate::shape::{ChannelsMatch, Decimal, Show};
+use crate::tensor::T4;
+
+/// Batch normalization over `(N, H, W)` for each of `C` channels.
+///
+/// **PyTorch equivalent**: `torch.nn.BatchNorm2d(C)` (eps 1e-5, momentum 0.1, affine, tracking
+/// running statistics); state-dict names `weight`, `bias`, `running_mean`, `running_var`,
+/// `num_batches_tracked`. See the [module documentation](self) for the two modes and for how the
+/// running statistics are updated.
+///
+/// # Shapes
+/// - input and output: `(N, C, H, W)`
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// let bn = BatchNorm2d::<2, f64>::init(&mut rand::rng()); // γ = 1, β = 0, mean 0, var 1
+/// let x = Tensor::<2, 2, 1, 1, f64>::from_slice(&[1.0, 10.0, 3.0, 30.0]).unwrap();
+/// // Train mode: channel 0 has values {1, 3} (mean 2, variance 1), channel 1 {10, 30}.
+/// let (y, _trace) = bn.forward_train(x.clone());
+/// let expect = [-1.0, -1.0, 1.0, 1.0]; // (x − mean)/√(var + 1e-5) ≈ ±1
+/// assert!(y.as_slice().iter().zip(expect).all(|(a, b)| (a - b).abs() < 1e-4));
+/// // Eval mode: running mean 0, running variance 1, so the input passes (almost) unchanged.
+/// let y = bn.forward(x);
+/// assert!((y.as_slice()[1] - 10.0 / (1.0 + 1e-5f64).sqrt()).abs() < 1e-12);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchNorm2d<const C: usize, E = f32> {
+    weight: Box<[E]>,
+    bias: Box<[E]>,
+    running_mean: Box<[E]>,
+    running_var: Box<[E]>,
+    num_batches_tracked: u64,
+    /// Added to the variance before the square root (PyTorch's `eps`, 1e-5).
+    pub eps: f64,
+    /// The weight of a new batch in the running statistics (PyTorch's `momentum`, 0.1).
+    pub momentum: f64,
+}
+
+impl<const C: usize, E: Float> BatchNorm2d<C, E> {
+    /// A layer with scale `weight` (γ), shift `bias` (β), running mean and running variance, each
+    /// of length `C`; eps 1e-5, momentum 0.1, `num_batches_tracked` 0.
+    ///
+    /// # Errors
+    /// [`crate::LengthError`] if a length is not `C`.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let bn = BatchNorm2d::<1, f64>::from_parts(vec![2.0], vec![1.0], vec![3.0], vec![4.0]).unwrap();
+    /// let y = bn.forward(Tensor::<1, 1, 1, 1, f64>::filled(7.0));
+    /// // 2·(7 − 3)/√(4 + 1e-5) + 1 ≈ 5
+    /// assert!((y.as_slice()[0] - 5.0).abs() < 1e-5);
+    /// assert!(BatchNorm2d::<2, f64>::from_parts(vec![1.0], vec![0.0; 2], vec![0.0; 2], vec![1.0; 2]).is_err());
+    /// ```
+    pub fn from_parts(
+        weight: Vec<E>,
+        bias: Vec<E>,
+        running_mean: Vec<E>,
+        running_var: Vec<E>,
+    ) -> Result<Self, crate::LengthError> {
+        for v in [&weight, &bias, &running_mean, &running_var] {
+            if v.len() != C {
+                return Err(crate::LengthError { shape: vec![C], expected: C, found: v.len() });
+            }
+        }
+        Ok(Self {
+            weight: weight.into_boxed_slice(),
+            bias: bias.into_boxed_slice(),
+            running_mean: running_mean.into_boxed_slice(),
+            running_var: running_var.into_boxed_slice(),
+            num_batches_tracked: 0,
+            eps: 1e-5,
+            momentum: 0.1,
+        })
+    }
+
+    /// The scale γ, one per channel.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// assert_eq!(BatchNorm2d::<3>::init(&mut rand::rng()).weight(), [1.0; 3]);
+    /// ```
+    pub fn weight(&self) -> &[E] {
+        &self.weight
+    }
+    /// The shift β, one per channel.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// assert_eq!(BatchNorm2d::<3>::init(&mut rand::rng()).bias(), [0.0; 3]);
+    /// ```
+    pub fn bias(&self) -> &[E] {
+        &self.bias
+    }
+    /// The running mean, one per channel (in a gradient value: the sum of the batch means
+    /// gathered since the last [`Params::zero`]).
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// assert_eq!(BatchNorm2d::<2>::init(&mut rand::rng()).running_mean(), [0.0; 2]);
+    /// ```
+    pub fn running_mean(&self) -> &[E] {
+        &self.running_mean
+    }
+    /// The running variance, one per channel (in a gradient value: the sum of the unbiased batch
+    /// variances gathered since the last [`Params::zero`]).
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// assert_eq!(BatchNorm2d::<2>::init(&mut rand::rng()).running_var(), [1.0; 2]);
+    /// ```
+    pub fn running_var(&self) -> &[E] {
+        &self.running_var
+    }
+    /// How many batches have been folded into the running statistics (in a gradient value: how
+    /// many backward calls gathered statistics).
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// assert_eq!(BatchNorm2d::<2>::init(&mut rand::rng()).num_batches_tracked(), 0);
+    /// ```
+    pub fn num_batches_tracked(&self) -> u64 {
+        self.num_batches_tracked
+    }
+}
+
+impl<const C: usize, E: Float> Init for BatchNorm2d<C, E> {
+    /// PyTorch's initialization: γ = 1, β = 0, running mean 0, running variance 1.
+    fn init<R: Rng + ?Sized>(_: &mut R) -> Self {
+        Self {
+            weight: vec![E::ONE; C].into_boxed_slice(),
+            bias: vec![E::ZERO; C].into_boxed_slice(),
+            running_mean: vec![E::ZERO; C].into_boxed_slice(),
+            running_var: vec![E::ONE; C].into_boxed_slice(),
+            num_batches_tracked: 0,
+            eps: 1e-5,
+            momentum: 0.1,
+        }
+    }
+}
+
+impl<const C: usize, E: Float> Params<E> for BatchNorm2d<C, E> {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
+        f(&join(prefix, "weight"), &[C], &self.weight);
+        f(&join(prefix, "bias"), &[C], &self.bias);
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
+        f(&join(prefix, "weight"), &[C], &mut self.weight);
+        f(&join(prefix, "bias"), &[C], &mut self.bias);
+    }
+    fn zeros_like(&self) -> Self {
+        let zero = || vec![E::ZERO; C].into_boxed_slice();
+        Self {
+            weight: zero(),
+            bias: zero(),
+            running_mean: zero(),
+            running_var: zero(),
+            num_batches_tracked: 0,
+            eps: self.eps,
+            momentum: self.momentum,
+        }
+    }
+    fn visit_buffers<'a>(&'a self, prefix: &str, f: &mut BufferFn<'a, '_, E>) {
+        f(&join(prefix, "running_mean"), &[C], Buffer::Values(&self.running_mean));
+        f(&join(prefix, "running_var"), &[C], Buffer::Values(&self.running_var));
+        f(&join(prefix, "num_batches_tracked"), &[], Buffer::Count(self.num_batches_tracked));
+    }
+    fn visit_buffers_mut(&mut self, prefix: &str, f: &mut BufferFnMut<'_, E>) {
+        f(&join(prefix, "running_mean"), &[C], BufferMut::Values(&mut self.running_mean));
+        f(&join(prefix, "running_var"), &[C], BufferMut::Values(&mut self.running_var));
+        f(
+            &join(prefix, "num_batches_tracked"),
+            &[],
+            BufferMut::Count(&mut self.num_batches_tracked),
+        );
+    }
+    fn update_buffers(&mut self, stats: &Self) {
+        let k = stats.num_batches_tracked;
+        if k == 0 {
+            return;
+        }
+        let m = self.momentum;
+        let fold = |run: &mut [E], sum: &[E]| {
+            for (r, &s) in run.iter_mut().zip(sum) {
+                *r = E::from_f64((1.0 - m) * r.to_f64() + m * s.to_f64() / k as f64);
+            }
+        };
+        fold(&mut self.running_mean, &stats.running_mean);
+        fold(&mut self.running_var, &stats.running_var);
+        self.num_batches_tracked += k;
+    }
+}
+
+/// What backward needs: the normalized input x̂, `1/√(σ² + eps)` per channel, and the batch
+/// statistics (mean, unbiased variance) that the optimizer step folds into the running ones.
+#[derive(Clone, Debug)]
+pub struct BatchNormCache<E> {
+    xhat: Box<[E]>,
+    inv_std: Box<[E]>,
+    mean: Box<[E]>,
+    unbiased_var: Box<[E]>,
+}
+
+impl<const C: usize, E, const N: usize, Ch, H, W> Forward<T4<E, N, Ch, H, W>> for BatchNorm2d<C, E>
+where
+    E: Float,
+    Const<C>: ToUInt,
+    Ch: Unsigned + Decimal + IsEqual<U<C>>,
+    Eq<Ch, U<C>>: ChannelsMatch<Self, C, Show<Ch>>,
+    H: Unsigned,
+    W: Unsigned,
+{
+    type Output = T4<E, N, Ch, H, W>;
+    type Cache = BatchNormCache<E>;
+
+    fn forward_impl(&self, mut x: T4<E, N, Ch, H, W>) -> Self::Output {
+        let plane = H::USIZE * W::USIZE;
+        let eps = self.eps;
+        for (i, chunk) in x.as_mut_slice().chunks_exact_mut(plane).enumerate() {
+            let c = i % C;
+            let inv_std = E::from_f64(1.0 / (self.running_var[c].to_f64() + eps).sqrt());
+            let (scale, mean, shift) =
+                (self.weight[c] * inv_std, self.running_mean[c], self.bias[c]);
+            chunk.iter_mut().for_each(|v| *v = (*v - mean) * scale + shift);
+        }
+        x
+    }
+
+    fn train_impl(&self, mut x: T4<E, N, Ch, H, W>) -> (Self::Output, Self::Cache) {
+        let plane = H::USIZE * W::USIZE;
+        let m = (N * plane) as f64;
+        // Per-channel sums in f64: two passes (mean, then squared deviations) for accuracy.
+        let mut sum = vec![0.0f64; C];
+        for (i, chunk) in x.as_slice().chunks_exact(plane).enumerate() {
+            sum[i % C] += chunk.iter().map(|v| v.to_f64()).sum::<f64>();
+        }
+        let mean: Vec<f64> = sum.iter().map(|s| s / m).collect();
+        let mut sq = vec![0.0f64; C];
+        for (i, chunk) in x.as_slice().chunks_exact(plane).enumerate() {
+            let mu = mean[i % C];
+            sq[i % C] += chunk.iter().map(|v| (v.to_f64() - mu).powi(2)).sum::<f64>();
+        }
+        let inv_std: Vec<f64> = sq.iter().map(|s| 1.0 / (s / m + self.eps).sqrt()).collect();
+        let mut xhat = vec![E::ZERO; x.as_slice().len()].into_boxed_slice();
+        for (i, (chunk, xh)) in
+            x.as_mut_slice().chunks_exact_mut(plane).zip(xhat.chunks_exact_mut(plane)).enumerate()
+        {
+            let c = i % C;
+            let (mu, is) = (E::from_f64(mean[c]), E::from_f64(inv_std[c]));
+            for (v, h) in chunk.iter_mut().zip(xh) {
+                *h = (*v - mu) * is;
+                *v = self.weight[c] * *h + self.bias[c];
+            }
+        }
+        // The running variance uses the unbiased estimate, as PyTorch does; with a single value
+        // per channel there is no estimate, and the (zero) biased one is used.
+        let unbiased = |s: f64| if m > 1.0 { s / (m - 1.0) } else { 0.0 };
+        let to_e = |v: &[f64]| v.iter().map(|&v| E::from_f64(v)).collect::<Box<[E]>>();
+        let cache = BatchNormCache {
+            xhat,
+            inv_std: to_e(&inv_std),
+            mean: to_e(&mean),
+            unbiased_var: sq.iter().map(|&s| E::from_f64(unbiased(s))).collect(),
+        };
+        (x, cache)
+    }
+
+    fn backward_impl(
+        &self,
+        cache: Self::Cache,
+        mut dy: Self::Output,
+        grads: &mut Self,
+    ) -> T4<E, N, Ch, H, W> {
+        let plane = H::USIZE * W::USIZE;
+        let m = (N * plane) as f64;
+        // Σ dy and Σ dy·x̂ per channel: the gradients of β and γ, and the two sums dx needs.
+        let mut sum_dy = vec![0.0f64; C];
+        let mut sum_dy_xhat = vec![0.0f64; C];
+        for (i, (d, h)) in
+            dy.as_slice().chunks_exact(plane).zip(cache.xhat.chunks_exact(plane)).enumerate()
+        {
+            for (&d, &h) in d.iter().zip(h) {
+                sum_dy[i % C] += d.to_f64();
+                sum_dy_xhat[i % C] += (d * h).to_f64();
+            }
+        }
+        // dx = γ/(m·σ) · (m·dy − Σdy − x̂·Σ(dy·x̂))
+        for (i, (d, h)) in dy
+            .as_mut_slice()
+            .chunks_exact_mut(plane)
+            .zip(cache.xhat.chunks_exact(plane))
+            .enumerate()
+        {
+            let c = i % C;
+            let k = E::from_f64(self.weight[c].to_f64() * cache.inv_std[c].to_f64() / m);
+            let (m_e, s1, s2) =
+                (E::from_f64(m), E::from_f64(sum_dy[c]), E::from_f64(sum_dy_xhat[c]));
+            for (d, &h) in d.iter_mut().zip(h) {
+                *d = k * (m_e * *d - s1 - h * s2);
+            }
+        }
+        for c in 0..C {
+            grads.weight[c] += E::from_f64(sum_dy_xhat[c]);
+            grads.bias[c] += E::from_f64(sum_dy[c]);
+            grads.running_mean[c] += cache.mean[c];
+            grads.running_var[c] += cache.unbiased_var[c];
+        }
+        grads.num_batches_tracked += 1;
+        dy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::gradcheck::check_module;
+    use crate::module::Buffer;
+    use crate::prelude::*;
+    use crate::testing::seeded;
+
+    #[test]
+    fn batchnorm_backward_matches_finite_differences() {
+        let mut rng = seeded(21);
+        let mut bn = BatchNorm2d::<3, f64>::init(&mut rng);
+        // Non-trivial γ and β, so that their gradients and dx's scale are exercised.
+        bn.visit_mut("", &mut |_, _, v| {
+            v.iter_mut().enumerate().for_each(|(i, p)| *p = 0.5 + 0.3 * i as f64)
+        });
+        let x = Tensor::<2, 3, 3, 2, f64>::uniform(&mut rng, -2.0, 3.0);
+        check_module(&bn, x, 1e-6).assert_below(1e-6);
+    }
+
+    #[test]
+    fn batchnorm_in_a_network_matches_finite_differences() {
+        let mut rng = seeded(22);
+        let net = <(
+            Conv2d<2, 3, 3, 1, 1, Exact, f64>,
+            BatchNorm2d<3, f64>,
+            Tanh,
+            Conv2d<3, 2, 1, 1, 0, Exact, f64>,
+        )>::init(&mut rng);
+        let x = Tensor::<3, 2, 4, 3, f64>::uniform(&mut rng, -1.0, 1.0);
+        check_module(&net, x, 1e-6).assert_below(1e-6);
+    }
+
+    /// Hand-worked: one channel, values {1, 2, 3, 6} (mean 3, biased variance 3.5, unbiased
+    /// 14/3). Running mean after one step with momentum 0.1: 0.9·0 + 0.1·3 = 0.3; running
+    /// variance 0.9·1 + 0.1·14/3 = 1.3666…
+    #[test]
+    fn running_statistics_are_folded_in_by_the_optimizer_step() {
+        let mut bn = BatchNorm2d::<1, f64>::init(&mut seeded(0));
+        let x = Tensor::<2, 1, 1, 2, f64>::from_slice(&[1., 2., 3., 6.]).unwrap();
+        let (y, trace) = bn.forward_train(x.clone());
+        let s = (3.5f64 + 1e-5).sqrt();
+        let expect = [-2.0 / s, -1.0 / s, 0.0, 3.0 / s];
+        assert!(y.as_slice().iter().zip(expect).all(|(a, b)| (a - b).abs() < 1e-12), "{y:?}");
+        // Eval mode is unchanged by a training forward.
+        assert_eq!(bn.running_mean(), [0.0]);
+        let mut grads = bn.zeros_like();
+        let _ = bn.backward(trace, T4::zeros(), &mut grads);
+        assert_eq!(grads.running_mean(), [3.0]);
+        assert!((grads.running_var()[0] - 14.0 / 3.0).abs() < 1e-12);
+        assert_eq!(grads.num_batches_tracked(), 1);
+        Sgd::new(0.1).step(&mut bn, &grads);
+        assert!((bn.running_mean()[0] - 0.3).abs() < 1e-12);
+        assert!((bn.running_var()[0] - (0.9 + 0.1 * 14.0 / 3.0)).abs() < 1e-12);
+        assert_eq!(bn.num_batches_tracked(), 1);
+        // Zeroing the gradients clears the gathered statistics.
+        grads.zero();
+        assert_eq!((grads.running_mean(), grads.num_batches_tracked()), ([0.0].as_slice(), 0));
+    }
+
+    #[test]
+    fn buffers_have_pytorch_names() {
+        let net = <(Conv2d<1, 2, 3>, BatchNorm2d<2>)>::init(&mut seeded(1));
+        let mut names = Vec::new();
+        net.visit_buffers("", &mut |name, shape, b| {
+            let kind = match b {
+                Buffer::Values(v) => format!("values {}", v.len()),
+                Buffer::Count(c) => format!("count {c}"),
+            };
+            names.push(format!("{name} {shape:?} {kind}"));
+        });
+        assert_eq!(
+            names,
+            [
+                "1.running_mean [2] values 2",
+                "1.running_var [2] values 2",
+                "1.num_batches_tracked [] count 0"
+            ]
+        );
+    }
+}
