@@ -99,6 +99,7 @@ pub mod data;
 mod element;
 pub mod eval;
 pub mod gradcheck;
+pub mod init;
 pub mod kernels;
 pub mod layers;
 pub mod loss;
