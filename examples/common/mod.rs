@@ -1,0 +1,262 @@
+//! What the training examples share: command-line arguments, the training loop with its
+//! progress bar and per-epoch line, and the training-curve SVG.
+#![allow(dead_code, reason = "each example uses part of this module")]
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::Rng;
+use typed_cnn::data::Dataset;
+use typed_cnn::data::augment::random_shift;
+use typed_cnn::eval::argmax;
+use typed_cnn::optim::{LrSchedule, Optimizer};
+use typed_cnn::prelude::*;
+use typenum::{Const, ToUInt, Unsigned};
+
+/// The command line every training example accepts.
+pub struct Args {
+    /// `--epochs N`
+    pub epochs: usize,
+    /// `--data DIR` (or the first positional argument)
+    pub data: PathBuf,
+    /// `--seed S`
+    pub seed: u64,
+    /// `--out DIR`: where the training curve and the weights go.
+    pub out: PathBuf,
+}
+
+impl Args {
+    /// Parses `std::env::args`, with the example's defaults; prints usage and exits on `--help`
+    /// or on a bad argument.
+    pub fn parse(name: &str, default_epochs: usize, default_data: &str) -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut args = Args {
+            epochs: default_epochs,
+            data: root.join(default_data),
+            seed: 0,
+            out: root.join("target").join("examples-out"),
+        };
+        let usage = format!(
+            "usage: cargo run --release --example {name} -- [--epochs N] [--data DIR] [--seed S] \
+             [--out DIR]\n  defaults: --epochs {default_epochs} --data {} --seed 0 --out {}",
+            args.data.display(),
+            args.out.display()
+        );
+        let mut it = std::env::args().skip(1);
+        while let Some(arg) = it.next() {
+            let mut value = |flag: &str| {
+                it.next().unwrap_or_else(|| fail(&usage, &format!("{flag} needs a value")))
+            };
+            match arg.as_str() {
+                "--epochs" => args.epochs = number(&usage, "--epochs", &value("--epochs")),
+                "--seed" => args.seed = number(&usage, "--seed", &value("--seed")),
+                "--data" => args.data = value("--data").into(),
+                "--out" => args.out = value("--out").into(),
+                "-h" | "--help" => {
+                    println!("{usage}");
+                    std::process::exit(0);
+                }
+                s if !s.starts_with('-') => args.data = s.into(),
+                s => fail(&usage, &format!("unknown argument `{s}`")),
+            }
+        }
+        args
+    }
+}
+
+fn number<T: std::str::FromStr>(usage: &str, flag: &str, s: &str) -> T {
+    s.parse().unwrap_or_else(|_| fail(usage, &format!("{flag} takes a number, got `{s}`")))
+}
+
+fn fail(usage: &str, msg: &str) -> ! {
+    eprintln!("error: {msg}\n{usage}");
+    std::process::exit(2)
+}
+
+/// Prints a loading error (it names the file) with a hint, and exits.
+pub fn exit_with(err: impl fmt::Display) -> ! {
+    eprintln!("error: {err}\n(pass the data directory with --data DIR)");
+    std::process::exit(1)
+}
+
+/// One epoch's figures.
+#[derive(Clone, Copy, Debug)]
+pub struct Epoch {
+    pub epoch: usize,
+    pub epochs: usize,
+    /// Mean training loss over the epoch's batches.
+    pub loss: f64,
+    /// Accuracy on the real rows of the epoch's training batches, as they were trained on.
+    pub train_acc: f64,
+    /// Accuracy on the test set after the epoch (eval mode).
+    pub test_acc: f64,
+    /// Wall time of the epoch: training and the test evaluation.
+    pub secs: f64,
+}
+
+impl fmt::Display for Epoch {
+    /// `epoch 3/5: loss 0.0642  train acc 98.10%  test acc 98.21%  (6.4 s)`: tools parse this.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "epoch {}/{}: loss {:.4}  train acc {:.2}%  test acc {:.2}%  ({:.1} s)",
+            self.epoch,
+            self.epochs,
+            self.loss,
+            100.0 * self.train_acc,
+            100.0 * self.test_acc,
+            self.secs
+        )
+    }
+}
+
+/// How to train: batch size is the type parameter `N` of [`fit`].
+pub struct Plan<'a> {
+    pub epochs: usize,
+    /// Random shifts of up to this many pixels (0: none).
+    pub shift: usize,
+    /// The learning rate per epoch (none: keep the optimizer's).
+    pub schedule: Option<&'a dyn LrSchedule>,
+}
+
+/// Trains `model` for `plan.epochs` epochs on `train` in shuffled batches of `N`, evaluating
+/// on `test` after each epoch; prints one line per epoch and returns the figures.
+pub fn fit<M, O, const N: usize, const C: usize, const H: usize, const W: usize>(
+    model: &mut M,
+    opt: &mut O,
+    train: &Dataset<C, H, W, 10>,
+    test: &Dataset<C, H, W, 10>,
+    plan: &Plan<'_>,
+    rng: &mut impl Rng,
+) -> Vec<Epoch>
+where
+    M: Params<f32> + Forward<Tensor<N, C, H, W>, Output = Tensor2<N, 10>>,
+    O: Optimizer<f32>,
+    Const<C>: ToUInt<Output: Unsigned>,
+    Const<H>: ToUInt<Output: Unsigned>,
+    Const<W>: ToUInt<Output: Unsigned>,
+{
+    let mut grads = model.zeros_like();
+    let mut history = Vec::new();
+    for epoch in 1..=plan.epochs {
+        if let Some(schedule) = plan.schedule {
+            opt.set_lr(schedule.lr(epoch - 1));
+        }
+        let start = Instant::now();
+        let batches = train.shuffled_batches::<N>(rng);
+        let bar = progress(batches.len() as u64, epoch, plan.epochs);
+        let (mut loss_sum, mut steps, mut correct, mut seen) = (0.0f64, 0usize, 0usize, 0usize);
+        for batch in batches {
+            let mut x = batch.images;
+            if plan.shift > 0 {
+                random_shift(&mut x, plan.shift, rng);
+            }
+            let (logits, trace) = model.forward_train(x);
+            let (loss, dy) = cross_entropy(&logits, &batch.labels);
+            grads.zero();
+            model.backward(trace, dy, &mut grads);
+            opt.step(model, &grads);
+
+            let truth = &batch.labels.as_slice()[..batch.len];
+            correct += argmax(&logits).iter().zip(truth).filter(|(p, t)| p == t).count();
+            seen += batch.len;
+            loss_sum += f64::from(loss);
+            steps += 1;
+            bar.inc(1);
+            if steps % 20 == 0 {
+                bar.set_message(format!("loss {:.4}", loss_sum / steps as f64));
+            }
+        }
+        bar.finish_and_clear();
+        let test_acc = test.evaluate::<N>(model).accuracy();
+        let line = Epoch {
+            epoch,
+            epochs: plan.epochs,
+            loss: loss_sum / steps.max(1) as f64,
+            train_acc: correct as f64 / seen.max(1) as f64,
+            test_acc,
+            secs: start.elapsed().as_secs_f64(),
+        };
+        println!("{line}");
+        history.push(line);
+    }
+    history
+}
+
+/// A progress bar on stderr (indicatif draws nothing when stderr is not a terminal).
+fn progress(len: u64, epoch: usize, epochs: usize) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    let style = ProgressStyle::with_template(
+        "{prefix} [{bar:30}] {pos}/{len} batches  {msg}  ({elapsed}, eta {eta})",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_prefix(format!("epoch {epoch}/{epochs}"));
+    bar
+}
+
+/// Writes the training curve (loss, train and test accuracy per epoch) as an SVG file.
+pub fn write_curve(path: &Path, title: &str, history: &[Epoch]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, curve_svg(title, history))
+}
+
+fn curve_svg(title: &str, history: &[Epoch]) -> String {
+    let (w, h, left, right, top, bottom) = (640.0, 360.0, 60.0, 60.0, 40.0, 50.0);
+    let (pw, ph) = (w - left - right, h - top - bottom);
+    let n = history.len().max(2) - 1;
+    let x = |i: usize| left + pw * i as f64 / n as f64;
+    let max_loss = history.iter().map(|e| e.loss).fold(1e-9, f64::max);
+    let min_acc = history.iter().map(|e| e.train_acc.min(e.test_acc)).fold(1.0, f64::min);
+    let acc_lo = (min_acc * 10.0).floor() / 10.0; // a round lower bound
+    let y_loss = |v: f64| top + ph * (1.0 - v / max_loss);
+    let y_acc = |v: f64| top + ph * (1.0 - (v - acc_lo) / (1.0 - acc_lo).max(1e-9));
+    let line = |f: &dyn Fn(&Epoch) -> f64, y: &dyn Fn(f64) -> f64| {
+        history
+            .iter()
+            .enumerate()
+            .map(|(i, e)| format!("{:.1},{:.1}", x(i), y(f(e))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut s = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{cx}" y="20" text-anchor="middle" font-size="14">{title}</text>
+<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#888"/>
+<text x="{left}" y="{yb}" >epoch 1</text><text x="{xr}" y="{yb}" text-anchor="end">epoch {last}</text>
+<text x="{lx}" y="{top}" text-anchor="end" fill="#c33">{max_loss:.3}</text>
+<text x="{lx}" y="{bot}" text-anchor="end" fill="#c33">0</text>
+<text x="{rx}" y="{top}" fill="#36c">100%</text>
+<text x="{rx}" y="{bot}" fill="#36c">{lo:.0}%</text>
+"##,
+        cx = w / 2.0,
+        yb = h - bottom + 18.0,
+        xr = left + pw,
+        last = history.len(),
+        lx = left - 5.0,
+        rx = left + pw + 5.0,
+        bot = top + ph,
+        lo = 100.0 * acc_lo,
+    );
+    for (color, label, points) in [
+        ("#c33", "train loss", line(&|e| e.loss, &y_loss)),
+        ("#393", "train acc", line(&|e| e.train_acc, &y_acc)),
+        ("#36c", "test acc", line(&|e| e.test_acc, &y_acc)),
+    ] {
+        s += &format!(
+            "<polyline points=\"{points}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>\n"
+        );
+        s += &format!(
+            "<text x=\"{:.0}\" y=\"{:.0}\" fill=\"{color}\">{label}</text>\n",
+            left + 10.0 + 110.0 * ["#c33", "#393", "#36c"].iter().position(|c| *c == color).unwrap_or(0) as f64,
+            h - 8.0
+        );
+    }
+    s + "</svg>\n"
+}
