@@ -1,1 +1,322 @@
-//! (in progress)
+//! Evaluation: [`argmax`] of logits, [`predict`] over any number of images in fixed batches of
+//! `N`, [`evaluate`] into a [`ConfusionMatrix`], which prints as a table.
+//!
+//! The batch size is part of the input type, so the last batch is padded with zero images; their
+//! predictions are dropped. (In inference mode no layer mixes samples, so padding rows cannot
+//! change the real rows' outputs.)
+//!
+//! ```
+//! use typed_cnn::prelude::*;
+//! use typed_cnn::data::Dataset;
+//! // A "model" that copies its 2 pixels to 2 logits: the class is the brighter pixel.
+//! let net = Flatten;
+//! let data = Dataset::<1, 1, 2, 2>::from_parts(
+//!     vec![0.9, 0.1, 0.2, 0.8, 0.3, 0.7], // predicts 0, 1, 1
+//!     vec![0, 1, 0],
+//! ).unwrap();
+//! let cm = data.evaluate::<2>(&net); // batches of 2: the second is padded
+//! assert_eq!(cm.total(), 3);
+//! assert_eq!(cm.count(0, 1), 1); // sample 2: true 0, predicted 1
+//! assert!((cm.accuracy() - 2.0 / 3.0).abs() < 1e-12);
+//! ```
+
+use core::fmt;
+use typenum::{Const, ToUInt, Unsigned};
+
+use crate::data::Dataset;
+use crate::module::{Forward, Module};
+use crate::{Float, T2, Tensor, Tensor2};
+
+/// The index of the largest value of each row of `logits` (ties go to the lowest index; a NaN is
+/// never chosen over an earlier value).
+///
+/// ```
+/// use typed_cnn::{Tensor2, eval::argmax};
+/// let z = Tensor2::<3, 3>::from_slice(&[0.1, 2.0, -1.0, 5.0, 5.0, 1.0, -3.0, -2.0, -2.5]).unwrap();
+/// assert_eq!(argmax(&z), [1, 0, 1]); // row 1 ties between 0 and 1: the lower wins
+/// ```
+pub fn argmax<E: Float, const N: usize, F: Unsigned>(logits: &T2<E, N, F>) -> Vec<usize> {
+    let f = F::USIZE;
+    if f == 0 {
+        return vec![0; N];
+    }
+    logits.as_slice().chunks_exact(f).map(argmax_row).collect()
+}
+
+fn argmax_row<E: Float>(row: &[E]) -> usize {
+    let mut best = 0;
+    for (i, v) in row.iter().enumerate().skip(1) {
+        if row.get(best).is_some_and(|b| v > b) {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The predicted class (argmax of the logits) of each image in `images` (`n·C·H·W` floats),
+/// computed with `model`'s inference forward in batches of `N`; the last batch is padded with
+/// zero images whose predictions are dropped. Returns `n` classes.
+///
+/// **Panics** if `images.len()` is not a multiple of `C·H·W`.
+///
+/// ```
+/// use typed_cnn::{prelude::*, eval::predict};
+/// let net = Flatten; // logits = the 3 pixels of a 1×1×3 image
+/// let images = [0., 1., 0.,  2., 0., 1.,  0., 0., 3.];
+/// assert_eq!(predict::<2, 1, 1, 3, 3>(&net, &images), [1, 0, 2]);
+/// ```
+#[track_caller]
+pub fn predict<const N: usize, const C: usize, const H: usize, const W: usize, const K: usize>(
+    model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, K>>,
+    images: &[f32],
+) -> Vec<usize>
+where
+    Const<C>: ToUInt<Output: Unsigned>,
+    Const<H>: ToUInt<Output: Unsigned>,
+    Const<W>: ToUInt<Output: Unsigned>,
+    Const<K>: ToUInt<Output: Unsigned>,
+{
+    const { assert!(N > 0, "the batch size N must be positive") };
+    let size = C * H * W;
+    if size == 0 {
+        return Vec::new();
+    }
+    assert!(
+        images.len().is_multiple_of(size),
+        "{} floats are not a whole number of {C}×{H}×{W} images",
+        images.len()
+    );
+    let mut classes = Vec::with_capacity(images.len() / size);
+    for chunk in images.chunks(N * size) {
+        let mut x = Tensor::<N, C, H, W>::zeros();
+        x.as_mut_slice()[..chunk.len()].copy_from_slice(chunk);
+        let logits = model.forward(x);
+        classes.extend(argmax(&logits).into_iter().take(chunk.len() / size));
+    }
+    classes
+}
+
+/// The confusion matrix of `model` on `data`, predicted in batches of `N` (see [`predict`]).
+///
+/// ```
+/// use typed_cnn::{prelude::*, data::Dataset, eval::evaluate};
+/// let data = Dataset::<1, 1, 2, 2>::from_parts(vec![1., 0., 0., 1.], vec![0, 0]).unwrap();
+/// let cm = evaluate::<4, _, _, _, _>(&Flatten, &data); // one padded batch
+/// assert_eq!((cm.count(0, 0), cm.count(0, 1)), (1, 1));
+/// ```
+pub fn evaluate<const N: usize, const C: usize, const H: usize, const W: usize, const K: usize>(
+    model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, K>>,
+    data: &Dataset<C, H, W, K>,
+) -> ConfusionMatrix<K>
+where
+    Const<C>: ToUInt<Output: Unsigned>,
+    Const<H>: ToUInt<Output: Unsigned>,
+    Const<W>: ToUInt<Output: Unsigned>,
+    Const<K>: ToUInt<Output: Unsigned>,
+{
+    let mut cm = ConfusionMatrix::new();
+    for (i, pred) in predict::<N, C, H, W, K>(model, data.images()).into_iter().enumerate() {
+        cm.add(data.label(i), pred);
+    }
+    cm
+}
+
+impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, H, W, K>
+where
+    Const<C>: ToUInt<Output: Unsigned>,
+    Const<H>: ToUInt<Output: Unsigned>,
+    Const<W>: ToUInt<Output: Unsigned>,
+    Const<K>: ToUInt<Output: Unsigned>,
+{
+    /// The predicted class of each sample (see [`predict`]), in batches of `N`.
+    ///
+    /// ```
+    /// use typed_cnn::{prelude::*, data::Dataset};
+    /// let data = Dataset::<1, 1, 2, 2>::from_parts(vec![1., 0., 0., 1., 3., 2.], vec![0; 3])
+    ///     .unwrap();
+    /// assert_eq!(data.predict::<2>(&Flatten), [0, 1, 0]);
+    /// ```
+    pub fn predict<const N: usize>(
+        &self,
+        model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, K>>,
+    ) -> Vec<usize> {
+        predict::<N, C, H, W, K>(model, self.images())
+    }
+
+    /// The confusion matrix of `model` on this dataset (see [`evaluate`]), in batches of `N`.
+    ///
+    /// ```
+    /// use typed_cnn::{prelude::*, data::Dataset};
+    /// let data = Dataset::<1, 1, 2, 2>::from_parts(vec![1., 0., 0., 1.], vec![0, 1]).unwrap();
+    /// assert_eq!(data.evaluate::<8>(&Flatten).accuracy(), 1.0);
+    /// ```
+    pub fn evaluate<const N: usize>(
+        &self,
+        model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, K>>,
+    ) -> ConfusionMatrix<K> {
+        evaluate::<N, C, H, W, K>(model, self)
+    }
+}
+
+/// Counts of (true class, predicted class) pairs over `K` classes.
+///
+/// Prints as a table, one row per true class and one column per predicted class, with each
+/// class's recall (the share of its samples predicted correctly) and the overall accuracy.
+///
+/// ```
+/// use typed_cnn::eval::ConfusionMatrix;
+/// let mut cm = ConfusionMatrix::<2>::new();
+/// for (t, p) in [(0, 0), (0, 0), (0, 1), (1, 1)] {
+///     cm.add(t, p);
+/// }
+/// assert_eq!(cm.accuracy(), 0.75); // 3 of 4 on the diagonal
+/// assert_eq!(
+///     cm.to_string(),
+///     "true\\pred  0  1  recall\n\
+///      \x20        0  2  1   66.7%\n\
+///      \x20        1  0  1  100.0%\n\
+///      accuracy 75.00% (3/4)\n"
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfusionMatrix<const K: usize> {
+    /// `counts[t·K + p]`: samples of true class `t` predicted as `p`.
+    counts: Vec<u64>,
+}
+
+impl<const K: usize> Default for ConfusionMatrix<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const K: usize> ConfusionMatrix<K> {
+    /// An empty matrix.
+    ///
+    /// ```
+    /// use typed_cnn::eval::ConfusionMatrix;
+    /// assert_eq!(ConfusionMatrix::<10>::new().total(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Self { counts: vec![0; K * K] }
+    }
+
+    /// Counts one sample of true class `truth` predicted as `pred`. **Panics** if either is not
+    /// below `K`.
+    ///
+    /// ```
+    /// use typed_cnn::eval::ConfusionMatrix;
+    /// let mut cm = ConfusionMatrix::<3>::new();
+    /// cm.add(2, 0);
+    /// assert_eq!(cm.count(2, 0), 1);
+    /// ```
+    #[track_caller]
+    pub fn add(&mut self, truth: usize, pred: usize) {
+        assert!(truth < K && pred < K, "classes ({truth}, {pred}) out of range for {K} classes");
+        self.counts[truth * K + pred] += 1;
+    }
+
+    /// The number of samples of true class `truth` predicted as `pred`. **Panics** if either is
+    /// not below `K`.
+    ///
+    /// ```
+    /// use typed_cnn::eval::ConfusionMatrix;
+    /// assert_eq!(ConfusionMatrix::<3>::new().count(1, 2), 0);
+    /// ```
+    #[track_caller]
+    pub fn count(&self, truth: usize, pred: usize) -> u64 {
+        assert!(truth < K && pred < K, "classes ({truth}, {pred}) out of range for {K} classes");
+        self.counts[truth * K + pred]
+    }
+
+    /// The number of samples counted.
+    ///
+    /// ```
+    /// use typed_cnn::eval::ConfusionMatrix;
+    /// let mut cm = ConfusionMatrix::<2>::new();
+    /// cm.add(0, 1);
+    /// cm.add(1, 1);
+    /// assert_eq!(cm.total(), 2);
+    /// ```
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// The number of samples predicted correctly (the diagonal).
+    ///
+    /// ```
+    /// use typed_cnn::eval::ConfusionMatrix;
+    /// let mut cm = ConfusionMatrix::<2>::new();
+    /// cm.add(0, 1);
+    /// cm.add(1, 1);
+    /// assert_eq!(cm.correct(), 1);
+    /// ```
+    pub fn correct(&self) -> u64 {
+        (0..K).map(|k| self.counts[k * K + k]).sum()
+    }
+
+    /// The share of samples predicted correctly, `correct / total` (0 when empty).
+    ///
+    /// ```
+    /// use typed_cnn::eval::ConfusionMatrix;
+    /// let mut cm = ConfusionMatrix::<2>::new();
+    /// assert_eq!(cm.accuracy(), 0.0);
+    /// cm.add(0, 0);
+    /// cm.add(1, 0);
+    /// assert_eq!(cm.accuracy(), 0.5);
+    /// ```
+    pub fn accuracy(&self) -> f64 {
+        match self.total() {
+            0 => 0.0,
+            total => self.correct() as f64 / total as f64,
+        }
+    }
+
+    /// The recall of class `k`: the share of its samples predicted as `k` (`None` if it has
+    /// none). **Panics** if `k ≥ K`.
+    ///
+    /// ```
+    /// use typed_cnn::eval::ConfusionMatrix;
+    /// let mut cm = ConfusionMatrix::<3>::new();
+    /// cm.add(1, 1);
+    /// cm.add(1, 2);
+    /// assert_eq!((cm.recall(1), cm.recall(0)), (Some(0.5), None));
+    /// ```
+    #[track_caller]
+    pub fn recall(&self, k: usize) -> Option<f64> {
+        assert!(k < K, "class {k} out of range for {K} classes");
+        let row = &self.counts[k * K..(k + 1) * K];
+        let total: u64 = row.iter().sum();
+        (total > 0).then(|| row[k] as f64 / total as f64)
+    }
+}
+
+impl<const K: usize> fmt::Display for ConfusionMatrix<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let head = "true\\pred";
+        let largest = self.counts.iter().max().copied().unwrap_or(0);
+        let cell = largest.to_string().len().max(K.saturating_sub(1).to_string().len()) + 2;
+        write!(f, "{head}")?;
+        for p in 0..K {
+            write!(f, "{p:>cell$}")?;
+        }
+        writeln!(f, "  recall")?;
+        for t in 0..K {
+            write!(f, "{t:>w$}", w = head.len())?;
+            for p in 0..K {
+                write!(f, "{:>cell$}", self.counts[t * K + p])?;
+            }
+            match self.recall(t) {
+                Some(r) => writeln!(f, "{:>7.1}%", 100.0 * r)?,
+                None => writeln!(f, "{:>8}", "-")?,
+            }
+        }
+        writeln!(
+            f,
+            "accuracy {:.2}% ({}/{})",
+            100.0 * self.accuracy(),
+            self.correct(),
+            self.total()
+        )
+    }
+}

@@ -1,0 +1,119 @@
+//! The UCI optical handwritten digits as a CSV: 65 integers a line, an 8×8 image then the label.
+
+use std::path::Path;
+
+use super::{DataError, Dataset, decompress, read_file};
+
+/// The UCI optical handwritten digits: 8×8 images with values `0..=16` scaled by 1/16, 10
+/// classes, 1,797 samples (scikit-learn's `load_digits`).
+///
+/// ```no_run
+/// use typed_cnn::data::Digits;
+/// let all = Digits::load("data/digits/digits.csv.gz")?;
+/// let (train, test) = (all.subset(0..1500), all.subset(1500..all.len()));
+/// assert_eq!((train.len(), test.len()), (1500, 297));
+/// # Ok::<(), typed_cnn::data::DataError>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Digits;
+
+/// The digits dataset type: 8×8, one channel, 10 classes.
+pub type DigitsSet = Dataset<1, 8, 8, 10>;
+
+impl Digits {
+    /// Loads the CSV at `path`, gzip'd or plain (gzip is recognised by its magic bytes).
+    ///
+    /// # Errors
+    /// [`DataError::Io`] if reading fails, [`DataError::Invalid`] if the contents are not valid
+    /// (see [`parse_digits_csv`]).
+    ///
+    /// ```
+    /// use typed_cnn::data::{DataError, Digits};
+    /// let err = Digits::load("/nonexistent/digits.csv").unwrap_err();
+    /// assert!(matches!(err, DataError::Io { .. }));
+    /// assert!(err.to_string().starts_with("/nonexistent/digits.csv: "));
+    /// ```
+    pub fn load(path: impl AsRef<Path>) -> Result<DigitsSet, DataError> {
+        let path = path.as_ref();
+        parse_digits_csv(&read_file(path)?, &path.display().to_string())
+    }
+}
+
+/// Parses the digits CSV from bytes (gzip'd or plain): lines of 65 comma-separated integers,
+/// 64 pixel values `0..=16` (scaled by 1/16) then a label `0..=9`. Surrounding spaces and `\r`
+/// are allowed; a final newline is optional. Never panics. `file` names the input in errors,
+/// which name the line and column (both from 1).
+///
+/// # Errors
+/// [`DataError::Invalid`] naming `file`, the line (and column), the expected and the found value.
+///
+/// ```
+/// use typed_cnn::data::parse_digits_csv;
+/// let line = format!("{}16,3\n", "0,".repeat(63)); // 63 zeros, a 16, label 3
+/// let set = parse_digits_csv(line.as_bytes(), "d.csv").unwrap();
+/// assert_eq!((set.len(), set.label(0), set.image(0)[63]), (1, 3, 1.0)); // 16/16
+/// let bad = format!("{}17,3\n", "0,".repeat(63));
+/// let err = parse_digits_csv(bad.as_bytes(), "d.csv").unwrap_err();
+/// assert_eq!(err.to_string(), "d.csv: line 1 column 64: expected an integer 0..=16, found \"17\"");
+/// ```
+pub fn parse_digits_csv(bytes: &[u8], file: &str) -> Result<DigitsSet, DataError> {
+    const COLUMNS: usize = 65;
+    let text = decompress(bytes, file)?;
+    let mut body = text.as_slice();
+    if let Some(rest) = body.strip_suffix(b"\n") {
+        body = rest;
+    }
+    let mut images = Vec::new();
+    let mut labels = Vec::new();
+    if body.is_empty() {
+        return Dataset::from_parts(images, labels);
+    }
+    for (l, line) in body.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let columns = line.split(|&b| b == b',').count();
+        if columns != COLUMNS {
+            return Err(DataError::invalid(
+                file,
+                format_args!("line {}", l + 1),
+                format_args!("{COLUMNS} columns"),
+                format_args!("{columns} columns"),
+            ));
+        }
+        for (c, field) in line.split(|&b| b == b',').enumerate() {
+            let (max, what) = if c + 1 == COLUMNS { (9, "a label") } else { (16, "an integer") };
+            let value = parse_small(field.trim_ascii()).filter(|&v| v <= max).ok_or_else(|| {
+                DataError::invalid(
+                    file,
+                    format_args!("line {} column {}", l + 1, c + 1),
+                    format_args!("{what} 0..={max}"),
+                    format_args!("{:?}", shown(field)),
+                )
+            })?;
+            if c + 1 == COLUMNS {
+                labels.push(value);
+            } else {
+                images.push(f32::from(value) / 16.0);
+            }
+        }
+    }
+    Dataset::from_parts(images, labels)
+}
+
+/// A decimal integer of at most 3 digits (enough for `0..=16`), or `None`.
+fn parse_small(field: &[u8]) -> Option<u8> {
+    if field.is_empty() || field.len() > 3 || !field.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value = field.iter().fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
+    u8::try_from(value).ok()
+}
+
+/// A field for an error message: at most 20 bytes, lossily decoded.
+fn shown(field: &[u8]) -> String {
+    let cut = &field[..field.len().min(20)];
+    let mut s = String::from_utf8_lossy(cut).into_owned();
+    if field.len() > 20 {
+        s.push('…');
+    }
+    s
+}
