@@ -557,3 +557,20 @@ fn tiny_fixture_is_strict_too() {
     b.entries.sort_by(|x, y| x.name.cmp(&y.name));
     assert_eq!(a, b);
 }
+
+/// Writes files for `tests/fixtures/check_with_safetensors.py` (the Python `safetensors`
+/// package's view of our files; not run by CI): `cargo test --test weights -- --ignored`, with
+/// the directory in `TYPED_CNN_EXPORT_DIR` (default: the temporary directory).
+#[test]
+#[ignore = "writes files for a manual check with Python's safetensors package"]
+fn export_for_python_check() {
+    let dir =
+        std::env::var_os("TYPED_CNN_EXPORT_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    weights::save(&LeNet::init(&mut rng(1)), dir.join("lenet_f32.safetensors")).unwrap();
+    weights::save(&LeNet64::init(&mut rng(1)), dir.join("lenet_f64.safetensors")).unwrap();
+    weights::save(&stats(3), dir.join("stats.safetensors")).unwrap();
+    let mut tiny = Tiny::init(&mut rng(1));
+    weights::from_bytes(&mut tiny, TINY, "tiny.safetensors").unwrap();
+    weights::save(&tiny, dir.join("tiny_resaved.safetensors")).unwrap();
+    println!("wrote to {}", dir.display());
+}
