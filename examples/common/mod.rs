@@ -153,10 +153,11 @@ where
             if plan.shift > 0 {
                 random_shift(&mut x, plan.shift, rng);
             }
-            let (logits, trace) = model.forward_train(x);
+            // `Module` is implemented for every type, `&mut M` included: call it on `*model`.
+            let (logits, trace) = (*model).forward_train(x);
             let (loss, dy) = cross_entropy(&logits, &batch.labels);
             grads.zero();
-            model.backward(trace, dy, &mut grads);
+            (*model).backward(trace, dy, &mut grads);
             opt.step(model, &grads);
 
             let truth = &batch.labels.as_slice()[..batch.len];
@@ -170,7 +171,7 @@ where
             }
         }
         bar.finish_and_clear();
-        let test_acc = test.evaluate::<N>(model).accuracy();
+        let test_acc = test.evaluate::<N>(&*model).accuracy();
         let line = Epoch {
             epoch,
             epochs: plan.epochs,
