@@ -255,7 +255,9 @@ fn curve_svg(title: &str, history: &[Epoch]) -> String {
         );
         s += &format!(
             "<text x=\"{:.0}\" y=\"{:.0}\" fill=\"{color}\">{label}</text>\n",
-            left + 10.0 + 110.0 * ["#c33", "#393", "#36c"].iter().position(|c| *c == color).unwrap_or(0) as f64,
+            left + 10.0
+                + 110.0
+                    * ["#c33", "#393", "#36c"].iter().position(|c| *c == color).unwrap_or(0) as f64,
             h - 8.0
         );
     }
