@@ -16,7 +16,7 @@
 //!
 //! type Net = (Conv2d<1, 2, 3>, Relu, Flatten, Linear<8, 3>);
 //! let trained: Net = Init::init(&mut StdRng::seed_from_u64(1));
-//! let path = std::env::temp_dir().join("typed_cnn_weights_module_example.safetensors");
+//! let path = std::env::temp_dir().join(format!("typed_cnn_weights_module_example_{}.safetensors", std::process::id()));
 //! weights::save(&trained, &path).unwrap();
 //!
 //! let mut fresh: Net = Init::init(&mut StdRng::seed_from_u64(2));
@@ -30,8 +30,15 @@
 //! file must belong to the model. The one exception is PyTorch's own: a counter buffer
 //! (`num_batches_tracked`) missing from the file is tolerated and keeps the model's value.
 //! Loading is all-or-nothing: the whole file is checked before anything is written into the
-//! model, so a failed load leaves the model unchanged. A truncated or corrupt file is an
-//! [`WeightsError::Format`] error, never a panic.
+//! model, so a failed load leaves the model unchanged.
+//!
+//! A truncated or corrupt file is a [`WeightsError::Format`] error, never a panic. Before the
+//! header is parsed, its 8-byte length field is checked against the number of bytes that follow
+//! it (so a length of `u64::MAX` is reported as such). `safetensors` itself then rejects, without
+//! allocating from any of these numbers: files shorter than 8 bytes, header lengths over 100 MB
+//! or past the end of the file, headers that are not UTF-8 or not JSON, data offsets that do not
+//! tile the data from 0 without gaps, a tensor whose byte size is not its dtype size times its
+//! shape (with overflow checks), and data that does not end exactly at the end of the file.
 //!
 //! [`StateDict`] is the same format without a model: named tensors for optimizer checkpoints and
 //! other state, saved and loaded with [`save_state_dict`] and [`load_state_dict`].
@@ -136,10 +143,10 @@ impl fmt::Display for WeightsError {
                 write!(f, "{file}: not a valid safetensors file: {message}")
             }
             Self::Missing { file, tensor } => {
-                write!(f, "{file}: missing tensor \"{tensor}\" (the model has it, the file not)")
+                write!(f, "{file}: missing tensor \"{tensor}\" (in the model, not in the file)")
             }
             Self::Unexpected { file, tensor } => {
-                write!(f, "{file}: unexpected tensor \"{tensor}\" (the file has it, the model not)")
+                write!(f, "{file}: unexpected tensor \"{tensor}\" (in the file, not in the model)")
             }
             Self::Shape { file, tensor, expected, found } => {
                 write!(
@@ -473,7 +480,7 @@ pub fn to_bytes<E: Float, M: Params<E>>(model: &M) -> Result<Vec<u8>, WeightsErr
 /// ```
 /// use typed_cnn::prelude::*;
 /// let net: (Conv2d<1, 2, 3>, Relu) = Init::init(&mut rand::rng());
-/// let path = std::env::temp_dir().join("typed_cnn_save_example.safetensors");
+/// let path = std::env::temp_dir().join(format!("typed_cnn_save_example_{}.safetensors", std::process::id()));
 /// typed_cnn::weights::save(&net, &path).unwrap();
 /// # std::fs::remove_file(&path).unwrap();
 /// ```
@@ -504,7 +511,7 @@ pub fn save<E: Float, M: Params<E>>(model: &M, path: impl AsRef<Path>) -> Result
 /// let err = weights::from_bytes(&mut without, &bytes, "conv.safetensors").unwrap_err();
 /// assert_eq!(
 ///     err.to_string(),
-///     r#"conv.safetensors: unexpected tensor "bias" (the file has it, the model not)"#
+///     r#"conv.safetensors: unexpected tensor "bias" (in the file, not in the model)"#
 /// );
 /// assert_eq!(without, before); // a failed load changes nothing
 /// ```
@@ -593,7 +600,7 @@ pub fn from_bytes<E: Float, M: Params<E>>(
 /// ```
 /// use typed_cnn::prelude::*;
 /// use typed_cnn::weights;
-/// let path = std::env::temp_dir().join("typed_cnn_load_example.safetensors");
+/// let path = std::env::temp_dir().join(format!("typed_cnn_load_example_{}.safetensors", std::process::id()));
 /// weights::save(&Linear::<2, 1>::from_parts(vec![1.0, 2.0], vec![0.5]).unwrap(), &path).unwrap();
 ///
 /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
@@ -645,7 +652,7 @@ pub fn state_dict_to_bytes<E: Float>(state: &StateDict<E>) -> Result<Vec<u8>, We
 /// use typed_cnn::weights::{self, Entry, StateDict};
 /// let mut state = StateDict::<f64>::new();
 /// state.entries.push(Entry::count("step", 100));
-/// let path = std::env::temp_dir().join("typed_cnn_state_dict_example.safetensors");
+/// let path = std::env::temp_dir().join(format!("typed_cnn_state_dict_example_{}.safetensors", std::process::id()));
 /// weights::save_state_dict(&state, &path).unwrap();
 /// assert_eq!(weights::load_state_dict::<f64>(&path).unwrap(), state);
 /// # std::fs::remove_file(&path).unwrap();
@@ -714,7 +721,7 @@ pub fn state_dict_from_bytes<E: Float>(
 /// use typed_cnn::prelude::*;
 /// use typed_cnn::weights::{self, StateDict};
 /// let net: (Linear<3, 2>, Relu) = Init::init(&mut rand::rng());
-/// let path = std::env::temp_dir().join("typed_cnn_load_state_dict_example.safetensors");
+/// let path = std::env::temp_dir().join(format!("typed_cnn_load_state_dict_example_{}.safetensors", std::process::id()));
 /// weights::save(&net, &path).unwrap();
 /// let state = weights::load_state_dict::<f32>(&path).unwrap();
 /// assert_eq!(state.get("0.weight"), StateDict::from_model(&net).get("0.weight"));

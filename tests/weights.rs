@@ -175,7 +175,7 @@ fn missing_and_unexpected_tensors() {
     assert!(matches!(err, WeightsError::Missing { .. }));
     assert_eq!(
         err.to_string(),
-        r#"weights.safetensors: missing tensor "3.2.bias" (the model has it, the file not)"#
+        r#"weights.safetensors: missing tensor "3.2.bias" (in the model, not in the file)"#
     );
 
     let mut state = StateDict::from_model(&LeNet::init(&mut rng(2)));
@@ -184,7 +184,7 @@ fn missing_and_unexpected_tensors() {
     assert!(matches!(err, WeightsError::Unexpected { .. }));
     assert_eq!(
         err.to_string(),
-        r#"weights.safetensors: unexpected tensor "4.weight" (the file has it, the model not)"#
+        r#"weights.safetensors: unexpected tensor "4.weight" (in the file, not in the model)"#
     );
 }
 
@@ -198,12 +198,12 @@ fn conv_without_bias_against_a_file_with_bias_and_back() {
     let err = load_fails(&without, &weights::to_bytes(&with_bias).unwrap());
     assert_eq!(
         err.to_string(),
-        r#"weights.safetensors: unexpected tensor "0.bias" (the file has it, the model not)"#
+        r#"weights.safetensors: unexpected tensor "0.bias" (in the file, not in the model)"#
     );
     let err = load_fails(&with_bias, &weights::to_bytes(&without).unwrap());
     assert_eq!(
         err.to_string(),
-        r#"weights.safetensors: missing tensor "0.bias" (the model has it, the file not)"#
+        r#"weights.safetensors: missing tensor "0.bias" (in the model, not in the file)"#
     );
 
     // Without bias on both sides: only the weight is stored, and it loads.
