@@ -136,7 +136,10 @@ fn shape_mismatch_names_the_tensor_and_both_shapes() {
     assert!(matches!(err, WeightsError::Shape { .. }));
     assert_eq!(
         err.to_string(),
-        r#"weights.safetensors: tensor "0.0.weight": expected shape [6, 1, 3, 3], found [6, 1, 5, 5]"#
+        concat!(
+            r#"weights.safetensors: tensor "0.0.weight": "#,
+            "expected shape [6, 1, 3, 3], found [6, 1, 5, 5]"
+        )
     );
 }
 
@@ -322,7 +325,10 @@ fn handmade(header: &str, data: &[u8]) -> Vec<u8> {
 fn offsets_beyond_the_data_and_inconsistent_sizes_are_errors() {
     type One = Linear<2, 1>;
     let target = One::from_parts(vec![1.0, 2.0], vec![3.0]).unwrap();
-    let ok = r#"{"weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},"bias":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#;
+    let ok = concat!(
+        r#"{"weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},"#,
+        r#""bias":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
+    );
     let data: Vec<u8> = [5.0f32, 6.0, 7.0].iter().flat_map(|v| v.to_le_bytes()).collect();
     // The hand-made file itself is fine.
     let mut loaded = target.clone();
@@ -472,10 +478,7 @@ fn counters_must_be_non_negative_i64_scalars() {
     let header = r#"{"c":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}"#;
     let bytes = handmade(header, &(-1i64).to_le_bytes());
     let err = weights::state_dict_from_bytes::<f32>(&bytes, "neg").unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        r#"neg: not a valid safetensors file: tensor "c": the count is negative (-1)"#
-    );
+    assert_eq!(err.to_string(), r#"neg: tensor "c": negative count -1"#);
     // An I64 vector is not a count.
     let header = r#"{"c":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#;
     let err = weights::state_dict_from_bytes::<f32>(&handmade(header, &[0; 8]), "v").unwrap_err();
