@@ -349,6 +349,13 @@ fn offsets_beyond_the_data_and_inconsistent_sizes_are_errors() {
     // Offsets that overflow.
     let overflow = ok.replace("[8,12]", "[8,18446744073709551615]");
     assert!(weights::from_bytes(&mut target.clone(), &handmade(&overflow, &data), "h").is_err());
+    // The same name twice (JSON allows it; safetensors keeps one and finds a gap in the data).
+    let twice = ok.replace(r#""bias""#, r#""weight""#);
+    let message = format_message(load_fails(&target, &handmade(&twice, &data)));
+    assert!(message.starts_with("weights.safetensors: not a valid safetensors file: "));
+    // A valid but empty file: everything is missing.
+    let err = load_fails(&target, &handmade("{}", &[]));
+    assert!(matches!(err, WeightsError::Missing { .. }), "{err}");
     // A shape whose size overflows usize.
     let big = ok.replace("[1,2]", "[4294967296,4294967296,4294967296]");
     let message = format_message(load_fails(&target, &handmade(&big, &data)));
