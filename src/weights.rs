@@ -16,7 +16,8 @@
 //!
 //! type Net = (Conv2d<1, 2, 3>, Relu, Flatten, Linear<8, 3>);
 //! let trained: Net = Init::init(&mut StdRng::seed_from_u64(1));
-//! let path = std::env::temp_dir().join("typed_cnn_weights_module_example.safetensors");
+//! let file = format!("typed_cnn_weights_module_example_{}.safetensors", std::process::id());
+//! let path = std::env::temp_dir().join(file);
 //! weights::save(&trained, &path).unwrap();
 //!
 //! let mut fresh: Net = Init::init(&mut StdRng::seed_from_u64(2));
@@ -30,8 +31,15 @@
 //! file must belong to the model. The one exception is PyTorch's own: a counter buffer
 //! (`num_batches_tracked`) missing from the file is tolerated and keeps the model's value.
 //! Loading is all-or-nothing: the whole file is checked before anything is written into the
-//! model, so a failed load leaves the model unchanged. A truncated or corrupt file is an
-//! [`WeightsError::Format`] error, never a panic.
+//! model, so a failed load leaves the model unchanged.
+//!
+//! A truncated or corrupt file is a [`WeightsError::Format`] error, never a panic. Before the
+//! header is parsed, its 8-byte length field is checked against the number of bytes that follow
+//! it (so a length of `u64::MAX` is reported as such). `safetensors` itself then rejects, without
+//! allocating from any of these numbers: files shorter than 8 bytes, header lengths over 100 MB
+//! or past the end of the file, headers that are not UTF-8 or not JSON, data offsets that do not
+//! tile the data from 0 without gaps, a tensor whose byte size is not its dtype size times its
+//! shape (with overflow checks), and data that does not end exactly at the end of the file.
 //!
 //! [`StateDict`] is the same format without a model: named tensors for optimizer checkpoints and
 //! other state, saved and loaded with [`save_state_dict`] and [`load_state_dict`].
@@ -74,8 +82,9 @@ pub enum WeightsError {
         source: std::io::Error,
     },
     /// The bytes are not a valid safetensors file (truncated, bad header length, bad JSON,
-    /// offsets beyond the data, a negative counter…). `message` is safetensors' own error text
-    /// where it found the problem.
+    /// offsets beyond the data: `message` starts with "not a valid safetensors file: " and ends
+    /// with safetensors' own error text where it found the problem), or a counter is out of range
+    /// (negative in a file, or above `i64::MAX` when saving).
     Format {
         /// The file.
         file: String,
@@ -119,6 +128,17 @@ pub enum WeightsError {
         /// The dtype in the file.
         found: String,
     },
+    /// A [`StateDict`] entry to be saved has a number of values that its shape does not hold.
+    Length {
+        /// The file.
+        file: String,
+        /// The tensor name.
+        tensor: String,
+        /// The entry's shape.
+        shape: Vec<usize>,
+        /// The number of values.
+        found: usize,
+    },
     /// Two tensors to be saved (or a model's parameters and buffers) share a name.
     Duplicate {
         /// The file.
@@ -132,14 +152,17 @@ impl fmt::Display for WeightsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            Self::Format { file, message } => {
-                write!(f, "{file}: not a valid safetensors file: {message}")
-            }
+            Self::Format { file, message } => write!(f, "{file}: {message}"),
+            Self::Length { file, tensor, shape, found } => write!(
+                f,
+                "{file}: tensor \"{tensor}\": shape {shape:?} holds {} values, found {found}",
+                shape.iter().product::<usize>()
+            ),
             Self::Missing { file, tensor } => {
-                write!(f, "{file}: missing tensor \"{tensor}\" (the model has it, the file not)")
+                write!(f, "{file}: missing tensor \"{tensor}\" (in the model, not in the file)")
             }
             Self::Unexpected { file, tensor } => {
-                write!(f, "{file}: unexpected tensor \"{tensor}\" (the file has it, the model not)")
+                write!(f, "{file}: unexpected tensor \"{tensor}\" (in the file, not in the model)")
             }
             Self::Shape { file, tensor, expected, found } => {
                 write!(
@@ -351,11 +374,22 @@ fn serialize<E: Float>(state: &StateDict<E>, file: &str) -> Result<Vec<u8>, Weig
             return Err(WeightsError::Duplicate { file: file.into(), tensor: entry.name.clone() });
         }
         bytes.push(match &entry.data {
-            EntryData::Values(values) => (float_dtype::<E>(), encode(values)),
+            EntryData::Values(values) => {
+                let size = entry.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+                if size != Some(values.len()) {
+                    return Err(WeightsError::Length {
+                        file: file.into(),
+                        tensor: entry.name.clone(),
+                        shape: entry.shape.clone(),
+                        found: values.len(),
+                    });
+                }
+                (float_dtype::<E>(), encode(values))
+            }
             EntryData::Count(count) => {
                 let count = i64::try_from(*count).map_err(|_| WeightsError::Format {
                     file: file.into(),
-                    message: format!("count \"{}\" = {count} does not fit in I64", entry.name),
+                    message: format!("tensor \"{}\": count {count} exceeds I64", entry.name),
                 })?;
                 (Dtype::I64, count.to_le_bytes().to_vec())
             }
@@ -366,9 +400,8 @@ fn serialize<E: Float>(state: &StateDict<E>, file: &str) -> Result<Vec<u8>, Weig
     for (entry, (dtype, data)) in state.entries.iter().zip(&bytes) {
         // A count is a scalar whatever shape the entry claims, as PyTorch stores it.
         let shape = if *dtype == Dtype::I64 { Vec::new() } else { entry.shape.clone() };
-        let view = TensorView::new(*dtype, shape, data).map_err(|e| {
-            format_error(format!("tensor \"{}\" does not match its shape: {e}", entry.name))
-        })?;
+        // Cannot fail: lengths and shapes were checked above.
+        let view = TensorView::new(*dtype, shape, data).map_err(|e| format_error(e.to_string()))?;
         views.push((entry.name.as_str(), view));
     }
     let metadata = (!state.metadata.is_empty())
@@ -376,9 +409,17 @@ fn serialize<E: Float>(state: &StateDict<E>, file: &str) -> Result<Vec<u8>, Weig
     safetensors::serialize(views, metadata).map_err(|e| format_error(e.to_string()))
 }
 
+/// A [`WeightsError::Format`] for a file that is not valid safetensors.
+fn invalid(file: &str, what: impl fmt::Display) -> WeightsError {
+    WeightsError::Format {
+        file: file.into(),
+        message: format!("not a valid safetensors file: {what}"),
+    }
+}
+
 /// Checks the header length against the size before safetensors reads the header, then parses.
 fn parse<'a>(bytes: &'a [u8], file: &str) -> Result<SafeTensors<'a>, WeightsError> {
-    let format_error = |message: String| WeightsError::Format { file: file.into(), message };
+    let format_error = |message: String| invalid(file, message);
     let Some(len_field) = bytes.first_chunk::<8>() else {
         return Err(format_error(format!(
             "{} bytes, too short for the 8-byte header length",
@@ -437,7 +478,7 @@ fn check(
             let raw = i64::from_le_bytes(view.data().try_into().expect("8 bytes, checked"));
             u64::try_from(raw).map(Some).map_err(|_| WeightsError::Format {
                 file: file.into(),
-                message: format!("tensor \"{name}\": the count is negative ({raw})"),
+                message: format!("tensor \"{name}\": negative count {raw}"),
             })
         }
     }
@@ -447,8 +488,9 @@ fn check(
 /// [module documentation](self) for the layout).
 ///
 /// # Errors
-/// [`WeightsError::Duplicate`] if two of the model's tensors share a name (a bug in a custom
-/// layer's visitor), [`WeightsError::Format`] if a tensor's values do not match its shape.
+/// [`WeightsError::Duplicate`] if two of the model's tensors share a name, or
+/// [`WeightsError::Length`] if a tensor's values do not fill its shape (bugs in a custom layer's
+/// visitor).
 ///
 /// ```
 /// use typed_cnn::prelude::*;
@@ -473,7 +515,8 @@ pub fn to_bytes<E: Float, M: Params<E>>(model: &M) -> Result<Vec<u8>, WeightsErr
 /// ```
 /// use typed_cnn::prelude::*;
 /// let net: (Conv2d<1, 2, 3>, Relu) = Init::init(&mut rand::rng());
-/// let path = std::env::temp_dir().join("typed_cnn_save_example.safetensors");
+/// let file = format!("typed_cnn_save_example_{}.safetensors", std::process::id());
+/// let path = std::env::temp_dir().join(file);
 /// typed_cnn::weights::save(&net, &path).unwrap();
 /// # std::fs::remove_file(&path).unwrap();
 /// ```
@@ -504,7 +547,7 @@ pub fn save<E: Float, M: Params<E>>(model: &M, path: impl AsRef<Path>) -> Result
 /// let err = weights::from_bytes(&mut without, &bytes, "conv.safetensors").unwrap_err();
 /// assert_eq!(
 ///     err.to_string(),
-///     r#"conv.safetensors: unexpected tensor "bias" (the file has it, the model not)"#
+///     r#"conv.safetensors: unexpected tensor "bias" (in the file, not in the model)"#
 /// );
 /// assert_eq!(without, before); // a failed load changes nothing
 /// ```
@@ -593,7 +636,8 @@ pub fn from_bytes<E: Float, M: Params<E>>(
 /// ```
 /// use typed_cnn::prelude::*;
 /// use typed_cnn::weights;
-/// let path = std::env::temp_dir().join("typed_cnn_load_example.safetensors");
+/// let file = format!("typed_cnn_load_example_{}.safetensors", std::process::id());
+/// let path = std::env::temp_dir().join(file);
 /// weights::save(&Linear::<2, 1>::from_parts(vec![1.0, 2.0], vec![0.5]).unwrap(), &path).unwrap();
 ///
 /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
@@ -622,14 +666,16 @@ fn read(path: &Path) -> Result<Vec<u8>, WeightsError> {
 /// the entry's shape, `Count` as an `I64` of shape `[]`, the metadata as `__metadata__`.
 ///
 /// # Errors
-/// [`WeightsError::Duplicate`] if two entries share a name; [`WeightsError::Format`] if an
-/// entry's values do not fill its shape or a count exceeds `i64::MAX`.
+/// [`WeightsError::Duplicate`] if two entries share a name; [`WeightsError::Length`] if an
+/// entry's values do not fill its shape; [`WeightsError::Format`] if a count exceeds `i64::MAX`.
 ///
 /// ```
 /// use typed_cnn::weights::{self, Entry, StateDict, WeightsError};
 /// let mut state = StateDict::<f32>::new();
 /// state.entries.push(Entry::values("m", vec![2, 2], vec![0.0; 3])); // 3 values for 2·2
-/// assert!(matches!(weights::state_dict_to_bytes(&state), Err(WeightsError::Format { .. })));
+/// let err = weights::state_dict_to_bytes(&state).unwrap_err();
+/// assert!(matches!(err, WeightsError::Length { .. }));
+/// assert_eq!(err.to_string(), r#"<bytes>: tensor "m": shape [2, 2] holds 4 values, found 3"#);
 /// ```
 pub fn state_dict_to_bytes<E: Float>(state: &StateDict<E>) -> Result<Vec<u8>, WeightsError> {
     serialize(state, "<bytes>")
@@ -645,7 +691,8 @@ pub fn state_dict_to_bytes<E: Float>(state: &StateDict<E>) -> Result<Vec<u8>, We
 /// use typed_cnn::weights::{self, Entry, StateDict};
 /// let mut state = StateDict::<f64>::new();
 /// state.entries.push(Entry::count("step", 100));
-/// let path = std::env::temp_dir().join("typed_cnn_state_dict_example.safetensors");
+/// let file = format!("typed_cnn_state_dict_example_{}.safetensors", std::process::id());
+/// let path = std::env::temp_dir().join(file);
 /// weights::save_state_dict(&state, &path).unwrap();
 /// assert_eq!(weights::load_state_dict::<f64>(&path).unwrap(), state);
 /// # std::fs::remove_file(&path).unwrap();
@@ -683,8 +730,7 @@ pub fn state_dict_from_bytes<E: Float>(
     file: &str,
 ) -> Result<StateDict<E>, WeightsError> {
     let st = parse(bytes, file)?;
-    let (_, header) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| WeightsError::Format { file: file.into(), message: e.to_string() })?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| invalid(file, e))?;
     let metadata = header.metadata().clone().unwrap_or_default().into_iter().collect();
     let mut entries = Vec::with_capacity(st.len());
     for name in header.offset_keys() {
@@ -714,7 +760,8 @@ pub fn state_dict_from_bytes<E: Float>(
 /// use typed_cnn::prelude::*;
 /// use typed_cnn::weights::{self, StateDict};
 /// let net: (Linear<3, 2>, Relu) = Init::init(&mut rand::rng());
-/// let path = std::env::temp_dir().join("typed_cnn_load_state_dict_example.safetensors");
+/// let file = format!("typed_cnn_load_state_dict_example_{}.safetensors", std::process::id());
+/// let path = std::env::temp_dir().join(file);
 /// weights::save(&net, &path).unwrap();
 /// let state = weights::load_state_dict::<f32>(&path).unwrap();
 /// assert_eq!(state.get("0.weight"), StateDict::from_model(&net).get("0.weight"));

@@ -136,7 +136,10 @@ fn shape_mismatch_names_the_tensor_and_both_shapes() {
     assert!(matches!(err, WeightsError::Shape { .. }));
     assert_eq!(
         err.to_string(),
-        r#"weights.safetensors: tensor "0.0.weight": expected shape [6, 1, 3, 3], found [6, 1, 5, 5]"#
+        concat!(
+            r#"weights.safetensors: tensor "0.0.weight": "#,
+            "expected shape [6, 1, 3, 3], found [6, 1, 5, 5]"
+        )
     );
 }
 
@@ -175,7 +178,7 @@ fn missing_and_unexpected_tensors() {
     assert!(matches!(err, WeightsError::Missing { .. }));
     assert_eq!(
         err.to_string(),
-        r#"weights.safetensors: missing tensor "3.2.bias" (the model has it, the file not)"#
+        r#"weights.safetensors: missing tensor "3.2.bias" (in the model, not in the file)"#
     );
 
     let mut state = StateDict::from_model(&LeNet::init(&mut rng(2)));
@@ -184,7 +187,7 @@ fn missing_and_unexpected_tensors() {
     assert!(matches!(err, WeightsError::Unexpected { .. }));
     assert_eq!(
         err.to_string(),
-        r#"weights.safetensors: unexpected tensor "4.weight" (the file has it, the model not)"#
+        r#"weights.safetensors: unexpected tensor "4.weight" (in the file, not in the model)"#
     );
 }
 
@@ -198,12 +201,12 @@ fn conv_without_bias_against_a_file_with_bias_and_back() {
     let err = load_fails(&without, &weights::to_bytes(&with_bias).unwrap());
     assert_eq!(
         err.to_string(),
-        r#"weights.safetensors: unexpected tensor "0.bias" (the file has it, the model not)"#
+        r#"weights.safetensors: unexpected tensor "0.bias" (in the file, not in the model)"#
     );
     let err = load_fails(&with_bias, &weights::to_bytes(&without).unwrap());
     assert_eq!(
         err.to_string(),
-        r#"weights.safetensors: missing tensor "0.bias" (the model has it, the file not)"#
+        r#"weights.safetensors: missing tensor "0.bias" (in the model, not in the file)"#
     );
 
     // Without bias on both sides: only the weight is stored, and it loads.
@@ -322,7 +325,10 @@ fn handmade(header: &str, data: &[u8]) -> Vec<u8> {
 fn offsets_beyond_the_data_and_inconsistent_sizes_are_errors() {
     type One = Linear<2, 1>;
     let target = One::from_parts(vec![1.0, 2.0], vec![3.0]).unwrap();
-    let ok = r#"{"weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},"bias":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#;
+    let ok = concat!(
+        r#"{"weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},"#,
+        r#""bias":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
+    );
     let data: Vec<u8> = [5.0f32, 6.0, 7.0].iter().flat_map(|v| v.to_le_bytes()).collect();
     // The hand-made file itself is fine.
     let mut loaded = target.clone();
@@ -343,6 +349,13 @@ fn offsets_beyond_the_data_and_inconsistent_sizes_are_errors() {
     // Offsets that overflow.
     let overflow = ok.replace("[8,12]", "[8,18446744073709551615]");
     assert!(weights::from_bytes(&mut target.clone(), &handmade(&overflow, &data), "h").is_err());
+    // The same name twice (JSON allows it; safetensors keeps one and finds a gap in the data).
+    let twice = ok.replace(r#""bias""#, r#""weight""#);
+    let message = format_message(load_fails(&target, &handmade(&twice, &data)));
+    assert!(message.starts_with("weights.safetensors: not a valid safetensors file: "));
+    // A valid but empty file: everything is missing.
+    let err = load_fails(&target, &handmade("{}", &[]));
+    assert!(matches!(err, WeightsError::Missing { .. }), "{err}");
     // A shape whose size overflows usize.
     let big = ok.replace("[1,2]", "[4294967296,4294967296,4294967296]");
     let message = format_message(load_fails(&target, &handmade(&big, &data)));
@@ -472,10 +485,7 @@ fn counters_must_be_non_negative_i64_scalars() {
     let header = r#"{"c":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}"#;
     let bytes = handmade(header, &(-1i64).to_le_bytes());
     let err = weights::state_dict_from_bytes::<f32>(&bytes, "neg").unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        r#"neg: not a valid safetensors file: tensor "c": the count is negative (-1)"#
-    );
+    assert_eq!(err.to_string(), r#"neg: tensor "c": negative count -1"#);
     // An I64 vector is not a count.
     let header = r#"{"c":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#;
     let err = weights::state_dict_from_bytes::<f32>(&handmade(header, &[0; 8]), "v").unwrap_err();
