@@ -375,7 +375,7 @@ impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, 
     /// let data = Dataset::<1, 1, 1, 10>::from_parts(vec![0., 1., 2.], vec![0, 1, 2]).unwrap();
     /// let batch = data.batches::<4>().next().unwrap(); // 3 samples, N = 4
     /// assert_eq!(batch.images.as_slice(), [0., 1., 2., 0.]);
-    /// assert_eq!((batch.len, batch.indices), (3, [0, 1, 2, 0]));
+    /// assert_eq!((batch.len, batch.indices), (3, vec![0, 1, 2, 0]));
     /// ```
     pub fn batches<const N: usize>(&self) -> Batches<'_, N, C, H, W, K> {
         const { assert!(N > 0, "the batch size N must be positive") };
