@@ -18,6 +18,10 @@ use super::{DataError, Dataset, decompress, read_file};
 pub struct Digits;
 
 /// The digits dataset type: 8×8, one channel, 10 classes.
+///
+/// ```
+/// assert_eq!(typed_cnn::data::DigitsSet::IMAGE_LEN, 64); // 8·8
+/// ```
 pub type DigitsSet = Dataset<1, 8, 8, 10>;
 
 impl Digits {

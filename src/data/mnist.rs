@@ -140,6 +140,10 @@ pub fn parse_idx_labels<const K: usize>(bytes: &[u8], file: &str) -> Result<Vec<
 pub struct Mnist;
 
 /// One MNIST split, 28×28 with 10 classes.
+///
+/// ```
+/// assert_eq!(typed_cnn::data::MnistSet::IMAGE_LEN, 784); // 28·28
+/// ```
 pub type MnistSet = Dataset<1, 28, 28, 10>;
 
 impl Mnist {

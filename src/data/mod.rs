@@ -53,8 +53,8 @@ pub mod augment;
 mod digits;
 mod mnist;
 
-pub use digits::{Digits, parse_digits_csv};
-pub use mnist::{Mnist, parse_idx_images, parse_idx_labels};
+pub use digits::{Digits, DigitsSet, parse_digits_csv};
+pub use mnist::{Mnist, MnistSet, parse_idx_images, parse_idx_labels};
 
 /// The most bytes a loader inflates from one gzip stream (or reads from one raw file): 64 MiB,
 /// above MNIST's largest file (47,040,016 bytes). A stream that inflates to more is an error
