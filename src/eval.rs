@@ -27,8 +27,8 @@ use crate::data::Dataset;
 use crate::module::{Forward, Module};
 use crate::{Float, T2, Tensor, Tensor2};
 
-/// The index of the largest value of each row of `logits` (ties go to the lowest index; a NaN is
-/// never chosen over an earlier value).
+/// The index of the largest value of each row of `logits` (ties go to the lowest index; NaNs are
+/// skipped, and a row of only NaNs gives 0).
 ///
 /// ```
 /// use typed_cnn::{Tensor2, eval::argmax};
@@ -44,13 +44,14 @@ pub fn argmax<E: Float, const N: usize, F: Unsigned>(logits: &T2<E, N, F>) -> Ve
 }
 
 fn argmax_row<E: Float>(row: &[E]) -> usize {
-    let mut best = 0;
-    for (i, v) in row.iter().enumerate().skip(1) {
-        if row.get(best).is_some_and(|b| v > b) {
-            best = i;
+    let mut best: Option<(usize, E)> = None;
+    for (i, &v) in row.iter().enumerate() {
+        let is_nan = v.partial_cmp(&v).is_none();
+        if !is_nan && best.is_none_or(|(_, b)| v > b) {
+            best = Some((i, v));
         }
     }
-    best
+    best.map_or(0, |(i, _)| i)
 }
 
 /// The predicted class (argmax of the logits) of each image in `images` (`n·C·H·W` floats),
@@ -173,8 +174,8 @@ where
 /// assert_eq!(
 ///     cm.to_string(),
 ///     "true\\pred  0  1  recall\n\
-///      \x20        0  2  1   66.7%\n\
-///      \x20        1  0  1  100.0%\n\
+///      \x20       0  2  1   66.7%\n\
+///      \x20       1  0  1  100.0%\n\
 ///      accuracy 75.00% (3/4)\n"
 /// );
 /// ```
@@ -318,5 +319,103 @@ impl<const K: usize> fmt::Display for ConfusionMatrix<K> {
             self.correct(),
             self.total()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::Flatten;
+    use core::cell::Cell;
+
+    /// Logits `(−a, −b, −c)` of a 1×1×3 image `(a, b, c)`: predicts the smallest pixel. Counts its
+    /// calls.
+    struct Negate(Cell<usize>);
+    impl<const N: usize> Forward<Tensor<N, 1, 1, 3>> for Negate {
+        type Output = Tensor2<N, 3>;
+        type Cache = ();
+        fn forward_impl(&self, x: Tensor<N, 1, 1, 3>) -> Tensor2<N, 3> {
+            self.0.set(self.0.get() + 1);
+            Tensor2::<N, 3>::from_fn(|n, f| -x.get(n, 0, 0, f))
+        }
+        fn train_impl(&self, x: Tensor<N, 1, 1, 3>) -> (Tensor2<N, 3>, ()) {
+            (self.forward_impl(x), ())
+        }
+        fn backward_impl(&self, _: (), _: Tensor2<N, 3>, _: &mut Self) -> Tensor<N, 1, 1, 3> {
+            unimplemented!()
+        }
+    }
+
+    #[rustfmt::skip]
+    const TEN: [f32; 30] = [
+        1., 2., 3., // smallest: 0
+        5., 4., 6., // 1
+        9., 8., 7., // 2
+        0., 0., 1., // tie 0/1: 0
+        2., 1., 1., // tie 1/2: 1
+        -1., 3., -2., // 2
+        4., 4., 4., // tie: 0
+        7., 6., 8., // 1
+        3., 2., 1., // 2
+        0., 1., 2., // 0
+    ];
+
+    #[test]
+    fn predict_with_a_remainder() {
+        let model = Negate(Cell::new(0));
+        // 10 samples in batches of 4: 4 + 4 + 2 (padded)
+        assert_eq!(predict::<4, 1, 1, 3, 3>(&model, &TEN), [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]);
+        assert_eq!(model.0.get(), 3);
+        assert_eq!(predict::<16, 1, 1, 3, 3>(&model, &TEN[..6]), [0, 1]);
+        assert_eq!(predict::<4, 1, 1, 3, 3>(&model, &[]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn evaluate_counts_only_real_rows() {
+        let model = Negate(Cell::new(0));
+        // predictions 0 1 2 0 1 2 0 1 2 0; labels below
+        let labels = vec![0, 1, 2, 1, 1, 0, 0, 2, 2, 0];
+        let data = Dataset::<1, 1, 3, 3>::from_parts(TEN.to_vec(), labels).unwrap();
+        let cm = data.evaluate::<4>(&model);
+        // (t, p): (0,0) (1,1) (2,2) (1,0) (1,1) (0,2) (0,0) (2,1) (2,2) (0,0)
+        assert_eq!(cm.total(), 10);
+        let counts: Vec<Vec<u64>> =
+            (0..3).map(|t| (0..3).map(|p| cm.count(t, p)).collect()).collect();
+        assert_eq!(counts, [[3, 0, 1], [1, 2, 0], [0, 1, 2]]);
+        assert_eq!(cm.correct(), 7);
+        assert_eq!(cm.accuracy(), 0.7);
+        assert_eq!(cm.recall(0), Some(0.75));
+        assert_eq!(
+            cm.to_string(),
+            "true\\pred  0  1  2  recall\n        0  3  0  1   75.0%\n        1  1  2  0   66.7%\n        2  0  1  2   66.7%\naccuracy 70.00% (7/10)\n"
+        );
+        assert_eq!(cm, evaluate::<3, _, _, _, _>(&model, &data));
+    }
+
+    #[test]
+    fn display_widens_for_large_counts_and_empty_rows() {
+        let mut cm = ConfusionMatrix::<2>::new();
+        for _ in 0..1234 {
+            cm.add(0, 0);
+        }
+        cm.add(0, 1);
+        let s = cm.to_string();
+        assert_eq!(
+            s,
+            "true\\pred     0     1  recall\n        0  1234     1   99.9%\n        1     0     0       -\naccuracy 99.92% (1234/1235)\n"
+        );
+    }
+
+    #[test]
+    fn argmax_ties_and_nan() {
+        let z =
+            Tensor2::<3, 3>::from_slice(&[1., 1., 1., f32::NAN, 2., 1., 0., f32::NAN, 3.]).unwrap();
+        assert_eq!(argmax(&z), [0, 1, 2]);
+    }
+
+    #[test]
+    fn flatten_as_identity_logits() {
+        let data = Dataset::<1, 1, 2, 2>::from_parts(vec![0.9, 0.1, 0.2, 0.8], vec![0, 0]).unwrap();
+        assert_eq!(data.predict::<3>(&Flatten), [0, 1]);
     }
 }

@@ -114,3 +114,86 @@ pub fn random_flip<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsign
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Tensor;
+    use rand::{SeedableRng, rngs::StdRng};
+
+    #[test]
+    fn shift_down_1_left_2() {
+        // 2 channels of 3×4: 1..=12 and 13..=24
+        let mut image: Vec<f32> = (1..=24).map(|v| v as f32).collect();
+        shift(&mut image, 2, 3, 4, 1, -2);
+        #[rustfmt::skip]
+        let expected = [
+            0., 0., 0., 0.,
+            3., 4., 0., 0.,
+            7., 8., 0., 0.,
+            0., 0., 0., 0.,
+            15., 16., 0., 0.,
+            19., 20., 0., 0.,
+        ];
+        assert_eq!(image, expected);
+    }
+
+    #[test]
+    fn shift_up_right_and_beyond() {
+        let mut image = [1., 2., 3., 4.]; // 2×2
+        shift(&mut image, 1, 2, 2, -1, 1);
+        assert_eq!(image, [0., 3., 0., 0.]);
+        let mut image = [1., 2., 3., 4.];
+        shift(&mut image, 1, 2, 2, 0, 5);
+        assert_eq!(image, [0.; 4]);
+        let mut image = [1., 2., 3., 4.];
+        shift(&mut image, 1, 2, 2, 0, 0);
+        assert_eq!(image, [1., 2., 3., 4.]);
+    }
+
+    #[test]
+    fn flip_by_hand() {
+        // 2 channels of 2×3
+        let mut image = [1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
+        flip_horizontal(&mut image, 2, 2, 3);
+        assert_eq!(image, [3., 2., 1., 6., 5., 4., 9., 8., 7., 12., 11., 10.]);
+    }
+
+    #[test]
+    fn random_shift_is_seeded_and_bounded() {
+        let x = Tensor::<16, 1, 5, 5>::from_fn(|n, _, h, w| (n * 25 + h * 5 + w + 1) as f32);
+        let run = |seed| {
+            let mut y = x.clone();
+            random_shift(&mut y, 1, &mut StdRng::seed_from_u64(seed));
+            y
+        };
+        assert_eq!(run(5), run(5));
+        assert_ne!(run(5), run(6));
+        let y = run(5);
+        for n in 0..16 {
+            // the centre pixel comes from within 1 pixel of the centre of the same image
+            let v = y.get(n, 0, 2, 2) as usize - 1;
+            assert_eq!(v / 25, n);
+            let (h, w) = (v % 25 / 5, v % 5);
+            assert!((1..=3).contains(&h) && (1..=3).contains(&w), "{n}: {h} {w}");
+        }
+        let mut z = x.clone();
+        random_shift(&mut z, 0, &mut StdRng::seed_from_u64(0));
+        assert_eq!(z, x);
+    }
+
+    #[test]
+    fn random_flip_flips_whole_images() {
+        let x = Tensor::<32, 1, 2, 3>::from_fn(|n, _, h, w| (n * 6 + h * 3 + w) as f32);
+        let mut y = x.clone();
+        random_flip(&mut y, &mut StdRng::seed_from_u64(9));
+        let mut flipped = 0;
+        for (a, b) in x.as_slice().chunks(6).zip(y.as_slice().chunks(6)) {
+            let mut f = a.to_vec();
+            flip_horizontal(&mut f, 1, 2, 3);
+            assert!(b == a || b == f);
+            flipped += usize::from(b == f);
+        }
+        assert!(flipped > 4 && flipped < 28, "{flipped} of 32");
+    }
+}

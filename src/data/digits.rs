@@ -18,6 +18,10 @@ use super::{DataError, Dataset, decompress, read_file};
 pub struct Digits;
 
 /// The digits dataset type: 8×8, one channel, 10 classes.
+///
+/// ```
+/// assert_eq!(typed_cnn::data::DigitsSet::IMAGE_LEN, 64); // 8·8
+/// ```
 pub type DigitsSet = Dataset<1, 8, 8, 10>;
 
 impl Digits {
@@ -116,4 +120,81 @@ fn shown(field: &[u8]) -> String {
         s.push('…');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_mentions(err: DataError, parts: &[&str]) {
+        let msg = err.to_string();
+        for part in parts {
+            assert!(msg.contains(part), "{msg:?} does not mention {part:?}");
+        }
+    }
+
+    /// A CSV line: pixel `i` is `i mod 17`, then `label`.
+    fn line(label: &str) -> String {
+        let pixels: Vec<String> = (0..64).map(|i| (i % 17).to_string()).collect();
+        format!("{},{label}", pixels.join(","))
+    }
+
+    #[test]
+    fn two_lines_scaled_by_1_16() {
+        let csv = format!("{}\r\n{}", line("9"), line(" 0 ")); // CRLF, spaces, no final newline
+        let set = parse_digits_csv(csv.as_bytes(), "d").unwrap();
+        assert_eq!((set.len(), set.label(0), set.label(1)), (2, 9, 0));
+        // pixel 8 is 8/16, pixel 16 is 16/16, pixel 17 is 0
+        assert_eq!((set.image(1)[8], set.image(1)[16], set.image(1)[17]), (0.5, 1.0, 0.0));
+    }
+
+    #[test]
+    fn empty_input_is_an_empty_dataset() {
+        assert!(parse_digits_csv(b"", "d").unwrap().is_empty());
+        assert!(parse_digits_csv(b"\n", "d").unwrap().is_empty());
+    }
+
+    #[test]
+    fn sixty_four_columns() {
+        let cols: Vec<String> = (0..64).map(|_| "1".to_string()).collect();
+        let csv = format!("{}\n{}\n", line("1"), cols.join(","));
+        let err = parse_digits_csv(csv.as_bytes(), "d.csv").unwrap_err();
+        assert_mentions(err, &["d.csv", "line 2", "expected 65 columns", "found 64 columns"]);
+    }
+
+    #[test]
+    fn not_a_number() {
+        let csv = line("1").replacen("2", "x2", 1); // column 3 holds 2
+        let err = parse_digits_csv(csv.as_bytes(), "d.csv").unwrap_err();
+        assert_mentions(err, &["d.csv", "line 1 column 3", "expected an integer 0..=16", "\"x2\""]);
+        for bad in ["-1", "1.5", "", "99999999999"] {
+            let csv = line("1").replacen("2", bad, 1);
+            assert!(parse_digits_csv(csv.as_bytes(), "d").is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn value_17() {
+        let csv = format!("{}\n{}\n{}\n", line("1"), line("2"), line("3").replacen("16", "17", 1));
+        let err = parse_digits_csv(csv.as_bytes(), "d.csv").unwrap_err();
+        // pixel i holds i mod 17: 16 is pixel 16, column 17
+        assert_mentions(
+            err,
+            &["d.csv", "line 3 column 17", "expected an integer 0..=16", "\"17\""],
+        );
+    }
+
+    #[test]
+    fn label_10() {
+        let err = parse_digits_csv(line("10").as_bytes(), "d.csv").unwrap_err();
+        assert_mentions(err, &["d.csv", "line 1 column 65", "expected a label 0..=9", "\"10\""]);
+    }
+
+    #[test]
+    fn long_garbage_is_cut_in_the_message() {
+        let csv = line("1").replacen("2", &"é".repeat(100), 1);
+        let msg = parse_digits_csv(csv.as_bytes(), "d").unwrap_err().to_string();
+        assert!(msg.len() < 120, "{msg}");
+        assert!(parse_digits_csv(&[0xff, 0xfe, b',', b'\n'], "d").is_err());
+    }
 }

@@ -140,6 +140,10 @@ pub fn parse_idx_labels<const K: usize>(bytes: &[u8], file: &str) -> Result<Vec<
 pub struct Mnist;
 
 /// One MNIST split, 28×28 with 10 classes.
+///
+/// ```
+/// assert_eq!(typed_cnn::data::MnistSet::IMAGE_LEN, 784); // 28·28
+/// ```
 pub type MnistSet = Dataset<1, 28, 28, 10>;
 
 impl Mnist {
@@ -241,5 +245,165 @@ impl Mnist {
             ));
         }
         Dataset::from_parts(pixels, labels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::decompress_limited;
+    use std::io::Write;
+
+    /// An IDX image file: magic, count, rows, cols (big-endian), then `data`.
+    fn images(magic: u32, count: u32, rows: u32, cols: u32, data: &[u8]) -> Vec<u8> {
+        [magic, count, rows, cols]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .chain(data.to_vec())
+            .collect()
+    }
+
+    fn labels(count: u32, data: &[u8]) -> Vec<u8> {
+        [0x801u32, count].iter().flat_map(|v| v.to_be_bytes()).chain(data.to_vec()).collect()
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    /// Asserts that the message contains each part.
+    fn assert_mentions(err: DataError, parts: &[&str]) {
+        let msg = err.to_string();
+        for part in parts {
+            assert!(msg.contains(part), "{msg:?} does not mention {part:?}");
+        }
+    }
+
+    #[test]
+    fn two_images_scaled_by_1_255() {
+        let mut data = vec![0u8; 2 * 784];
+        data[0] = 255;
+        data[784 + 783] = 51; // 51/255 = 0.2
+        let set =
+            Mnist::parse(&images(0x803, 2, 28, 28, &data), "i", &labels(2, &[3, 9]), "l").unwrap();
+        assert_eq!(set.len(), 2);
+        assert_eq!((set.label(0), set.label(1)), (3, 9));
+        assert_eq!(set.image(0)[0], 1.0);
+        assert_eq!(set.image(1)[783], 0.2);
+        assert_eq!(
+            set.image(0)[1..].iter().sum::<f32>() + set.image(1)[..783].iter().sum::<f32>(),
+            0.0
+        );
+    }
+
+    #[test]
+    fn gzip_and_raw_parse_alike() {
+        let (i, l) = (images(0x803, 1, 28, 28, &[7; 784]), labels(1, &[4]));
+        let raw = Mnist::parse(&i, "i", &l, "l").unwrap();
+        assert_eq!(Mnist::parse(&gzip(&i), "i", &gzip(&l), "l").unwrap(), raw);
+        assert_eq!(Mnist::parse(&gzip(&i), "i", &l, "l").unwrap(), raw);
+    }
+
+    #[test]
+    fn wrong_magic() {
+        let err = parse_idx_images::<28, 28>(&images(0x801, 0, 28, 28, &[]), "imgs").unwrap_err();
+        assert_mentions(err, &["imgs", "magic", "expected 0x00000803", "found 0x00000801"]);
+        let err = parse_idx_labels::<10>(&images(0x803, 0, 28, 28, &[]), "labs").unwrap_err();
+        assert_mentions(err, &["labs", "magic", "expected 0x00000801", "found 0x00000803"]);
+    }
+
+    #[test]
+    fn truncated_and_trailing_data() {
+        // 2 images of 28·28 = 1568 bytes
+        let err =
+            parse_idx_images::<28, 28>(&images(0x803, 2, 28, 28, &[0; 1567]), "t.idx").unwrap_err();
+        assert_mentions(err, &["t.idx", "data length", "2·28·28 = 1568", "found 1567 bytes"]);
+        let err =
+            parse_idx_images::<28, 28>(&images(0x803, 2, 28, 28, &[0; 1569]), "t.idx").unwrap_err();
+        assert_mentions(err, &["t.idx", "data length", "2·28·28 = 1568", "found 1569 bytes"]);
+        let err = parse_idx_labels::<10>(&labels(3, &[1, 2]), "l.idx").unwrap_err();
+        assert_mentions(err, &["l.idx", "data length", "count = 3 = 3 bytes", "found 2 bytes"]);
+        let err = parse_idx_labels::<10>(&labels(1, &[1, 2]), "l.idx").unwrap_err();
+        assert_mentions(err, &["l.idx", "data length", "count = 1 = 1 bytes", "found 2 bytes"]);
+    }
+
+    #[test]
+    fn short_header() {
+        let err = parse_idx_images::<28, 28>(&[0, 0, 8, 3, 0, 0], "h").unwrap_err();
+        assert_mentions(err, &["h", "header", "expected 16 bytes", "found 6 bytes"]);
+        let err = parse_idx_labels::<10>(&[0, 0], "h").unwrap_err();
+        assert_mentions(err, &["h", "header", "expected 8 bytes", "found 2 bytes"]);
+        assert!(parse_idx_labels::<10>(&[], "h").is_err());
+    }
+
+    #[test]
+    fn huge_count_is_an_error_not_an_allocation() {
+        let err = parse_idx_images::<28, 28>(&images(0x803, u32::MAX, 28, 28, &[0; 10]), "big")
+            .unwrap_err();
+        // 4294967295·784 = 3367254359280
+        assert_mentions(err, &["big", "data length", "= 3367254359280 bytes", "found 10 bytes"]);
+    }
+
+    #[test]
+    fn count_mismatch() {
+        let i = images(0x803, 2, 28, 28, &[0; 1568]);
+        let err = Mnist::parse(&i, "imgs", &labels(3, &[1, 2, 3]), "labs").unwrap_err();
+        assert_mentions(err, &["labs", "count", "expected 2 (as in imgs)", "found 3"]);
+    }
+
+    #[test]
+    fn label_10() {
+        let err = parse_idx_labels::<10>(&labels(3, &[9, 0, 10]), "labs").unwrap_err();
+        assert_mentions(err, &["labs", "label 2", "expected 0..=9", "found 10"]);
+    }
+
+    #[test]
+    fn rows_27_and_cols_29() {
+        let err =
+            parse_idx_images::<28, 28>(&images(0x803, 1, 27, 28, &[0; 756]), "imgs").unwrap_err();
+        assert_mentions(err, &["imgs", "rows", "expected 28", "found 27"]);
+        let err =
+            parse_idx_images::<28, 28>(&images(0x803, 1, 28, 29, &[0; 812]), "imgs").unwrap_err();
+        assert_mentions(err, &["imgs", "cols", "expected 28", "found 29"]);
+    }
+
+    #[test]
+    fn corrupt_gzip() {
+        let mut gz = gzip(&labels(1, &[1]));
+        let n = gz.len();
+        gz.truncate(n - 6);
+        let err =
+            Mnist::parse(&gzip(&images(0x803, 0, 28, 28, &[])), "i", &gz, "l.gz").unwrap_err();
+        assert_mentions(err, &["l.gz", "gzip stream", "expected valid gzip data"]);
+        assert!(decompress(&[0x1f, 0x8b], "x").is_err());
+    }
+
+    #[test]
+    fn inflating_beyond_the_limit_is_an_error() {
+        let zeros = gzip(&[0; 1001]);
+        assert_eq!(decompress_limited(&zeros, "z", 1001).unwrap().len(), 1001);
+        let err = decompress_limited(&zeros, "bomb.gz", 1000).unwrap_err();
+        assert_mentions(err, &["bomb.gz", "size", "expected at most 1000 bytes", "more than 1000"]);
+        let err = decompress_limited(&[0; 1001], "raw", 1000).unwrap_err();
+        assert_mentions(err, &["raw", "size", "expected at most 1000 bytes", "found more than"]);
+    }
+
+    #[test]
+    fn no_panic_on_prefixes_and_bit_flips() {
+        let i = images(0x803, 2, 28, 28, &[9; 1568]);
+        let l = labels(2, &[1, 2]);
+        for cut in 0..40 {
+            let _ = Mnist::parse(&i[..cut], "i", &l[..cut.min(l.len())], "l");
+            let _ = Mnist::parse(&gzip(&i)[..cut], "i", &l, "l");
+        }
+        for byte in 0..16 {
+            for bit in 0..8 {
+                let mut i = i.clone();
+                i[byte] ^= 1 << bit;
+                assert!(Mnist::parse(&i, "i", &l, "l").is_err());
+            }
+        }
     }
 }

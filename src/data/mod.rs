@@ -53,8 +53,8 @@ pub mod augment;
 mod digits;
 mod mnist;
 
-pub use digits::{Digits, parse_digits_csv};
-pub use mnist::{Mnist, parse_idx_images, parse_idx_labels};
+pub use digits::{Digits, DigitsSet, parse_digits_csv};
+pub use mnist::{Mnist, MnistSet, parse_idx_images, parse_idx_labels};
 
 /// The most bytes a loader inflates from one gzip stream (or reads from one raw file): 64 MiB,
 /// above MNIST's largest file (47,040,016 bytes). A stream that inflates to more is an error
@@ -375,7 +375,7 @@ impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, 
     /// let data = Dataset::<1, 1, 1, 10>::from_parts(vec![0., 1., 2.], vec![0, 1, 2]).unwrap();
     /// let batch = data.batches::<4>().next().unwrap(); // 3 samples, N = 4
     /// assert_eq!(batch.images.as_slice(), [0., 1., 2., 0.]);
-    /// assert_eq!((batch.len, batch.indices), (3, [0, 1, 2, 0]));
+    /// assert_eq!((batch.len, batch.indices), (3, vec![0, 1, 2, 0]));
     /// ```
     pub fn batches<const N: usize>(&self) -> Batches<'_, N, C, H, W, K> {
         const { assert!(N > 0, "the batch size N must be positive") };
@@ -504,4 +504,120 @@ where
     Const<H>: ToUInt<Output: Unsigned>,
     Const<W>: ToUInt<Output: Unsigned>,
 {
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{SeedableRng, rngs::StdRng};
+
+    /// `n` one-pixel images whose value is their index, label `index mod 3`.
+    fn numbered(n: usize) -> Dataset<1, 1, 1, 3> {
+        Dataset::from_parts(
+            (0..n).map(|i| i as f32).collect(),
+            (0..n).map(|i| (i % 3) as u8).collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn in_order_with_wrap_around() {
+        let batches: Vec<_> = numbered(5).batches::<2>().collect();
+        let indices: Vec<_> = batches.iter().map(|b| b.indices.clone()).collect();
+        assert_eq!(indices, [[0, 1], [2, 3], [4, 0]]);
+        let lens: Vec<_> = batches.iter().map(|b| b.len).collect();
+        assert_eq!(lens, [2, 2, 1]);
+        assert_eq!(batches[1].images.as_slice(), [2., 3.]);
+        assert_eq!(batches[2].images.as_slice(), [4., 0.]);
+        assert_eq!(batches[2].labels.as_slice(), [1, 0]); // 4 mod 3, 0 mod 3
+    }
+
+    #[test]
+    fn exact_multiple_has_no_filler() {
+        let lens: Vec<_> = numbered(6).batches::<3>().map(|b| b.len).collect();
+        assert_eq!(lens, [3, 3]);
+    }
+
+    #[test]
+    fn smaller_than_the_batch_wraps_repeatedly() {
+        let batches: Vec<_> = numbered(2).batches::<5>().collect();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].indices, [0, 1, 0, 1, 0]);
+        assert_eq!(batches[0].len, 2);
+        assert_eq!(batches[0].images.as_slice(), [0., 1., 0., 1., 0.]);
+    }
+
+    #[test]
+    fn empty_dataset_has_no_batch() {
+        assert_eq!(numbered(0).batches::<4>().count(), 0);
+        assert_eq!(numbered(0).shuffled_batches::<4>(&mut StdRng::seed_from_u64(1)).count(), 0);
+    }
+
+    fn epoch(data: &Dataset<1, 1, 1, 3>, seed: u64) -> Vec<Batch<4, 1, 1, 1, 3>> {
+        data.shuffled_batches::<4>(&mut StdRng::seed_from_u64(seed)).collect()
+    }
+
+    #[test]
+    fn shuffle_reproducible_and_complete() {
+        let data = numbered(30); // 8 batches of 4, the last with 2 real rows
+        let a: Vec<_> = epoch(&data, 42).iter().flat_map(|b| b.indices.clone()).collect();
+        let b: Vec<_> = epoch(&data, 42).iter().flat_map(|b| b.indices.clone()).collect();
+        let c: Vec<_> = epoch(&data, 43).iter().flat_map(|b| b.indices.clone()).collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c); // 30! orders: equal by chance with probability ~4e-33
+        assert_ne!(a[..30], (0..30).collect::<Vec<_>>());
+        for seed in [42, 43] {
+            let batches = epoch(&data, seed);
+            assert_eq!(batches.len(), 8);
+            let mut real: Vec<_> =
+                batches.iter().flat_map(|b| b.indices[..b.len].to_vec()).collect();
+            let order = real.clone();
+            real.sort_unstable();
+            assert_eq!(real, (0..30).collect::<Vec<_>>()); // each sample exactly once
+            let last = &batches[7];
+            assert_eq!(last.len, 2);
+            assert_eq!(last.indices[2..], order[..2]); // filled from the start of this epoch
+            for batch in &batches {
+                // rows hold the images and labels of their indices
+                for (r, &i) in batch.indices.iter().enumerate() {
+                    assert_eq!(batch.images.as_slice()[r], i as f32);
+                    assert_eq!(batch.labels.as_slice()[r], i % 3);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn exact_size() {
+        let data = numbered(5);
+        let mut it = data.batches::<2>();
+        assert_eq!(it.len(), 3);
+        it.next();
+        assert_eq!(it.len(), 2);
+    }
+
+    #[test]
+    fn from_parts_checks() {
+        let err = Dataset::<1, 2, 2, 3>::from_parts(vec![0.; 7], vec![0, 1]).unwrap_err();
+        assert_eq!(err.to_string(), "dataset: images length: expected 2·4 = 8, found 7");
+        let err = Dataset::<1, 1, 1, 3>::from_parts(vec![0.; 2], vec![0, 3]).unwrap_err();
+        assert_eq!(err.to_string(), "dataset: label 1: expected 0..=2, found 3");
+    }
+
+    #[test]
+    fn subset_and_class_counts() {
+        let data = numbered(7);
+        let s = data.subset(2..6);
+        assert_eq!(s.images(), [2., 3., 4., 5.]);
+        assert_eq!(s.labels(), [2, 0, 1, 2]);
+        assert_eq!(s.class_counts(), [1, 1, 2]);
+        assert!(data.subset(3..3).is_empty());
+    }
+
+    #[test]
+    fn io_error_names_the_path() {
+        let err = read_file(Path::new("/nonexistent/x.gz")).unwrap_err();
+        assert!(err.to_string().starts_with("/nonexistent/x.gz: "), "{err}");
+        assert!(std::error::Error::source(&err).is_some());
+    }
 }
