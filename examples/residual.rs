@@ -26,13 +26,8 @@ use typed_cnn::prelude::*;
 
 /// `x + f(x)` with `f` = conv, batch norm, relu, conv, batch norm; the compiler checks that `f`
 /// keeps the shape.
-type Block<const C: usize> = Residual<(
-    Conv2d<C, C, 3, 1, 1>,
-    BatchNorm2d<C>,
-    Relu,
-    Conv2d<C, C, 3, 1, 1>,
-    BatchNorm2d<C>,
-)>;
+type Block<const C: usize> =
+    Residual<(Conv2d<C, C, 3, 1, 1>, BatchNorm2d<C>, Relu, Conv2d<C, C, 3, 1, 1>, BatchNorm2d<C>)>;
 
 /// 28 → 14 (pool) → 7 (stride 2, padding 1: (14 + 2 − 3)/2 + 1 = 7.5, floored as in PyTorch;
 /// the default exact mode would refuse it) → global average → 10 classes.
