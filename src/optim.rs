@@ -148,7 +148,7 @@ impl<E: Float> Slots<E> {
                 match &entry.data {
                     EntryData::Values(v) if entry.shape == *shape => bufs.push(v.clone().into()),
                     EntryData::Values(_) => {
-                        return Err(WeightsError::Shape {
+                        return Err(WeightsError::ShapeMismatch {
                             file: file.to_string(),
                             tensor,
                             expected: shape.clone(),

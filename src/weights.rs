@@ -65,7 +65,7 @@ use crate::module::{Buffer, BufferMut, Params};
 /// let bytes = weights::to_bytes(&small).unwrap();
 /// let mut big = Linear::<3, 1>::init(&mut rand::rng());
 /// let err = weights::from_bytes(&mut big, &bytes, "fc.safetensors").unwrap_err();
-/// assert!(matches!(err, WeightsError::Shape { .. }));
+/// assert!(matches!(err, WeightsError::ShapeMismatch { .. }));
 /// assert_eq!(
 ///     err.to_string(),
 ///     r#"fc.safetensors: tensor "weight": expected shape [1, 3], found [1, 2]"#
@@ -106,7 +106,10 @@ pub enum WeightsError {
         tensor: String,
     },
     /// A tensor has another shape in the file than in the model.
-    Shape {
+    // Not `Shape`: a second item named `Shape` anywhere in the crate makes rustc print
+    // `typed_cnn::shape::Shape<…>` in full in every compile-time shape error (it trims paths only
+    // for unique names); the ui suite caught it.
+    ShapeMismatch {
         /// The file.
         file: String,
         /// The tensor name.
@@ -164,7 +167,7 @@ impl fmt::Display for WeightsError {
             Self::Unexpected { file, tensor } => {
                 write!(f, "{file}: unexpected tensor \"{tensor}\" (in the file, not in the model)")
             }
-            Self::Shape { file, tensor, expected, found } => {
+            Self::ShapeMismatch { file, tensor, expected, found } => {
                 write!(
                     f,
                     "{file}: tensor \"{tensor}\": expected shape {expected:?}, found {found:?}"
@@ -465,7 +468,7 @@ fn check(
         });
     }
     if view.shape() != shape {
-        return Err(WeightsError::Shape {
+        return Err(WeightsError::ShapeMismatch {
             file: file.into(),
             tensor: name.into(),
             expected: shape.to_vec(),
@@ -531,7 +534,7 @@ pub fn save<E: Float, M: Params<E>>(model: &M, path: impl AsRef<Path>) -> Result
 ///
 /// # Errors
 /// [`WeightsError::Format`] for a truncated or corrupt file; [`WeightsError::Missing`],
-/// [`WeightsError::Dtype`] and [`WeightsError::Shape`] for the first of the model's tensors (in
+/// [`WeightsError::Dtype`] and [`WeightsError::ShapeMismatch`] for the first of the model's tensors (in
 /// visitor order, parameters then buffers) that the file lacks or stores differently;
 /// [`WeightsError::Unexpected`] for a tensor of the file that the model lacks (the first by
 /// name); [`WeightsError::Duplicate`] if the model's visitors repeat a name.
@@ -713,7 +716,7 @@ pub fn save_state_dict<E: Float>(
 ///
 /// # Errors
 /// [`WeightsError::Format`] for a truncated or corrupt file or a negative count;
-/// [`WeightsError::Dtype`] for a tensor of any other dtype; [`WeightsError::Shape`] for an `I64`
+/// [`WeightsError::Dtype`] for a tensor of any other dtype; [`WeightsError::ShapeMismatch`] for an `I64`
 /// tensor that is not a scalar.
 ///
 /// ```

@@ -133,7 +133,7 @@ fn load_fails<M: Params<f32> + Clone + PartialEq + std::fmt::Debug>(
 fn shape_mismatch_names_the_tensor_and_both_shapes() {
     let bytes = weights::to_bytes(&LeNet::init(&mut rng(1))).unwrap();
     let err = load_fails(&LeNetK3::init(&mut rng(2)), &bytes);
-    assert!(matches!(err, WeightsError::Shape { .. }));
+    assert!(matches!(err, WeightsError::ShapeMismatch { .. }));
     assert_eq!(
         err.to_string(),
         concat!(
