@@ -58,6 +58,51 @@
 //! # let _ = h;
 //! ```
 //!
+//! ## Training a real network
+//!
+//! [`data`] loads MNIST and the UCI digits into typed batches, [`optim`] has SGD (momentum,
+//! Nesterov, weight decay), Adam and AdamW with step and cosine schedules, [`eval`] computes
+//! accuracy and confusion matrices in fixed-size batches, and [`weights`] saves and loads
+//! networks (and optimizer state) as safetensors files with PyTorch's names:
+//!
+//! ```no_run
+//! use typed_cnn::prelude::*;
+//! use typed_cnn::data::Digits;
+//! use rand::{SeedableRng, rngs::StdRng};
+//!
+//! type Net = (
+//!     (Conv2d<1, 8, 3, 1, 1>, Relu, MaxPool2d<2>),  // 8×8 → 4×4
+//!     (Conv2d<8, 16, 3, 1, 1>, Relu, MaxPool2d<2>), // 4×4 → 2×2
+//!     Flatten,
+//!     Linear<64, 10>,                                // 16·2·2 = 64 features
+//! );
+//! let all = Digits::load("data/digits/digits.csv.gz")?;
+//! let (train, test) = (all.subset(0..1500), all.subset(1500..all.len()));
+//! let mut rng = StdRng::seed_from_u64(0);
+//! let mut net = Net::init(&mut rng);
+//! let mut opt = Sgd::new(0.05).momentum(0.9);
+//! let mut grads = net.zeros_like();
+//! for _epoch in 0..30 {
+//!     for batch in train.shuffled_batches::<32>(&mut rng) {
+//!         let (logits, trace) = net.forward_train(batch.images);
+//!         let (_loss, dlogits) = cross_entropy(&logits, &batch.labels);
+//!         grads.zero();
+//!         net.backward(trace, dlogits, &mut grads);
+//!         opt.step(&mut net, &grads);
+//!     }
+//! }
+//! println!("test accuracy {:.2}%", 100.0 * test.evaluate::<32>(&net).accuracy());
+//! typed_cnn::weights::save(&net, "digits.safetensors")?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! **Train and eval modes** are the two forward methods: [`Module::forward`] is eval mode
+//! (batch norm uses its running statistics, dropout is the identity) and
+//! [`Module::forward_train`] is train mode, so inference cannot use batch statistics by
+//! accident. Forward and backward take `&self`; batch norm's running statistics are gathered by
+//! backward into the gradient value and folded in by the optimizer step
+//! ([`Params::update_buffers`]); see [`layers::norm`].
+//!
 //! ## Layers and their PyTorch equivalents
 //!
 //! | typed-cnn | PyTorch |
@@ -71,6 +116,8 @@
 //! | `Relu`, `LeakyRelu`, `Sigmoid`, `Tanh` | `nn.ReLU()`, `nn.LeakyReLU()`, `nn.Sigmoid()`, `nn.Tanh()` |
 //! | `Softmax`, `LogSoftmax` | `nn.Softmax(1)`, `nn.LogSoftmax(1)` |
 //! | `Residual<M>` | `x + m(x)` |
+//! | `BatchNorm2d<C>` | `nn.BatchNorm2d(C)` |
+//! | `Dropout` (`p` field, 0.5 by default) | `nn.Dropout(p)` |
 //! | `cross_entropy`, `mse` | `F.cross_entropy`, `F.mse_loss` |
 //!
 //! Strides that do not tile the padded input are a compile error by default ([`shape::Exact`]);
