@@ -102,6 +102,11 @@ impl<M: Forward<In>, In> core::fmt::Debug for Trace<M, In> {
 /// let dx: Tensor2<5, 4> = net.backward(trace, T2::filled(1.0), &mut grads);
 /// # let _ = dx;
 /// ```
+///
+/// `Module` is implemented for every type, references included, so through a `&mut M` (a
+/// training function that also steps the optimizer) call it on the value: `(*model).forward_train(x)`;
+/// `model.forward_train(x)` would look for a layer of type `&mut M` and report that it
+/// "cannot take an input".
 pub trait Module: Sized {
     /// Inference forward: allocates the output and nothing for backward.
     fn forward<In>(&self, x: In) -> Out<Self, In>

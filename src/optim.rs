@@ -54,6 +54,66 @@ pub trait Optimizer<E: Float> {
     fn set_lr(&mut self, lr: f64);
     /// How many steps have been taken.
     fn steps(&self) -> u64;
+    /// The optimizer's state as named tensors: per-parameter tensors named
+    /// `"{kind}.{parameter}"`, the step count as `"step"`, hyperparameters as metadata.
+    fn state_dict(&self) -> StateDict<E>;
+    /// Restores a state made by [`Optimizer::state_dict`] for `model`, checked against the
+    /// model's parameters; errors name `file`. On an error the optimizer is unchanged.
+    ///
+    /// # Errors
+    /// [`WeightsError`] naming the tensor or metadata entry that is missing, unexpected or of
+    /// the wrong shape, or an optimizer kind that does not match.
+    fn load_state_dict<M: Params<E>>(
+        &mut self,
+        model: &M,
+        state: &StateDict<E>,
+        file: &str,
+    ) -> Result<(), WeightsError>;
+
+    /// Saves [`Optimizer::state_dict`] to a safetensors file, to resume training later.
+    ///
+    /// # Errors
+    /// [`WeightsError::Io`] if the file cannot be written.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
+    /// let mut sgd = Sgd::new(0.1).momentum(0.9).nesterov(true);
+    /// let grads = fc.zeros_like();
+    /// sgd.step(&mut fc, &grads);
+    /// let path = std::env::temp_dir().join(format!("typed_cnn_sgd_{}.safetensors", std::process::id()));
+    /// sgd.save(&path).unwrap();
+    /// let mut resumed = Sgd::new(0.5);
+    /// resumed.load(&fc, &path).unwrap();
+    /// assert_eq!(resumed, sgd);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    fn save(&self, path: impl AsRef<Path>) -> Result<(), WeightsError> {
+        weights::save_state_dict(&self.state_dict(), path)
+    }
+
+    /// Loads a file written by [`Optimizer::save`] for `model` (see
+    /// [`Optimizer::load_state_dict`]).
+    ///
+    /// # Errors
+    /// [`WeightsError`] if the file cannot be read, is not a valid safetensors file or does not
+    /// fit the model.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let fc = Linear::<2, 1>::init(&mut rand::rng());
+    /// let err = Adam::new(0.1).load(&fc, "no/such/checkpoint.safetensors").unwrap_err();
+    /// assert!(err.to_string().starts_with("no/such/checkpoint.safetensors: "));
+    /// ```
+    fn load<M: Params<E>>(
+        &mut self,
+        model: &M,
+        path: impl AsRef<Path>,
+    ) -> Result<(), WeightsError> {
+        let path = path.as_ref();
+        let state = weights::load_state_dict(path)?;
+        self.load_state_dict(model, &state, &path.display().to_string())
+    }
 }
 
 /// Per-parameter state tensors, `kinds` of them per parameter (momentum, Adam's moments), in
@@ -343,7 +403,8 @@ impl<E: Float> Sgd<E> {
 }
 
 /// Checkpoints: the momentum buffers (`"momentum_buffer.{parameter}"`), the step count
-/// (`"step"`) and the hyperparameters (metadata), in the safetensors format of [`weights`].
+/// (`"step"`) and the hyperparameters (metadata), in the safetensors format of [`weights`];
+/// [`Optimizer::save`] and [`Optimizer::load`] write and read them as files.
 impl<E: Float> Sgd<E> {
     const KINDS: &[&str] = &["momentum_buffer"];
 
@@ -432,55 +493,22 @@ impl<E: Float> Sgd<E> {
         };
         Ok(())
     }
-
-    /// Saves [`Sgd::state_dict`] to a safetensors file.
-    ///
-    /// # Errors
-    /// [`WeightsError::Io`] if the file cannot be written.
-    ///
-    /// ```
-    /// use typed_cnn::prelude::*;
-    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
-    /// let mut sgd = Sgd::new(0.1).momentum(0.9).nesterov(true);
-    /// let grads = fc.zeros_like();
-    /// sgd.step(&mut fc, &grads);
-    /// let path = std::env::temp_dir().join("typed_cnn_sgd_doc.safetensors");
-    /// sgd.save(&path).unwrap();
-    /// let mut resumed = Sgd::new(0.5);
-    /// resumed.load(&fc, &path).unwrap();
-    /// assert_eq!(resumed, sgd);
-    /// # std::fs::remove_file(&path).unwrap();
-    /// ```
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), WeightsError> {
-        weights::save_state_dict(&self.state_dict(), path)
-    }
-
-    /// Loads a file written by [`Sgd::save`] for `model` (see [`Sgd::load_state_dict`]).
-    ///
-    /// # Errors
-    /// [`WeightsError`] if the file cannot be read, is not a valid safetensors file or does not
-    /// fit the model.
-    ///
-    /// ```
-    /// use typed_cnn::prelude::*;
-    /// let fc = Linear::<2, 1>::init(&mut rand::rng());
-    /// let err = Sgd::new(0.1).load(&fc, "no/such/checkpoint.safetensors").unwrap_err();
-    /// assert!(err.to_string().starts_with("no/such/checkpoint.safetensors: "));
-    /// ```
-    pub fn load<M: Params<E>>(
-        &mut self,
-        model: &M,
-        path: impl AsRef<Path>,
-    ) -> Result<(), WeightsError> {
-        let path = path.as_ref();
-        let state = weights::load_state_dict(path)?;
-        self.load_state_dict(model, &state, &path.display().to_string())
-    }
 }
 
 impl<E: Float> Optimizer<E> for Sgd<E> {
     fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M) {
         Sgd::step(self, model, grads);
+    }
+    fn state_dict(&self) -> StateDict<E> {
+        Sgd::state_dict(self)
+    }
+    fn load_state_dict<M: Params<E>>(
+        &mut self,
+        model: &M,
+        state: &StateDict<E>,
+        file: &str,
+    ) -> Result<(), WeightsError> {
+        Sgd::load_state_dict(self, model, state, file)
     }
     fn lr(&self) -> f64 {
         self.lr
@@ -619,7 +647,8 @@ impl<E: Float> Adam<E> {
 }
 
 /// Checkpoints: the moments (`"exp_avg.{parameter}"`, `"exp_avg_sq.{parameter}"`), the step
-/// count (`"step"`) and the hyperparameters (metadata), in the safetensors format of [`weights`].
+/// count (`"step"`) and the hyperparameters (metadata), in the safetensors format of [`weights`];
+/// [`Optimizer::save`] and [`Optimizer::load`] write and read them as files.
 impl<E: Float> Adam<E> {
     const KINDS: &[&str] = &["exp_avg", "exp_avg_sq"];
 
@@ -690,54 +719,22 @@ impl<E: Float> Adam<E> {
         };
         Ok(())
     }
-
-    /// Saves [`Adam::state_dict`] to a safetensors file.
-    ///
-    /// # Errors
-    /// [`WeightsError::Io`] if the file cannot be written.
-    ///
-    /// ```
-    /// use typed_cnn::prelude::*;
-    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
-    /// let mut adam = Adam::new(1e-3);
-    /// let grads = fc.zeros_like();
-    /// adam.step(&mut fc, &grads);
-    /// let path = std::env::temp_dir().join("typed_cnn_adam_doc.safetensors");
-    /// adam.save(&path).unwrap();
-    /// let mut resumed = Adam::new(0.1);
-    /// resumed.load(&fc, &path).unwrap();
-    /// assert_eq!(resumed, adam);
-    /// # std::fs::remove_file(&path).unwrap();
-    /// ```
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), WeightsError> {
-        weights::save_state_dict(&self.state_dict(), path)
-    }
-
-    /// Loads a file written by [`Adam::save`] for `model` (see [`Adam::load_state_dict`]).
-    ///
-    /// # Errors
-    /// [`WeightsError`] if the file cannot be read, is not a valid safetensors file or does not
-    /// fit the model.
-    ///
-    /// ```
-    /// use typed_cnn::prelude::*;
-    /// let fc = Linear::<2, 1>::init(&mut rand::rng());
-    /// assert!(Adam::new(0.1).load(&fc, "no/such/file.safetensors").is_err());
-    /// ```
-    pub fn load<M: Params<E>>(
-        &mut self,
-        model: &M,
-        path: impl AsRef<Path>,
-    ) -> Result<(), WeightsError> {
-        let path = path.as_ref();
-        let state = weights::load_state_dict(path)?;
-        self.load_state_dict(model, &state, &path.display().to_string())
-    }
 }
 
 impl<E: Float> Optimizer<E> for Adam<E> {
     fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M) {
         Adam::step(self, model, grads);
+    }
+    fn state_dict(&self) -> StateDict<E> {
+        Adam::state_dict(self)
+    }
+    fn load_state_dict<M: Params<E>>(
+        &mut self,
+        model: &M,
+        state: &StateDict<E>,
+        file: &str,
+    ) -> Result<(), WeightsError> {
+        Adam::load_state_dict(self, model, state, file)
     }
     fn lr(&self) -> f64 {
         self.lr

@@ -9,8 +9,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use typed_cnn::gradcheck::assert_close;
 use typed_cnn::Buffer;
+use typed_cnn::gradcheck::assert_close;
 use typed_cnn::optim::Optimizer;
 use typed_cnn::prelude::*;
 use typed_cnn::weights::{self, EntryData, StateDict};
