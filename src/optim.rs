@@ -615,10 +615,11 @@ impl<E: Float> Adam<E> {
     #[track_caller]
     pub fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M) {
         self.steps += 1;
-        let t = self.steps as i32;
+        // powf, not powi: the step count can pass i32::MAX on a long enough run.
+        let t = self.steps as f64;
         let (b1, b2) = self.betas;
-        let step_size = E::from_f64(self.lr / (1.0 - b1.powi(t)));
-        let sqrt_bc2 = E::from_f64((1.0 - b2.powi(t)).sqrt());
+        let step_size = E::from_f64(self.lr / (1.0 - b1.powf(t)));
+        let sqrt_bc2 = E::from_f64((1.0 - b2.powf(t)).sqrt());
         let (eps, wd) = (E::from_f64(self.eps), E::from_f64(self.weight_decay));
         let decay = E::from_f64(1.0 - self.lr * self.weight_decay);
         let (b1e, b2e) = (E::from_f64(b1), E::from_f64(b2));
