@@ -42,6 +42,13 @@ fn main() {
         .find(|p| p.exists())
         .unwrap_or_else(|| args.data.join("digits.csv.gz"));
     let all = Digits::load(&file).unwrap_or_else(|e| exit_with(e));
+    if all.len() <= 1500 {
+        exit_with(format!(
+            "{}: {} rows, but the split needs more than 1500",
+            file.display(),
+            all.len()
+        ));
+    }
     let (train, test) = (all.subset(0..1500), all.subset(1500..all.len()));
 
     let mut rng = StdRng::seed_from_u64(args.seed);

@@ -41,6 +41,10 @@ fn main() {
         match (arg.as_str(), args.next()) {
             ("--weights", Some(v)) => weights_file = v.into(),
             ("--data", Some(v)) => data = v.into(),
+            ("-h" | "--help", _) => {
+                println!("usage: inference [--weights FILE] [--data DIR]");
+                return;
+            }
             _ => {
                 eprintln!("usage: inference [--weights FILE] [--data DIR]");
                 std::process::exit(2);
@@ -75,7 +79,7 @@ fn main() {
     });
 
     // One image at a time: the batch size 1 is part of the type.
-    for i in 0..5 {
+    for i in 0..test.len().min(5) {
         let x = Tensor::<1, 1, 28, 28>::from_slice(test.image(i)).expect("28·28 values");
         let probs: Tensor2<1, 10> = Softmax.forward(net.forward(x));
         let (best, p) = probs

@@ -36,6 +36,7 @@ pub enum Scheme {
 }
 
 /// `(fan_in, fan_out)` of a weight of shape `(OUT, IN, …kernel)`, as PyTorch computes them.
+/// A missing dimension counts as 1 (PyTorch refuses tensors of rank < 2; [`reinit`] never asks).
 ///
 /// ```
 /// use typed_cnn::init::fans;

@@ -197,8 +197,11 @@ impl<E: Float> Slots<E> {
             }
             None => return Err(missing(file, "step")),
         };
-        // Before the first step there is no state; after it, every parameter has every kind.
-        let with_state = steps > 0 && !kinds.is_empty();
+        // Before the first step (or, for SGD, before momentum was used) there is no state; with
+        // state, every parameter has every kind.
+        let with_state = state.entries.iter().any(|e| {
+            kinds.iter().any(|k| e.name.strip_prefix(k).is_some_and(|r| r.starts_with('.')))
+        });
         let mut expected: Vec<String> = vec!["step".to_string()];
         for (name, shape) in slots.names.iter().zip(&slots.shapes) {
             let mut bufs = Vec::new();
@@ -281,7 +284,7 @@ fn check_kind(state: &StateDict<impl Float>, kind: &str, file: &str) -> Result<(
 /// Sgd::new(0.5).step(&mut fc, &grads);
 /// assert_eq!((fc.weight()[0], fc.bias()[0]), (0.0, 0.5));
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Sgd<E = f32> {
     /// The learning rate.
     pub lr: f64,
@@ -371,12 +374,14 @@ impl<E: Float> Sgd<E> {
     /// ```
     #[track_caller]
     pub fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M) {
+        self.check();
         let lr = E::from_f64(self.lr);
         let wd = E::from_f64(self.weight_decay);
         let mu = E::from_f64(self.momentum);
         let keep_new = E::from_f64(1.0 - self.dampening);
+        // PyTorch's rule: the first step *with a momentum buffer* sets it to g.
         let (first, use_momentum, nesterov) =
-            (self.steps == 0, self.momentum != 0.0, self.nesterov);
+            (self.state.names.is_empty(), self.momentum != 0.0, self.nesterov);
         if use_momentum {
             self.state.ensure(model, 1);
         }
@@ -408,8 +413,18 @@ impl<E: Float> Sgd<E> {
 impl<E: Float> Sgd<E> {
     const KINDS: &[&str] = &["momentum_buffer"];
 
-    fn kinds(&self) -> &'static [&'static str] {
-        if self.momentum != 0.0 { Self::KINDS } else { &[] }
+    /// **Panics** with PyTorch's rule if a hyperparameter is invalid.
+    #[track_caller]
+    fn check(&self) {
+        let Self { lr, momentum, dampening, nesterov, weight_decay, .. } = *self;
+        assert!(lr >= 0.0, "Sgd: invalid learning rate {lr}");
+        assert!(momentum >= 0.0, "Sgd: invalid momentum {momentum}");
+        assert!(weight_decay >= 0.0, "Sgd: invalid weight decay {weight_decay}");
+        assert!(
+            !nesterov || (momentum > 0.0 && dampening == 0.0),
+            "Sgd: Nesterov momentum needs a momentum and zero dampening \
+             (momentum {momentum}, dampening {dampening})"
+        );
     }
 
     /// The optimizer's state as named tensors.
@@ -432,8 +447,8 @@ impl<E: Float> Sgd<E> {
             ("nesterov", self.nesterov.to_string()),
             ("weight_decay", self.weight_decay.to_string()),
         ];
-        let state = if self.kinds().is_empty() { &Slots::default() } else { &self.state };
-        state.to_state(self.kinds(), self.steps, &hyper)
+        // Without momentum (so far) there are no buffers, and none are written.
+        self.state.to_state(Self::KINDS, self.steps, &hyper)
     }
 
     /// Restores a state made by [`Sgd::state_dict`] for `model`: the hyperparameters, the step
@@ -468,8 +483,7 @@ impl<E: Float> Sgd<E> {
     ) -> Result<(), WeightsError> {
         check_kind(state, "sgd", file)?;
         let momentum = hyper(state, "momentum", file)?;
-        let kinds = if momentum != 0.0 { Self::KINDS } else { &[] };
-        let (slots, steps) = Slots::from_state(model, kinds, state, file)?;
+        let (slots, steps) = Slots::from_state(model, Self::KINDS, state, file)?;
         let nesterov = match state.metadata.get("nesterov").map(String::as_str) {
             Some("true") => true,
             Some("false") => false,
@@ -536,7 +550,7 @@ impl<E: Float> Optimizer<E> for Sgd<E> {
 /// // The first Adam step moves each parameter by lr·g/(|g| + eps): about lr against the gradient.
 /// assert!((fc.weight()[0] - 0.9).abs() < 1e-7 && (fc.bias()[0] - 0.1).abs() < 1e-7);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Adam<E = f32> {
     /// The learning rate.
     pub lr: f64,
@@ -602,6 +616,16 @@ impl<E: Float> Adam<E> {
         self.betas = (beta1, beta2);
         self
     }
+    /// With `eps` added to the denominator.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// assert_eq!(Adam::<f32>::new(1e-3).eps(1e-6).eps, 1e-6);
+    /// ```
+    pub fn eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
 
     /// One step; the same as [`Optimizer::step`], callable without importing the trait.
     ///
@@ -614,9 +638,9 @@ impl<E: Float> Adam<E> {
     /// ```
     #[track_caller]
     pub fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M) {
-        self.steps += 1;
+        self.check();
         // powf, not powi: the step count can pass i32::MAX on a long enough run.
-        let t = self.steps as f64;
+        let t = (self.steps + 1) as f64;
         let (b1, b2) = self.betas;
         let step_size = E::from_f64(self.lr / (1.0 - b1.powf(t)));
         let sqrt_bc2 = E::from_f64((1.0 - b2.powf(t)).sqrt());
@@ -644,6 +668,7 @@ impl<E: Float> Adam<E> {
             i += 1;
         });
         model.update_buffers(grads);
+        self.steps += 1;
     }
 }
 
@@ -652,6 +677,17 @@ impl<E: Float> Adam<E> {
 /// [`Optimizer::save`] and [`Optimizer::load`] write and read them as files.
 impl<E: Float> Adam<E> {
     const KINDS: &[&str] = &["exp_avg", "exp_avg_sq"];
+
+    /// **Panics** with PyTorch's rule if a hyperparameter is invalid.
+    #[track_caller]
+    fn check(&self) {
+        let Self { lr, betas: (b1, b2), eps, weight_decay, .. } = *self;
+        assert!(lr >= 0.0, "Adam: invalid learning rate {lr}");
+        assert!(eps >= 0.0, "Adam: invalid epsilon {eps}");
+        assert!((0.0..1.0).contains(&b1), "Adam: invalid beta parameter at index 0: {b1}");
+        assert!((0.0..1.0).contains(&b2), "Adam: invalid beta parameter at index 1: {b2}");
+        assert!(weight_decay >= 0.0, "Adam: invalid weight decay {weight_decay}");
+    }
 
     fn kind(&self) -> &'static str {
         if self.decoupled { "adamw" } else { "adam" }
@@ -748,6 +784,36 @@ impl<E: Float> Optimizer<E> for Adam<E> {
     }
 }
 
+/// The hyperparameters and the step count; the state tensors only by number (a real model's
+/// would be millions of values).
+impl<E> core::fmt::Debug for Sgd<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sgd")
+            .field("lr", &self.lr)
+            .field("momentum", &self.momentum)
+            .field("dampening", &self.dampening)
+            .field("nesterov", &self.nesterov)
+            .field("weight_decay", &self.weight_decay)
+            .field("steps", &self.steps)
+            .field("state_tensors", &self.state.bufs.iter().map(Vec::len).sum::<usize>())
+            .finish()
+    }
+}
+
+/// The hyperparameters and the step count; the state tensors only by number.
+impl<E> core::fmt::Debug for Adam<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct(if self.decoupled { "AdamW" } else { "Adam" })
+            .field("lr", &self.lr)
+            .field("betas", &self.betas)
+            .field("eps", &self.eps)
+            .field("weight_decay", &self.weight_decay)
+            .field("steps", &self.steps)
+            .field("state_tensors", &self.state.bufs.iter().map(Vec::len).sum::<usize>())
+            .finish()
+    }
+}
+
 /// A learning-rate schedule: the rate for epoch (or step) `t`, counted from 0.
 ///
 /// ```
@@ -790,7 +856,8 @@ impl LrSchedule for StepLr {
 }
 
 /// `eta_min + (base_lr − eta_min)·(1 + cos(π·t/t_max))/2`, PyTorch's `CosineAnnealingLR`
-/// (closed form); after `t_max` the rate stays at `eta_min`.
+/// (closed form) for `t < t_max`; from `t_max` on the rate stays at `eta_min` (PyTorch's would
+/// rise again along the cosine: a deliberate difference).
 ///
 /// ```
 /// use typed_cnn::optim::{CosineLr, LrSchedule};
@@ -811,7 +878,10 @@ pub struct CosineLr {
 
 impl LrSchedule for CosineLr {
     fn lr(&self, t: usize) -> f64 {
-        let frac = (t.min(self.t_max) as f64) / (self.t_max.max(1) as f64);
+        if t >= self.t_max {
+            return self.eta_min;
+        }
+        let frac = t as f64 / self.t_max as f64;
         self.eta_min
             + (self.base_lr - self.eta_min) * (1.0 + (core::f64::consts::PI * frac).cos()) / 2.0
     }
@@ -905,12 +975,48 @@ mod tests {
         opt.step(&mut b, &g);
     }
 
+    /// PyTorch sets the momentum buffer to g on the first step that has one, even after steps
+    /// without momentum: dampening 0.5, p = 0, one step with μ = 0 and g = 1 (p = −1), then
+    /// μ = 0.9 and g = 1: v = 1 (not 0.5), p = −1 − 1 = −2.
+    #[test]
+    fn momentum_buffer_starts_at_the_first_step_that_has_one() {
+        let mut p = one(0.0);
+        let mut opt = Sgd::new(1.0).dampening(0.5);
+        opt.step(&mut p, &one(1.0));
+        opt.momentum = 0.9;
+        opt.step(&mut p, &one(1.0));
+        assert_eq!(p.weight()[0], -2.0);
+        // That state round-trips through a checkpoint.
+        let mut back = Sgd::new(0.0);
+        back.load_state_dict(&p, &opt.state_dict(), "ckpt").unwrap();
+        assert_eq!(back, opt);
+    }
+
+    #[test]
+    fn invalid_hyperparameters_panic_like_pytorch() {
+        let run =
+            |f: fn(&mut Linear<1, 1, f64>)| std::panic::catch_unwind(move || f(&mut one(1.0)));
+        assert!(run(|p| Adam::new(0.1).betas(1.0, 0.999).step(p, &one(1.0))).is_err());
+        assert!(run(|p| Adam::new(-0.1).step(p, &one(1.0))).is_err());
+        assert!(run(|p| Sgd::new(0.1).nesterov(true).step(p, &one(1.0))).is_err());
+        assert!(
+            run(|p| Sgd::new(0.1).momentum(0.9).nesterov(true).dampening(0.1).step(p, &one(1.0)))
+                .is_err()
+        );
+        assert!(run(|p| Sgd::new(0.1).momentum(0.9).nesterov(true).step(p, &one(1.0))).is_ok());
+    }
+
     #[test]
     fn schedules_by_hand() {
         let cos = CosineLr { base_lr: 1.0, t_max: 4, eta_min: 0.2 };
         // t = 1: 0.2 + 0.8·(1 + cos(π/4))/2 = 0.2 + 0.4·(1 + 0.70710678) = 0.88284271
         assert!((cos.lr(1) - 0.882_842_712_474_619).abs() < 1e-12);
         assert_eq!(cos.lr(9), 0.2);
+        assert_eq!(CosineLr { base_lr: 1.0, t_max: 0, eta_min: 0.5 }.lr(0), 0.5);
+        // StepLr, γ = 0.1 every 2: 1, 1, 0.1, 0.1, 0.01
+        let s = StepLr { base_lr: 1.0, step_size: 2, gamma: 0.1 };
+        let got: Vec<f64> = (0..5).map(|t| s.lr(t)).collect();
+        assert_eq!(got, [1.0, 1.0, 0.1, 0.1, 0.1f64.powi(2)]);
         let step = StepLr { base_lr: 0.5, step_size: 0, gamma: 0.5 }; // step_size 0 acts as 1
         assert_eq!(step.lr(2), 0.125);
     }

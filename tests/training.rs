@@ -94,7 +94,7 @@ fn the_same_seed_reproduces_the_weights_bit_for_bit() {
 fn batchnorm_residual_network_trains_on_digits() {
     let (train_set, test_set) = digits();
     let mut net = ResNet::init(&mut StdRng::seed_from_u64(3));
-    net.1.p = 0.2;
+    net.1.set_p(0.2);
     let net = train(net, &mut Adam::new(2e-3), &train_set, 10, 3);
     // The running statistics were folded in: 10 epochs of 47 batches.
     let bn = &net.0.0.1;

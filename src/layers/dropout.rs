@@ -1,8 +1,7 @@
 //! `Dropout`: inverted dropout in train mode, the identity in eval mode.
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 
 use crate::Float;
 use crate::module::{Forward, Init, ParamFn, ParamFnMut, Params};
@@ -17,8 +16,11 @@ use crate::tensor::TensorData;
 /// through; [`Module::forward_train`](crate::Module::forward_train) (train) draws a mask and keeps
 /// it in the trace for backward. Forward takes `&self`, so the masks come from a seed and a call
 /// counter (an atomic, so the layer stays `Sync`): the n-th training forward of a layer uses the
-/// stream `(seed, n)`. [`Init::init`] draws the seed from the caller's generator, so a seeded run
-/// reproduces its masks.
+/// stream `(seed, n)` of SplitMix64, a fully specified generator, so the masks are the same on
+/// every platform and version. [`Init::init`] draws the seed from the caller's generator, so a
+/// seeded run reproduces its masks. Training forwards of one layer from several threads at once
+/// take stream numbers in whatever order they arrive. Neither the seed nor the counter is saved
+/// in weight files (PyTorch's `state_dict` has no generator state either).
 ///
 /// ```
 /// use typed_cnn::prelude::*;
@@ -32,8 +34,7 @@ use crate::tensor::TensorData;
 /// ```
 #[derive(Debug)]
 pub struct Dropout {
-    /// The probability of zeroing a value, in `[0, 1]`.
-    pub p: f64,
+    p: f64,
     seed: u64,
     calls: AtomicU64,
 }
@@ -45,13 +46,58 @@ impl Dropout {
     ///
     /// ```
     /// use typed_cnn::prelude::*;
-    /// assert_eq!(Dropout::new(0.25, 1).p, 0.25);
+    /// assert_eq!(Dropout::new(0.25, 1).p(), 0.25);
     /// assert!(std::panic::catch_unwind(|| Dropout::new(1.5, 1)).is_err());
     /// ```
     #[track_caller]
     pub fn new(p: f64, seed: u64) -> Self {
         assert!((0.0..=1.0).contains(&p), "Dropout: p must be in [0, 1], got {p}");
         Self { p, seed, calls: AtomicU64::new(0) }
+    }
+
+    /// The probability of zeroing a value.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// assert_eq!(Dropout::new(0.25, 1).p(), 0.25);
+    /// ```
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+
+    /// Sets the probability of zeroing a value (after [`Init::init`], which uses 0.5).
+    ///
+    /// **Panics** if `p` is not in `[0, 1]`.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut net: (Linear<4, 4>, Dropout) = Init::init(&mut rand::rng());
+    /// net.1.set_p(0.1);
+    /// assert_eq!(net.1.p(), 0.1);
+    /// ```
+    #[track_caller]
+    pub fn set_p(&mut self, p: f64) {
+        assert!((0.0..=1.0).contains(&p), "Dropout: p must be in [0, 1], got {p}");
+        self.p = p;
+    }
+}
+
+/// SplitMix64 (Steele, Lea and Flood, 2014): a tiny generator whose output is fixed by its
+/// definition, unlike `rand`'s `SmallRng`, which may change between versions and platforms.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)` from the top 53 bits.
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 }
 
@@ -73,7 +119,8 @@ impl PartialEq for Dropout {
 }
 
 impl Init for Dropout {
-    /// `p = 0.5` (PyTorch's default) with a seed drawn from `rng`; set `p` afterwards.
+    /// `p = 0.5` (PyTorch's default) with a seed drawn from `rng`; change it with
+    /// [`Dropout::set_p`].
     fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
         Self::new(0.5, rng.random())
     }
@@ -98,14 +145,14 @@ impl<T: TensorData> Forward<T> for Dropout {
 
     fn train_impl(&self, mut x: T) -> (T, Self::Cache) {
         let call = self.calls.fetch_add(1, Ordering::Relaxed);
-        // One independent stream per (seed, call): SmallRng seeded from a mix of the two.
-        let mut rng = SmallRng::seed_from_u64(self.seed ^ call.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        // One stream per (seed, call): the call number, scrambled, offsets the seed.
+        let mut rng = SplitMix64(self.seed ^ SplitMix64(call).next());
         let keep =
             <T::Elem as Float>::from_f64(if self.p < 1.0 { 1.0 / (1.0 - self.p) } else { 0.0 });
         let mask: Box<[T::Elem]> = x
             .data()
             .iter()
-            .map(|_| if rng.random::<f64>() < self.p { <T::Elem as Float>::ZERO } else { keep })
+            .map(|_| if rng.unit() < self.p { <T::Elem as Float>::ZERO } else { keep })
             .collect();
         x.data_mut().iter_mut().zip(&mask).for_each(|(v, &m)| *v *= m);
         (x, mask)
@@ -142,6 +189,24 @@ mod tests {
         let (a1, a2) = (a.forward_train(x.clone()).0, a.forward_train(x.clone()).0);
         assert_ne!(a1, a2, "two training calls drew the same mask");
         assert_eq!((a1, a2), (b.forward_train(x.clone()).0, b.forward_train(x).0));
+    }
+
+    /// SplitMix64's published first outputs for seed 0 (e.g. the reference C code by Vigna):
+    /// 0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4.
+    #[test]
+    fn splitmix64_matches_its_reference_outputs() {
+        let mut g = super::SplitMix64(0);
+        assert_eq!((g.next(), g.next()), (0xe220_a839_7b1d_cdaf, 0x6e78_9e6a_a1b9_65f4));
+    }
+
+    #[test]
+    fn drop_rate_follows_p() {
+        let drop = Dropout::new(0.2, 4);
+        let (y, _) = drop.forward_train(Tensor2::<20, 1000, f64>::filled(1.0));
+        let dropped = y.as_slice().iter().filter(|&&v| v == 0.0).count() as f64 / 20000.0;
+        // binomial standard deviation √(0.2·0.8/20000) ≈ 0.0028: allow 5 of them
+        assert!((dropped - 0.2).abs() < 0.015, "dropped {dropped}");
+        assert!(y.as_slice().iter().all(|&v| v == 0.0 || v == 1.25));
     }
 
     #[test]

@@ -49,6 +49,12 @@ use crate::tensor::T4;
 /// let y = bn.forward(x);
 /// assert!((y.as_slice()[1] - 10.0 / (1.0 + 1e-5f64).sqrt()).abs() < 1e-12);
 /// ```
+/// Train mode with one value per channel (PyTorch's run-time error) does not build:
+/// ```compile_fail,E0080
+/// use typed_cnn::prelude::*;
+/// let bn = BatchNorm2d::<3>::init(&mut rand::rng());
+/// let _ = bn.forward_train(Tensor::<1, 3, 1, 1>::zeros()); // N·H·W = 1
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchNorm2d<const C: usize, E = f32> {
     weight: Box<[E]>,
@@ -239,6 +245,7 @@ where
     type Cache = BatchNormCache<E>;
 
     fn forward_impl(&self, mut x: T4<E, N, Ch, H, W>) -> Self::Output {
+        const { assert!(H::USIZE * W::USIZE > 0, "BatchNorm2d needs a non-empty (H, W) plane") };
         let plane = H::USIZE * W::USIZE;
         let eps = self.eps;
         for (i, chunk) in x.as_mut_slice().chunks_exact_mut(plane).enumerate() {
@@ -252,6 +259,14 @@ where
     }
 
     fn train_impl(&self, mut x: T4<E, N, Ch, H, W>) -> (Self::Output, Self::Cache) {
+        // PyTorch refuses this at run time ("Expected more than 1 value per channel when
+        // training"); here the sizes are known, so it is refused when the program is built.
+        const {
+            assert!(
+                N * H::USIZE * W::USIZE > 1,
+                "BatchNorm2d in train mode needs more than 1 value per channel (N·H·W > 1)"
+            )
+        };
         let plane = H::USIZE * W::USIZE;
         let m = (N * plane) as f64;
         // Per-channel sums in f64: two passes (mean, then squared deviations) for accuracy.
@@ -277,9 +292,8 @@ where
                 *v = self.weight[c] * *h + self.bias[c];
             }
         }
-        // The running variance uses the unbiased estimate, as PyTorch does; with a single value
-        // per channel there is no estimate, and the (zero) biased one is used.
-        let unbiased = |s: f64| if m > 1.0 { s / (m - 1.0) } else { 0.0 };
+        // The running variance uses the unbiased estimate, as PyTorch does (m > 1, see above).
+        let unbiased = |s: f64| s / (m - 1.0);
         let to_e = |v: &[f64]| v.iter().map(|&v| E::from_f64(v)).collect::<Box<[E]>>();
         let cache = BatchNormCache {
             xhat,
@@ -392,6 +406,25 @@ mod tests {
         // Zeroing the gradients clears the gathered statistics.
         grads.zero();
         assert_eq!((grads.running_mean(), grads.num_batches_tracked()), ([0.0].as_slice(), 0));
+    }
+
+    /// Two backward calls before one step: the two batches' statistics are averaged and folded
+    /// in once. Batch A = {1, 2, 3, 6} (mean 3, unbiased variance 14/3), batch B = {0, 0, 2, 2}
+    /// (mean 1, unbiased variance 4/3): averages 2 and 3, so running mean 0.9·0 + 0.1·2 = 0.2,
+    /// running variance 0.9·1 + 0.1·3 = 1.2, and 2 batches tracked.
+    #[test]
+    fn accumulated_statistics_are_averaged() {
+        let mut bn = BatchNorm2d::<1, f64>::init(&mut seeded(0));
+        let mut grads = bn.zeros_like();
+        for batch in [[1., 2., 3., 6.], [0., 0., 2., 2.]] {
+            let (_, trace) =
+                bn.forward_train(Tensor::<2, 1, 1, 2, f64>::from_slice(&batch).unwrap());
+            let _ = bn.backward(trace, T4::zeros(), &mut grads);
+        }
+        Sgd::new(0.0).step(&mut bn, &grads);
+        assert!((bn.running_mean()[0] - 0.2).abs() < 1e-12, "{:?}", bn.running_mean());
+        assert!((bn.running_var()[0] - 1.2).abs() < 1e-12, "{:?}", bn.running_var());
+        assert_eq!(bn.num_batches_tracked(), 2);
     }
 
     #[test]
