@@ -64,10 +64,28 @@ pub trait Float:
     fn is_finite(self) -> bool;
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+pub(crate) mod sealed {
+    use std::sync::Mutex;
+
+    /// Seals [`super::Float`], and gives each element type its pool of scratch buffers
+    /// ([`crate::kernels::Scratch`]).
+    pub trait Sealed: Sized + 'static {
+        /// Scratch buffers that kernels borrow and give back, so that a training step does not
+        /// allocate (and fault in) its large im2col buffers anew.
+        fn pool() -> &'static Mutex<Vec<Vec<Self>>>;
+    }
+    macro_rules! sealed {
+        ($t:ty) => {
+            impl Sealed for $t {
+                fn pool() -> &'static Mutex<Vec<Vec<$t>>> {
+                    static POOL: Mutex<Vec<Vec<$t>>> = Mutex::new(Vec::new());
+                    &POOL
+                }
+            }
+        };
+    }
+    sealed!(f32);
+    sealed!(f64);
 }
 
 macro_rules! impl_float {

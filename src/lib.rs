@@ -156,6 +156,7 @@ pub mod shape;
 mod tensor;
 #[cfg(test)]
 mod testing;
+mod threads;
 pub mod weights;
 
 /// The README's code, compiled and run as a doc test so that it cannot drift.
@@ -169,6 +170,7 @@ pub use module::{
     Params, Trace, zip_params,
 };
 pub use tensor::{LengthError, T2, T4, Tensor, Tensor2, TensorData};
+pub use threads::{CHUNKS, set_threads, threads};
 
 /// Everything a network definition and a training loop need, in one import.
 pub mod prelude {

@@ -1,12 +1,15 @@
 //! 2-D convolution (cross-correlation, PyTorch layouts) by im2col + one GEMM per image.
 //!
 //! Input `(N, C, H, W)`, weight `(COUT, C, K, K)`, output `(N, COUT, OH, OW)`, zero padding, no
-//! dilation or groups. Shapes are checked by assertions only; allocation is the caller's job
-//! (the `col` scratch buffer is passed in).
+//! dilation or groups. Shapes are checked by assertions only; the column buffers come from a
+//! pool of scratch buffers ([`super::Scratch`]).
 
-use super::Geom;
+use std::ops::Range;
+
 use super::gemm::gemm;
+use super::{Geom, Scratch};
 use crate::Float;
+use crate::threads::{chunks, run_chunks};
 
 /// **Panics** unless an image holds `C·H·W` elements and the column buffer at least `C·K·K·OH·OW`.
 #[track_caller]
@@ -123,34 +126,20 @@ pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
 
 /// Checks the lengths shared by [`conv_forward`] and [`conv_backward`].
 #[track_caller]
-fn check_conv<E: Float>(
-    op: &str,
-    g: &Geom,
-    n: usize,
-    cout: usize,
-    x: &[E],
-    weight: &[E],
-    col: &[E],
-) {
-    let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
+fn check_conv<E: Float>(op: &str, g: &Geom, n: usize, cout: usize, x: &[E], weight: &[E]) {
+    let (chw, ckk) = (g.c * g.h * g.w, g.c * g.k * g.k);
     assert_eq!(x.len(), n * chw, "{op}: x must be N·C·H·W (n={n}, {g:?})");
     assert_eq!(weight.len(), cout * ckk, "{op}: weight must be COUT·C·K·K (cout={cout}, {g:?})");
-    assert!(
-        col.len() >= ckk * ohw,
-        "{op}: col scratch needs C·K·K·OH·OW = {}, got {} ({g:?})",
-        ckk * ohw,
-        col.len()
-    );
 }
 
 /// Convolution forward: `y[n,o,i,j] = bias[o] + Σ_{c,a,b} weight[o,c,a,b] · x[n,c,i·S+a−P, j·S+b−P]`
 /// (zero padding), for `x: (N, C, H, W)`, `weight: (COUT, C, K, K)`, `y: (N, COUT, OH, OW)`.
 ///
 /// Per image: `col ← im2col(x[n])`, then one GEMM `y[n] = W · col` with `W` seen as the
-/// `COUT × C·K·K` matrix, then `+ bias[o]` on each output channel. `y` is overwritten.
-/// `col` is scratch of at least `C·K·K·OH·OW` elements; its contents on entry and exit are
-/// unspecified. For a 1×1, stride-1, unpadded kernel the image is used directly as the column
-/// matrix and `col` is left untouched.
+/// `COUT × C·K·K` matrix, then `+ bias[o]` on each output channel. `y` is overwritten. For a
+/// 1×1, stride-1, unpadded kernel the image is used directly as the column matrix. The batch is
+/// split into the fixed chunks of [`crate::threads`], run on up to [`crate::threads()`] threads;
+/// the column buffers come from a pool, so repeated calls do not allocate them.
 ///
 /// **Panics** if a slice length does not match the shapes above.
 ///
@@ -159,8 +148,8 @@ fn check_conv<E: Float>(
 /// let g = Geom::new(1, 3, 3, 2, 1, 0);
 /// let x = [2., -3., 4., 1., -1., 2., -1., 2., 3.]; // [[2 −3 4], [1 −1 2], [−1 2 3]]
 /// let w = [3., -1., 4., 2.]; // [[3 −1], [4 2]]
-/// let (mut y, mut col) = ([0.0f64; 4], [0.0; 16]);
-/// conv_forward(&g, 1, 1, &x, &w, Some(&[1.0]), &mut y, &mut col);
+/// let mut y = [0.0f64; 4];
+/// conv_forward(&g, 1, 1, &x, &w, Some(&[1.0]), &mut y);
 /// // y[0, 0] = 1 + 3·2 − 1·(−3) + 4·1 + 2·(−1) = 12, likewise 1 − 13, 1 + 4, 1 + 9
 /// assert_eq!(y, [12., -12., 5., 10.]);
 /// ```
@@ -173,9 +162,8 @@ pub fn conv_forward<E: Float>(
     weight: &[E],
     bias: Option<&[E]>,
     y: &mut [E],
-    col: &mut [E],
 ) {
-    check_conv("conv_forward", g, n, cout, x, weight, col);
+    check_conv("conv_forward", g, n, cout, x, weight);
     let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
     assert_eq!(
         y.len(),
@@ -185,29 +173,54 @@ pub fn conv_forward<E: Float>(
     if let Some(b) = bias {
         assert_eq!(b.len(), cout, "conv_forward: bias must be COUT={cout}");
     }
-    let col = &mut col[..ckk * ohw];
-    // images: x[img]: (C, H, W), y[img]: (COUT, OH·OW)
-    for img in 0..n {
-        let xi = &x[img * chw..(img + 1) * chw];
-        let yi = &mut y[img * cout * ohw..(img + 1) * cout * ohw];
-        // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
-        let cols: &[E] = if g.is_pointwise() {
-            xi
-        } else {
-            im2col(g, xi, col);
-            col
-        };
-        // y[img] (COUT, OH·OW) = W (COUT, C·K·K) · cols (C·K·K, OH·OW)
-        gemm(cout, ckk, ohw, weight, false, cols, false, E::ZERO, yi);
-        if let Some(b) = bias {
-            // yi: (COUT, OH·OW); add b[o] to every position of channel o.
-            for o in 0..cout {
-                for v in &mut yi[o * ohw..(o + 1) * ohw] {
-                    *v += b[o];
+    let ranges = chunks(n);
+    let mut outs = split_by_images(y, &ranges, cout * ohw);
+    run_chunks(&mut outs, |ci, yc| {
+        let mut col = Scratch::take(if g.is_pointwise() { 0 } else { ckk * ohw });
+        // images of this chunk: x[img]: (C, H, W), yc[k]: (COUT, OH·OW)
+        for (k, img) in ranges[ci].clone().enumerate() {
+            let xi = &x[img * chw..(img + 1) * chw];
+            let yi = &mut yc[k * cout * ohw..(k + 1) * cout * ohw];
+            // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
+            let cols: &[E] = if g.is_pointwise() {
+                xi
+            } else {
+                im2col(g, xi, &mut col);
+                &col[..ckk * ohw]
+            };
+            // y[img] (COUT, OH·OW) = W (COUT, C·K·K) · cols (C·K·K, OH·OW)
+            gemm(cout, ckk, ohw, weight, false, cols, false, E::ZERO, yi);
+            if let Some(b) = bias {
+                // yi: (COUT, OH·OW); add b[o] to every position of channel o.
+                for (o, plane) in yi.chunks_exact_mut(ohw).enumerate() {
+                    plane.iter_mut().for_each(|v| *v += b[o]);
                 }
             }
         }
+    });
+}
+
+/// `buf` cut into one slice per range of images, `per_image` elements each.
+fn split_by_images<'a, E>(
+    mut buf: &'a mut [E],
+    ranges: &[Range<usize>],
+    per_image: usize,
+) -> Vec<&'a mut [E]> {
+    let mut parts = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        let (head, tail) = buf.split_at_mut(r.len() * per_image);
+        parts.push(head);
+        buf = tail;
     }
+    parts
+}
+
+/// One chunk's share of [`conv_backward`]: its images' input gradient, and weight and bias
+/// gradients of its own (summed into the caller's in chunk order afterwards).
+struct ChunkGrads<'a, E: Float> {
+    dx: Option<&'a mut [E]>,
+    dweight: Scratch<E>,
+    dbias: Vec<E>,
 }
 
 /// Convolution backward for the layout of [`conv_forward`], given `dy: (N, COUT, OH, OW)`.
@@ -218,7 +231,10 @@ pub fn conv_forward<E: Float>(
 ///
 /// Per image: `col ← im2col(x[n])`; `dW += dY · colᵀ`; `db[o] += Σ dY[o, :]`; and, when `dx` is
 /// wanted, `col ← Wᵀ · dY` then `dx[n] += col2im(col)`. The 1×1, stride-1, unpadded case skips
-/// both copies (`dx[n] += Wᵀ · dY` directly). `col` is scratch of at least `C·K·K·OH·OW` elements.
+/// both copies (`dx[n] += Wᵀ · dY` directly). The batch is split into the fixed chunks of
+/// [`crate::threads`]; each chunk sums its images' weight and bias gradients in image order, and
+/// the chunks' sums are added to `dweight`/`dbias` in chunk order, so the result is the same
+/// for every thread count.
 ///
 /// **Panics** if a slice length does not match the shapes above.
 ///
@@ -227,8 +243,8 @@ pub fn conv_forward<E: Float>(
 /// let g = Geom::new(1, 3, 3, 2, 1, 0);
 /// let (x, w) = ([2., -3., 4., 1., -1., 2., -1., 2., 3.], [3., -1., 4., 2.]);
 /// let dy = [3., -2., 1., -1.];
-/// let (mut dx, mut dw, mut db, mut col) = ([0.0f64; 9], [0.0; 4], [0.0; 1], [0.0; 16]);
-/// conv_backward(&g, 1, 1, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db), &mut col);
+/// let (mut dx, mut dw, mut db) = ([0.0f64; 9], [0.0; 4], [0.0; 1]);
+/// conv_backward(&g, 1, 1, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
 /// // dW[0, 0] = Σ dy[i, j]·x[i, j] = 3·2 − 2·(−3) + 1·1 − 1·(−1) = 14
 /// // db = Σ dy = 3 − 2 + 1 − 1 = 1
 /// assert_eq!((dw, db), ([14., -20., 2., -8.], [1.]));
@@ -242,12 +258,11 @@ pub fn conv_backward<E: Float>(
     x: &[E],
     weight: &[E],
     dy: &[E],
-    mut dx: Option<&mut [E]>,
+    dx: Option<&mut [E]>,
     dweight: &mut [E],
-    mut dbias: Option<&mut [E]>,
-    col: &mut [E],
+    dbias: Option<&mut [E]>,
 ) {
-    check_conv("conv_backward", g, n, cout, x, weight, col);
+    check_conv("conv_backward", g, n, cout, x, weight);
     let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
     assert_eq!(
         dy.len(),
@@ -266,44 +281,67 @@ pub fn conv_backward<E: Float>(
         assert_eq!(dx.len(), n * chw, "conv_backward: dx must be N·C·H·W (n={n}, {g:?})");
     }
     let pointwise = g.is_pointwise();
-    let col = &mut col[..ckk * ohw];
-    // images: x[img], dx[img]: (C, H, W); dy[img]: (COUT, OH·OW)
-    for img in 0..n {
-        let xi = &x[img * chw..(img + 1) * chw];
-        let dyi = &dy[img * cout * ohw..(img + 1) * cout * ohw];
+    let ranges = chunks(n);
+    let dx_parts: Vec<Option<&mut [E]>> = match dx {
+        Some(dx) => split_by_images(dx, &ranges, chw).into_iter().map(Some).collect(),
+        None => ranges.iter().map(|_| None).collect(),
+    };
+    let with_bias = dbias.is_some();
+    let mut parts: Vec<ChunkGrads<'_, E>> = dx_parts
+        .into_iter()
+        .map(|dx| ChunkGrads {
+            dx,
+            dweight: Scratch::take(cout * ckk),
+            dbias: vec![E::ZERO; if with_bias { cout } else { 0 }],
+        })
+        .collect();
+    run_chunks(&mut parts, |ci, part| {
+        let mut col = Scratch::take(if pointwise { 0 } else { ckk * ohw });
+        // images: x[img], dx[img]: (C, H, W); dy[img]: (COUT, OH·OW)
+        for (k, img) in ranges[ci].clone().enumerate() {
+            let xi = &x[img * chw..(img + 1) * chw];
+            let dyi = &dy[img * cout * ohw..(img + 1) * cout * ohw];
 
-        // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
-        let cols: &[E] = if pointwise {
-            xi
-        } else {
-            im2col(g, xi, col);
-            col
-        };
-        // dW (COUT, C·K·K) += dY (COUT, OH·OW) · colsᵀ (OH·OW, C·K·K)
-        gemm(cout, ohw, ckk, dyi, false, cols, true, E::ONE, dweight);
+            // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
+            let cols: &[E] = if pointwise {
+                xi
+            } else {
+                im2col(g, xi, &mut col);
+                &col[..ckk * ohw]
+            };
+            // dW (COUT, C·K·K) (+)= dY (COUT, OH·OW) · colsᵀ (OH·OW, C·K·K); the chunk's first
+            // image overwrites the pooled buffer.
+            let beta = if k == 0 { E::ZERO } else { E::ONE };
+            gemm(cout, ohw, ckk, dyi, false, cols, true, beta, &mut part.dweight[..cout * ckk]);
 
-        if let Some(db) = dbias.as_deref_mut() {
             // dyi: (COUT, OH·OW); db[o] += row sum of channel o.
-            for o in 0..cout {
+            for (db, plane) in part.dbias.iter_mut().zip(dyi.chunks_exact(ohw)) {
                 let mut sum = E::ZERO;
-                for &v in &dyi[o * ohw..(o + 1) * ohw] {
-                    sum += v;
+                plane.iter().for_each(|&v| sum += v);
+                *db += sum;
+            }
+
+            if let Some(dx) = part.dx.as_deref_mut() {
+                let dxi = &mut dx[k * chw..(k + 1) * chw];
+                if pointwise {
+                    // dx[img] (C, H·W) += Wᵀ (C, COUT) · dY (COUT, H·W)
+                    gemm(ckk, cout, ohw, weight, true, dyi, false, E::ONE, dxi);
+                } else {
+                    // dcol (C·K·K, OH·OW) = Wᵀ (C·K·K, COUT) · dY (COUT, OH·OW), into the scratch
+                    gemm(ckk, cout, ohw, weight, true, dyi, false, E::ZERO, &mut col);
+                    // dx[img] (C, H, W) += col2im(dcol)
+                    col2im(g, &col[..ckk * ohw], dxi);
                 }
-                db[o] += sum;
             }
         }
-
-        if let Some(dx) = dx.as_deref_mut() {
-            let dxi = &mut dx[img * chw..(img + 1) * chw];
-            if pointwise {
-                // dx[img] (C, H·W) += Wᵀ (C, COUT) · dY (COUT, H·W)
-                gemm(ckk, cout, ohw, weight, true, dyi, false, E::ONE, dxi);
-            } else {
-                // dcol (C·K·K, OH·OW) = Wᵀ (C·K·K, COUT) · dY (COUT, OH·OW), into the scratch
-                gemm(ckk, cout, ohw, weight, true, dyi, false, E::ZERO, col);
-                // dx[img] (C, H, W) += col2im(dcol)
-                col2im(g, col, dxi);
-            }
+    });
+    // The chunks' sums, in chunk order.
+    for part in &parts {
+        dweight.iter_mut().zip(part.dweight.iter()).for_each(|(d, &p)| *d += p);
+    }
+    if let Some(db) = dbias {
+        for part in &parts {
+            db.iter_mut().zip(&part.dbias).for_each(|(d, &p)| *d += p);
         }
     }
 }
@@ -375,28 +413,15 @@ mod tests {
         let nan = E::from_f64(f64::NAN);
 
         // forward: y (N, COUT, OH, OW)
-        let mut col = vec![nan; ckk * ohw];
         let mut y_fast = vec![nan; n * cout * ohw];
-        conv_forward(&g, n, cout, &x, &weight, bias, &mut y_fast, &mut col);
+        conv_forward(&g, n, cout, &x, &weight, bias, &mut y_fast);
         let mut y_naive = vec![nan; n * cout * ohw];
         conv_forward_naive(&g, n, cout, &x, &weight, bias, &mut y_naive);
         assert_close(&to_f64(&y_fast), &to_f64(&y_naive));
 
         // backward with dx: all three accumulate onto dx0, dw0, db0
-        col.fill(nan);
         let (mut dx_f, mut dw_f, mut db_f) = (dx0.clone(), dw0.clone(), db0.clone());
-        conv_backward(
-            &g,
-            n,
-            cout,
-            &x,
-            &weight,
-            &dy,
-            Some(&mut dx_f),
-            &mut dw_f,
-            Some(&mut db_f),
-            &mut col,
-        );
+        conv_backward(&g, n, cout, &x, &weight, &dy, Some(&mut dx_f), &mut dw_f, Some(&mut db_f));
         let (mut dx_n, mut dw_n, mut db_n) = (dx0.clone(), dw0.clone(), db0.clone());
         conv_backward_naive(
             &g,
@@ -415,7 +440,7 @@ mod tests {
 
         // backward without dx and dbias: dweight alone is unchanged
         let mut dw_only = dw0.clone();
-        conv_backward(&g, n, cout, &x, &weight, &dy, None, &mut dw_only, None, &mut col);
+        conv_backward(&g, n, cout, &x, &weight, &dy, None, &mut dw_only, None);
         assert_close(&to_f64(&dw_only), &to_f64(&dw_n));
     }
 
@@ -466,18 +491,14 @@ mod tests {
             let bias = with_bias.then_some(&bias_v[..]);
             let dy = rng.vec(n * cout * ohw);
             let (dx0, dw0, db0) = (rng.vec(x.len()), rng.vec(weight.len()), rng.vec(cout));
-
-            let mut col = vec![f64::NAN; ckk * ohw];
             let mut y = vec![f64::NAN; n * cout * ohw];
-            conv_forward(&g, n, cout, &x, &weight, bias, &mut y, &mut col);
+            conv_forward(&g, n, cout, &x, &weight, bias, &mut y);
             let mut y_naive = vec![f64::NAN; y.len()];
             conv_forward_naive(&g, n, cout, &x, &weight, bias, &mut y_naive);
             close_in_case(&ctx, "conv y", &y, &y_naive);
-
-            col.fill(f64::NAN);
             let (mut dx, mut dw, mut db) = (dx0.clone(), dw0.clone(), db0.clone());
             let db_arg = with_bias.then_some(&mut db[..]);
-            conv_backward(&g, n, cout, &x, &weight, &dy, Some(&mut dx), &mut dw, db_arg, &mut col);
+            conv_backward(&g, n, cout, &x, &weight, &dy, Some(&mut dx), &mut dw, db_arg);
             let (mut dx_n, mut dw_n, mut db_n) = (dx0.clone(), dw0.clone(), db0.clone());
             let db_arg = with_bias.then_some(&mut db_n[..]);
             conv_backward_naive(&g, n, cout, &x, &weight, &dy, Some(&mut dx_n), &mut dw_n, db_arg);
@@ -531,20 +552,8 @@ mod tests {
             let (mut dx, mut dw, mut db) =
                 (vec![E::ZERO; x.len()], vec![E::ZERO; weight.len()], vec![E::ZERO]);
             if fast {
-                let mut col = vec![E::ZERO; k * k * g.oh * g.ow];
-                conv_forward(&g, 1, 1, &x, &weight, bias.as_deref(), &mut y, &mut col);
-                conv_backward(
-                    &g,
-                    1,
-                    1,
-                    &x,
-                    &weight,
-                    &dy,
-                    Some(&mut dx),
-                    &mut dw,
-                    Some(&mut db),
-                    &mut col,
-                );
+                conv_forward(&g, 1, 1, &x, &weight, bias.as_deref(), &mut y);
+                conv_backward(&g, 1, 1, &x, &weight, &dy, Some(&mut dx), &mut dw, Some(&mut db));
             } else {
                 conv_forward_naive(&g, 1, 1, &x, &weight, bias.as_deref(), &mut y);
                 conv_backward_naive(
@@ -610,8 +619,7 @@ mod tests {
         // params = [x, weight, bias]; loss(params) = Σ conv_forward(params) · r
         let loss = |params: &[Vec<f64>; 3]| -> f64 {
             let mut y = vec![0.0; n * cout * ohw];
-            let mut col = vec![0.0; ckk * ohw];
-            conv_forward(&g, n, cout, &params[0], &params[1], Some(&params[2]), &mut y, &mut col);
+            conv_forward(&g, n, cout, &params[0], &params[1], Some(&params[2]), &mut y);
             y.iter().zip(&r).map(|(a, b)| a * b).sum()
         };
 
@@ -638,19 +646,7 @@ mod tests {
 
         let (mut dx, mut dw, mut db) =
             (vec![0.0; x.len()], vec![0.0; weight.len()], vec![0.0; cout]);
-        let mut col = vec![0.0; ckk * ohw];
-        conv_backward(
-            &g,
-            n,
-            cout,
-            &x,
-            &weight,
-            &r,
-            Some(&mut dx),
-            &mut dw,
-            Some(&mut db),
-            &mut col,
-        );
+        conv_backward(&g, n, cout, &x, &weight, &r, Some(&mut dx), &mut dw, Some(&mut db));
 
         for (name, analytic, numeric) in
             [("dx", &dx, &num_dx), ("dw", &dw, &num_dw), ("db", &db, &num_db)]

@@ -10,6 +10,48 @@ pub mod gemm;
 pub mod naive;
 pub mod pool;
 
+use crate::Float;
+
+/// A scratch buffer borrowed from the element type's pool and given back on drop. Its contents
+/// are unspecified: kernels overwrite what they read.
+pub(crate) struct Scratch<E: Float>(Vec<E>);
+
+impl<E: Float> Scratch<E> {
+    /// At least `len` elements.
+    pub(crate) fn take(len: usize) -> Self {
+        let pooled = E::pool().lock().ok().and_then(|mut pool| pool.pop());
+        let mut buf = pooled.unwrap_or_default();
+        if buf.len() < len {
+            buf.resize(len, E::ZERO);
+        }
+        Scratch(buf)
+    }
+}
+
+impl<E: Float> core::ops::Deref for Scratch<E> {
+    type Target = [E];
+    fn deref(&self) -> &[E] {
+        &self.0
+    }
+}
+
+impl<E: Float> core::ops::DerefMut for Scratch<E> {
+    fn deref_mut(&mut self) -> &mut [E] {
+        &mut self.0
+    }
+}
+
+impl<E: Float> Drop for Scratch<E> {
+    fn drop(&mut self) {
+        // Keep a few buffers (one per chunk and kind is plenty); a poisoned lock just drops it.
+        if let Ok(mut pool) = E::pool().lock()
+            && pool.len() < 4 * crate::threads::CHUNKS
+        {
+            pool.push(core::mem::take(&mut self.0));
+        }
+    }
+}
+
 /// Geometry of a sliding-window op on one image plane set (conv or pool).
 ///
 /// The window is square (`k × k`), with the same stride `s` and zero/−∞ padding `p` on all four

@@ -265,7 +265,6 @@ where
     fn forward_impl(&self, x: T4<E, N, C, H, W>) -> Self::Output {
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
         let mut y = Self::Output::zeros();
-        let mut col = vec![E::ZERO; CIN * K * K * g.oh * g.ow];
         conv_forward(
             &g,
             N,
@@ -274,7 +273,6 @@ where
             &self.weight,
             self.bias.as_deref(),
             y.as_mut_slice(),
-            &mut col,
         );
         y
     }
@@ -300,7 +298,6 @@ where
         );
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
         let mut dx = T4::zeros();
-        let mut col = vec![E::ZERO; CIN * K * K * g.oh * g.ow];
         conv_backward(
             &g,
             N,
@@ -311,7 +308,6 @@ where
             Some(dx.as_mut_slice()),
             &mut grads.weight,
             grads.bias.as_deref_mut(),
-            &mut col,
         );
         dx
     }
