@@ -56,27 +56,42 @@ pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
             for b in 0..k {
                 let row = (ci * k + a) * k + b;
                 let dst = &mut col[row * ohw..(row + 1) * ohw];
+                // The output columns j whose input column j·S + b − P lies inside the image.
+                let (j0, j1) = inside(b, p, s, w, ow);
                 // dst: (OH, OW); padded coordinates are (i·S + a, j·S + b), real = padded − P.
-                for i in 0..oh {
+                for (i, dst_row) in dst.chunks_exact_mut(ow).enumerate() {
                     let py = i * s + a;
-                    let dst_row = &mut dst[i * ow..(i + 1) * ow];
-                    if py < p || py >= h + p {
+                    if py < p || py >= h + p || j0 >= j1 {
                         dst_row.fill(E::ZERO);
                         continue;
                     }
-                    let y = py - p;
-                    for (j, out) in dst_row.iter_mut().enumerate() {
-                        let px = j * s + b;
-                        *out = if px < p || px >= w + p {
-                            E::ZERO
-                        } else {
-                            x[(ci * h + y) * w + (px - p)]
-                        };
+                    let src = &x[(ci * h + py - p) * w..(ci * h + py - p + 1) * w];
+                    dst_row[..j0].fill(E::ZERO);
+                    dst_row[j1..].fill(E::ZERO);
+                    // input column of output column j: j·S + b − P
+                    let first = j0 * s + b - p;
+                    if s == 1 {
+                        dst_row[j0..j1].copy_from_slice(&src[first..first + (j1 - j0)]);
+                    } else {
+                        for (out, &v) in
+                            dst_row[j0..j1].iter_mut().zip(src[first..].iter().step_by(s))
+                        {
+                            *out = v;
+                        }
                     }
                 }
             }
         }
     }
+}
+
+/// The range `j0..j1` of output columns whose input column `j·s + b − p` lies in `0..w`
+/// (empty when none does).
+fn inside(b: usize, p: usize, s: usize, w: usize, ow: usize) -> (usize, usize) {
+    // j·s + b ≥ p  ⇔  j ≥ ⌈(p − b)/s⌉;   j·s + b < w + p  ⇔  j < ⌈(w + p − b)/s⌉
+    let j0 = p.saturating_sub(b).div_ceil(s).min(ow);
+    let j1 = (w + p).saturating_sub(b).div_ceil(s).min(ow);
+    (j0, j1.max(j0))
 }
 
 /// The adjoint of [`im2col`]: ACCUMULATES (`+=`) every entry of `col: (C·K·K, OH·OW)` into the
@@ -105,18 +120,17 @@ pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
             for b in 0..k {
                 let row = (ci * k + a) * k + b;
                 let src = &col[row * ohw..(row + 1) * ohw];
+                let (j0, j1) = inside(b, p, s, w, ow);
                 // src: (OH, OW); skip the entries whose padded coordinate lies in the padding.
-                for i in 0..oh {
+                for (i, src_row) in src.chunks_exact(ow).enumerate() {
                     let py = i * s + a;
-                    if py < p || py >= h + p {
+                    if py < p || py >= h + p || j0 >= j1 {
                         continue;
                     }
-                    let y = py - p;
-                    for j in 0..ow {
-                        let px = j * s + b;
-                        if px >= p && px < w + p {
-                            dx[(ci * h + y) * w + (px - p)] += src[i * ow + j];
-                        }
+                    let dst = &mut dx[(ci * h + py - p) * w..(ci * h + py - p + 1) * w];
+                    let first = j0 * s + b - p;
+                    for (d, &v) in dst[first..].iter_mut().step_by(s).zip(&src_row[j0..j1]) {
+                        *d += v;
                     }
                 }
             }

@@ -1,0 +1,328 @@
+//! The speed benchmark: conv2d layers forward and forward+backward against the GEMMs they are
+//! made of, a LeNet training epoch on MNIST, and LeNet inference, at 1 and 2 threads.
+//!
+//! ```text
+//! cargo run --release --example bench                     # everything, about 3 minutes
+//! cargo run --release --example bench -- --quick          # fewer repetitions, no epoch
+//! cargo run --release --example bench -- --cases lenet1,res64 --threads 1
+//! ```
+//!
+//! Prints a markdown table, then one line per measurement for tools:
+//! `BENCH <case> <pass> <threads> <median> <min> <max>`, in milliseconds except `lenet_epoch`
+//! (seconds) and `lenet_infer batch1` (microseconds). Timing follows `bench-ref/conv_ref.py`:
+//! warm-up, then repetitions until about a second has passed (at least 10, at most 200).
+//!
+//! `gemm_only` is exactly the GEMMs of the convolution, per image, on columns computed before
+//! the clock starts (fwd: `Cout × Cin·K·K × Ho·Wo`; fwdbwd adds `dW = dY·colᵀ` and
+//! `dcol = Wᵀ·dY`), split over the threads like the layer's batch: the ceiling of an im2col
+//! design. The layer is timed through its public API; the copy of the input that `forward`
+//! consumes is timed apart and subtracted.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rand::{SeedableRng, rngs::StdRng};
+use typed_cnn::data::Mnist;
+use typed_cnn::kernels::{Geom, conv::im2col, gemm::gemm};
+use typed_cnn::prelude::*;
+
+/// Repetition timing: (median, min, max) in milliseconds.
+fn time(quick: bool, mut f: impl FnMut()) -> (f64, f64, f64) {
+    let (warm, target, min_reps, max_reps) =
+        if quick { (0.05, 0.25, 5, 50) } else { (0.2, 1.0, 10, 200) };
+    let start = Instant::now();
+    let mut w = 0;
+    while w < 2 || (start.elapsed().as_secs_f64() < warm && w < 5) {
+        f();
+        w += 1;
+    }
+    let mut times = Vec::new();
+    let mut total = 0.0;
+    while times.len() < min_reps || (total < target && times.len() < max_reps) {
+        let t = Instant::now();
+        f();
+        let dt = t.elapsed().as_secs_f64();
+        total += dt;
+        times.push(dt * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], times[0], times[times.len() - 1])
+}
+
+struct Row {
+    case: String,
+    pass: String,
+    threads: usize,
+    t: (f64, f64, f64),
+    /// The matching gemm_only median, for the ratio column.
+    gemm: Option<f64>,
+}
+
+struct Bench {
+    quick: bool,
+    rows: Vec<Row>,
+}
+
+impl Bench {
+    fn push(
+        &mut self,
+        case: &str,
+        pass: &str,
+        threads: usize,
+        t: (f64, f64, f64),
+        gemm: Option<f64>,
+    ) {
+        let row = Row { case: case.into(), pass: pass.into(), threads, t, gemm };
+        eprintln!("  {case} {pass} {threads}: {:.3} (min {:.3})", t.0, t.1);
+        self.rows.push(row);
+    }
+}
+
+/// The GEMMs of one convolution on precomputed columns, images split over `threads` threads.
+fn gemm_only(
+    b: &Bench,
+    g: Geom,
+    n: usize,
+    cout: usize,
+    threads: usize,
+    backward: bool,
+) -> (f64, f64, f64) {
+    let (ckk, ohw) = (g.c * g.k * g.k, g.oh * g.ow);
+    let mut rng = StdRng::seed_from_u64(1);
+    let x: Vec<f32> =
+        T4::<f32, 1, typenum::U1, typenum::U1, typenum::U1>::uniform(&mut rng, -1.0, 1.0)
+            .into_vec()
+            .into_iter()
+            .cycle()
+            .take(n * g.c * g.h * g.w)
+            .enumerate()
+            .map(|(i, v)| v + (i % 7) as f32 * 0.1)
+            .collect();
+    let w = vec![0.01f32; cout * ckk];
+    let mut cols = vec![0.0f32; n * ckk * ohw];
+    for img in 0..n {
+        let chw = g.c * g.h * g.w;
+        im2col(
+            &g,
+            &x[img * chw..(img + 1) * chw],
+            &mut cols[img * ckk * ohw..(img + 1) * ckk * ohw],
+        );
+    }
+    let dy = vec![1.0f32; n * cout * ohw];
+    let per_thread = n.div_ceil(threads);
+    let run = |imgs: std::ops::Range<usize>, y: &mut [f32], dw: &mut [f32], dcol: &mut [f32]| {
+        for img in imgs {
+            let col = &cols[img * ckk * ohw..(img + 1) * ckk * ohw];
+            gemm(cout, ckk, ohw, &w, false, col, false, 0.0, &mut y[..cout * ohw]);
+            if backward {
+                let dyi = &dy[img * cout * ohw..(img + 1) * cout * ohw];
+                gemm(cout, ohw, ckk, dyi, false, col, true, 1.0, dw);
+                gemm(ckk, cout, ohw, &w, true, dyi, false, 0.0, dcol);
+            }
+        }
+    };
+    let mut bufs: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..threads)
+        .map(|_| (vec![0.0; cout * ohw], vec![0.0; cout * ckk], vec![0.0; ckk * ohw]))
+        .collect();
+    time(b.quick, || {
+        std::thread::scope(|s| {
+            for (t, (y, dw, dcol)) in bufs.iter_mut().enumerate() {
+                let imgs = (t * per_thread).min(n)..((t + 1) * per_thread).min(n);
+                if t + 1 == threads {
+                    run(imgs, y, dw, dcol);
+                } else {
+                    s.spawn(|| run(imgs, y, dw, dcol));
+                }
+            }
+        });
+        black_box(&bufs);
+    })
+}
+
+macro_rules! conv_case {
+    ($b:expr, $threads:expr, $name:literal, $n:literal, $cin:literal, $h:literal, $cout:literal,
+     $k:literal, $s:literal, $p:literal, $mode:ty) => {{
+        let b: &mut Bench = $b;
+        let mut rng = StdRng::seed_from_u64(0);
+        let conv = Conv2d::<$cin, $cout, $k, $s, $p, $mode>::init(&mut rng);
+        let x = Tensor::<$n, $cin, $h, $h>::uniform(&mut rng, 0.0, 1.0);
+        let g = Geom::new($cin, $h, $h, $k, $s, $p);
+        for &threads in $threads {
+            typed_cnn::set_threads(threads);
+            let copy = time(b.quick, || {
+                black_box(x.clone());
+            });
+            let fwd = time(b.quick, || {
+                black_box(conv.forward(black_box(x.clone())));
+            });
+            let (y, _) = conv.forward_train(x.clone());
+            let ones = {
+                let mut d = y;
+                d.as_mut_slice().fill(1.0);
+                d
+            };
+            let dy_copy = time(b.quick, || {
+                black_box(ones.clone());
+            });
+            let mut grads = conv.zeros_like();
+            let fwdbwd = time(b.quick, || {
+                let (y, trace) = conv.forward_train(black_box(x.clone()));
+                black_box(&y);
+                black_box(conv.backward(trace, ones.clone(), &mut grads));
+            });
+            let less = |t: (f64, f64, f64), c: f64| (t.0 - c, t.1 - c, t.2 - c);
+            let g_fwd = gemm_only(b, g, $n, $cout, threads, false);
+            let g_bwd = gemm_only(b, g, $n, $cout, threads, true);
+            b.push($name, "fwd", threads, less(fwd, copy.0), Some(g_fwd.0));
+            b.push($name, "fwdbwd", threads, less(fwdbwd, copy.0 + dy_copy.0), Some(g_bwd.0));
+            b.push($name, "gemm_fwd", threads, g_fwd, None);
+            b.push($name, "gemm_fwdbwd", threads, g_bwd, None);
+        }
+    }};
+}
+
+type LeNet = (
+    (Conv2d<1, 6, 5>, Relu, MaxPool2d<2>),
+    (Conv2d<6, 16, 5>, Relu, MaxPool2d<2>),
+    Flatten,
+    (Linear<256, 120>, Relu, Linear<120, 84>, Relu, Linear<84, 10>),
+);
+
+/// One training epoch of the mnist example (SGD 0.01 momentum 0.9, batch 64), in seconds, and
+/// the test accuracy after it.
+fn lenet_epoch(data: &PathBuf, threads: usize) -> Option<(f64, f64)> {
+    let (train, test) = match Mnist::load(data) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("skipping lenet_epoch: {e}");
+            return None;
+        }
+    };
+    typed_cnn::set_threads(threads);
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut net = LeNet::init(&mut rng);
+    let mut opt = Sgd::new(0.01).momentum(0.9);
+    let mut grads = net.zeros_like();
+    let start = Instant::now();
+    for batch in train.shuffled_batches::<64>(&mut rng) {
+        let (logits, trace) = net.forward_train(batch.images);
+        let (_, dy) = cross_entropy(&logits, &batch.labels);
+        grads.zero();
+        net.backward(trace, dy, &mut grads);
+        opt.step(&mut net, &grads);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    Some((secs, test.evaluate::<100>(&net).accuracy()))
+}
+
+fn main() {
+    let mut quick = false;
+    let mut only: Option<Vec<String>> = None;
+    let mut thread_counts = vec![1, 2];
+    let mut data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
+    let mut epoch = true;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => (quick, epoch) = (true, false),
+            "--no-epoch" => epoch = false,
+            "--cases" => only = args.next().map(|v| v.split(',').map(String::from).collect()),
+            "--threads" => {
+                thread_counts = args
+                    .next()
+                    .map(|v| v.split(',').filter_map(|t| t.parse().ok()).collect())
+                    .unwrap_or(thread_counts)
+            }
+            "--data" => data = args.next().map(PathBuf::from).unwrap_or(data),
+            _ => {
+                eprintln!(
+                    "usage: bench [--quick] [--no-epoch] [--cases a,b] [--threads 1,2] [--data DIR]"
+                );
+                std::process::exit(2);
+            }
+        }
+    }
+    let want = |c: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == c));
+    let t = &thread_counts[..];
+    let mut b = Bench { quick, rows: Vec::new() };
+    eprintln!("timing (median, min) in ms:");
+    if want("lenet1") {
+        conv_case!(&mut b, t, "lenet1", 64, 1, 28, 6, 5, 1, 2, Exact);
+    }
+    if want("lenet2") {
+        conv_case!(&mut b, t, "lenet2", 64, 6, 14, 16, 5, 1, 0, Exact);
+    }
+    if want("cifar1") {
+        conv_case!(&mut b, t, "cifar1", 32, 3, 32, 32, 3, 1, 1, Exact);
+    }
+    if want("res64") {
+        conv_case!(&mut b, t, "res64", 32, 64, 16, 64, 3, 1, 1, Exact);
+    }
+    if want("c128") {
+        conv_case!(&mut b, t, "c128", 8, 128, 28, 128, 3, 1, 1, Exact);
+    }
+    if want("pw1x1") {
+        conv_case!(&mut b, t, "pw1x1", 16, 64, 56, 64, 1, 1, 0, Exact);
+    }
+    if want("strided") {
+        conv_case!(&mut b, t, "strided", 32, 32, 32, 64, 3, 2, 1, Floor);
+    }
+    if want("lenet_infer") {
+        let net = LeNet::init(&mut StdRng::seed_from_u64(0));
+        for &threads in t {
+            typed_cnn::set_threads(threads);
+            let x1 = Tensor::<1, 1, 28, 28>::filled(0.5);
+            let one = time(quick, || {
+                black_box(net.forward(black_box(x1.clone())));
+            });
+            b.push("lenet_infer", "batch1", threads, (one.0 * 1e3, one.1 * 1e3, one.2 * 1e3), None);
+            let x64 = Tensor::<64, 1, 28, 28>::filled(0.5);
+            let many = time(quick, || {
+                black_box(net.forward(black_box(x64.clone())));
+            });
+            b.push("lenet_infer", "batch64", threads, many, None);
+        }
+    }
+    let mut accuracy = Vec::new();
+    if epoch && want("lenet_epoch") {
+        for &threads in t {
+            if let Some((secs, acc)) = lenet_epoch(&data, threads) {
+                b.push("lenet_epoch", "train", threads, (secs, secs, secs), None);
+                accuracy.push((threads, acc));
+            }
+        }
+    }
+    typed_cnn::set_threads(1);
+
+    println!("| case | pass | threads | median | min | max | gemm_only | ratio |");
+    println!("|---|---|---|---:|---:|---:|---:|---:|");
+    for r in &b.rows {
+        let unit = match (r.case.as_str(), r.pass.as_str()) {
+            ("lenet_epoch", _) => " s",
+            ("lenet_infer", "batch1") => " µs",
+            _ => " ms",
+        };
+        let (g, ratio) = match r.gemm {
+            Some(g) => (format!("{g:.3}"), format!("{:.2}", r.t.0 / g)),
+            None => (String::new(), String::new()),
+        };
+        println!(
+            "| {} | {} | {} | {:.3}{unit} | {:.3} | {:.3} | {g} | {ratio} |",
+            r.case, r.pass, r.threads, r.t.0, r.t.1, r.t.2
+        );
+    }
+    for (threads, acc) in accuracy {
+        println!(
+            "\nlenet_epoch with {threads} thread(s): test accuracy {:.2}% after 1 epoch",
+            100.0 * acc
+        );
+    }
+    println!();
+    for r in &b.rows {
+        println!(
+            "BENCH {} {} {} {:.4} {:.4} {:.4}",
+            r.case, r.pass, r.threads, r.t.0, r.t.1, r.t.2
+        );
+    }
+}
