@@ -124,7 +124,9 @@ macro_rules! storage_methods {
         /// assert_eq!(x.as_slice(), [0.0; 18]); // 2·1·3·3
         /// ```
         pub fn zeros() -> Self {
-            Self::filled(E::ZERO)
+            let mut data = crate::kernels::take_exact(Self::LEN);
+            data.fill(E::ZERO);
+            Self::wrap(data.into_boxed_slice())
         }
         /// A tensor with every element equal to `value`.
         ///
@@ -231,6 +233,16 @@ macro_rules! storage_methods {
             self.data.iter_mut().for_each(|v| *v = f(*v));
         }
         #[track_caller]
+        /// A tensor whose storage comes from the pool with unspecified (old, initialized)
+        /// contents: for outputs a kernel overwrites completely.
+        #[allow(dead_code, reason = "generated for both ranks; only convolution uses it so far")]
+        pub(crate) fn overwritten() -> Self {
+            Self::wrap(crate::kernels::take_exact(Self::LEN).into_boxed_slice())
+        }
+        /// Gives the storage back to the pool (for an input a layer has consumed).
+        pub(crate) fn recycle(self) {
+            crate::kernels::recycle(self.data.into_vec());
+        }
         pub(crate) fn wrap(data: Box<[E]>) -> Self {
             // The invariant every kernel relies on; one comparison per tensor is free.
             assert_eq!(data.len(), Self::LEN, "storage length does not match {:?}", Self::SHAPE);

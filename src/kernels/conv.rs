@@ -51,13 +51,14 @@ pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
     let ohw = oh * ow;
     check_image_and_col("im2col", g, x.len(), col.len());
     // rows of col: (C, K, K) flattened; each row is an (OH, OW) plane.
-    for ci in 0..c {
-        for a in 0..k {
-            for b in 0..k {
+    // b outermost: the in-image column range depends on b only.
+    for b in 0..k {
+        // The output columns j whose input column j·S + b − P lies inside the image.
+        let (j0, j1) = inside(b, p, s, w, ow);
+        for ci in 0..c {
+            for a in 0..k {
                 let row = (ci * k + a) * k + b;
                 let dst = &mut col[row * ohw..(row + 1) * ohw];
-                // The output columns j whose input column j·S + b − P lies inside the image.
-                let (j0, j1) = inside(b, p, s, w, ow);
                 // dst: (OH, OW); padded coordinates are (i·S + a, j·S + b), real = padded − P.
                 for (i, dst_row) in dst.chunks_exact_mut(ow).enumerate() {
                     let py = i * s + a;
@@ -115,12 +116,13 @@ pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
     let ohw = oh * ow;
     check_image_and_col("col2im", g, dx.len(), col.len());
     // rows of col: (C, K, K) flattened; each row is an (OH, OW) plane.
-    for ci in 0..c {
-        for a in 0..k {
-            for b in 0..k {
+    // b outermost: the in-image column range depends on b only.
+    for b in 0..k {
+        let (j0, j1) = inside(b, p, s, w, ow);
+        for ci in 0..c {
+            for a in 0..k {
                 let row = (ci * k + a) * k + b;
                 let src = &col[row * ohw..(row + 1) * ohw];
-                let (j0, j1) = inside(b, p, s, w, ow);
                 // src: (OH, OW); skip the entries whose padded coordinate lies in the padding.
                 for (i, src_row) in src.chunks_exact(ow).enumerate() {
                     let py = i * s + a;
@@ -129,8 +131,14 @@ pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
                     }
                     let dst = &mut dx[(ci * h + py - p) * w..(ci * h + py - p + 1) * w];
                     let first = j0 * s + b - p;
-                    for (d, &v) in dst[first..].iter_mut().step_by(s).zip(&src_row[j0..j1]) {
-                        *d += v;
+                    if s == 1 {
+                        // contiguous: a plain zip vectorizes
+                        let dst = &mut dst[first..first + (j1 - j0)];
+                        dst.iter_mut().zip(&src_row[j0..j1]).for_each(|(d, &v)| *d += v);
+                    } else {
+                        for (d, &v) in dst[first..].iter_mut().step_by(s).zip(&src_row[j0..j1]) {
+                            *d += v;
+                        }
                     }
                 }
             }
@@ -177,6 +185,54 @@ pub fn conv_forward<E: Float>(
     bias: Option<&[E]>,
     y: &mut [E],
 ) {
+    forward(g, n, cout, x, weight, bias, y, None);
+}
+
+/// [`conv_forward`] that also keeps every image's columns in `cols` (`N·C·K·K·OH·OW`, image
+/// after image), for [`conv_backward_cols`]: training computes them once instead of twice. For
+/// the 1×1, stride-1, unpadded case the columns are the input itself and `cols` gets a copy.
+///
+/// **Panics** if a slice length does not match the shapes of [`conv_forward`] or `cols` is not
+/// `N·C·K·K·OH·OW`.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, conv::{conv_backward, conv_backward_cols, conv_forward_keep}};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0);
+/// let (x, w, dy) = ([2., -3., 4., 1., -1., 2., -1., 2., 3.], [3., -1., 4., 2.], [3., -2., 1., -1.]);
+/// let (mut y, mut cols) = ([0.0f64; 4], [0.0; 16]);
+/// conv_forward_keep(&g, 1, 1, &x, &w, None, &mut y, &mut cols);
+/// let (mut dw_a, mut dw_b) = ([0.0; 4], [0.0; 4]);
+/// conv_backward_cols(&g, 1, 1, &cols, &w, &dy, None, &mut dw_a, None);
+/// conv_backward(&g, 1, 1, &x, &w, &dy, None, &mut dw_b, None);
+/// assert_eq!(dw_a, dw_b);
+/// ```
+#[track_caller]
+pub fn conv_forward_keep<E: Float>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    x: &[E],
+    weight: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+    cols: &mut [E],
+) {
+    let need = n * g.c * g.k * g.k * g.oh * g.ow;
+    assert_eq!(cols.len(), need, "conv_forward_keep: cols must be N·C·K·K·OH·OW = {need} ({g:?})");
+    forward(g, n, cout, x, weight, bias, y, Some(cols));
+}
+
+#[track_caller]
+fn forward<E: Float>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    x: &[E],
+    weight: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+    keep: Option<&mut [E]>,
+) {
     check_conv("conv_forward", g, n, cout, x, weight);
     let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
     assert_eq!(
@@ -188,19 +244,35 @@ pub fn conv_forward<E: Float>(
         assert_eq!(b.len(), cout, "conv_forward: bias must be COUT={cout}");
     }
     let ranges = chunks(n);
-    let mut outs = split_by_images(y, &ranges, cout * ohw);
-    run_chunks(&mut outs, |ci, yc| {
-        let mut col = Scratch::take(if g.is_pointwise() { 0 } else { ckk * ohw });
+    let keep_parts: Vec<Option<&mut [E]>> = match keep {
+        Some(k) => split_by_images(k, &ranges, ckk * ohw).into_iter().map(Some).collect(),
+        None => ranges.iter().map(|_| None).collect(),
+    };
+    let mut outs: Vec<_> =
+        split_by_images(y, &ranges, cout * ohw).into_iter().zip(keep_parts).collect();
+    run_chunks(&mut outs, |ci, (yc, kept)| {
+        let pointwise = g.is_pointwise();
+        let mut col = Scratch::take(if pointwise || kept.is_some() { 0 } else { ckk * ohw });
         // images of this chunk: x[img]: (C, H, W), yc[k]: (COUT, OH·OW)
         for (k, img) in ranges[ci].clone().enumerate() {
             let xi = &x[img * chw..(img + 1) * chw];
             let yi = &mut yc[k * cout * ohw..(k + 1) * cout * ohw];
             // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
-            let cols: &[E] = if g.is_pointwise() {
-                xi
-            } else {
-                im2col(g, xi, &mut col);
-                &col[..ckk * ohw]
+            let cols: &[E] = match kept.as_deref_mut() {
+                Some(kept) => {
+                    let dst = &mut kept[k * ckk * ohw..(k + 1) * ckk * ohw];
+                    if pointwise {
+                        dst.copy_from_slice(xi)
+                    } else {
+                        im2col(g, xi, dst)
+                    }
+                    dst
+                }
+                None if pointwise => xi,
+                None => {
+                    im2col(g, xi, &mut col);
+                    &col[..ckk * ohw]
+                }
             };
             // y[img] (COUT, OH·OW) = W (COUT, C·K·K) · cols (C·K·K, OH·OW)
             gemm(cout, ckk, ohw, weight, false, cols, false, E::ZERO, yi);
@@ -212,6 +284,22 @@ pub fn conv_forward<E: Float>(
             }
         }
     });
+}
+
+/// `Σ v` with eight independent partial sums (added pairwise at the end), so the loop
+/// vectorizes; a fixed order, so the result does not depend on anything but `v`.
+pub(crate) fn sum<E: Float>(v: &[E]) -> E {
+    let mut acc = [E::ZERO; 8];
+    let mut blocks = v.chunks_exact(8);
+    for block in &mut blocks {
+        for (a, &x) in acc.iter_mut().zip(block) {
+            *a += x;
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(blocks.remainder()) {
+        *a += x;
+    }
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
 }
 
 /// `buf` cut into one slice per range of images, `per_image` elements each.
@@ -277,6 +365,63 @@ pub fn conv_backward<E: Float>(
     dbias: Option<&mut [E]>,
 ) {
     check_conv("conv_backward", g, n, cout, x, weight);
+    backward(g, n, cout, Source::Input(x), weight, dy, dx, dweight, dbias);
+}
+
+/// [`conv_backward`] from the columns that [`conv_forward_keep`] kept (`N·C·K·K·OH·OW`) instead
+/// of the input: no im2col.
+///
+/// **Panics** if a slice length does not match.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, conv::{conv_backward_cols, conv_forward_keep}};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0);
+/// let (x, w) = ([2., -3., 4., 1., -1., 2., -1., 2., 3.], [3., -1., 4., 2.]);
+/// let (mut y, mut cols) = ([0.0f64; 4], [0.0; 16]);
+/// conv_forward_keep(&g, 1, 1, &x, &w, None, &mut y, &mut cols);
+/// let (mut dx, mut dw) = ([0.0; 9], [0.0; 4]);
+/// conv_backward_cols(&g, 1, 1, &cols, &w, &[3., -2., 1., -1.], Some(&mut dx), &mut dw, None);
+/// assert_eq!(dw, [14., -20., 2., -8.]); // as conv_backward's example
+/// ```
+#[track_caller]
+pub fn conv_backward_cols<E: Float>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    cols: &[E],
+    weight: &[E],
+    dy: &[E],
+    dx: Option<&mut [E]>,
+    dweight: &mut [E],
+    dbias: Option<&mut [E]>,
+) {
+    let (ckk, ohw) = (g.c * g.k * g.k, g.oh * g.ow);
+    assert_eq!(cols.len(), n * ckk * ohw, "conv_backward_cols: cols must be N·C·K·K·OH·OW ({g:?})");
+    assert_eq!(weight.len(), cout * ckk, "conv_backward_cols: weight must be COUT·C·K·K ({g:?})");
+    backward(g, n, cout, Source::Cols(cols), weight, dy, dx, dweight, dbias);
+}
+
+/// Where backward finds each image's columns.
+#[derive(Clone, Copy)]
+enum Source<'a, E> {
+    /// The input `(N, C, H, W)`: im2col per image (or the image itself when pointwise).
+    Input(&'a [E]),
+    /// Columns kept by the forward pass, `N·C·K·K·OH·OW`.
+    Cols(&'a [E]),
+}
+
+#[track_caller]
+fn backward<E: Float>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    source: Source<'_, E>,
+    weight: &[E],
+    dy: &[E],
+    dx: Option<&mut [E]>,
+    dweight: &mut [E],
+    dbias: Option<&mut [E]>,
+) {
     let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
     assert_eq!(
         dy.len(),
@@ -310,18 +455,20 @@ pub fn conv_backward<E: Float>(
         })
         .collect();
     run_chunks(&mut parts, |ci, part| {
+        // im2col's output, then (after dW has used it) dcol; kept columns are read in place
         let mut col = Scratch::take(if pointwise { 0 } else { ckk * ohw });
         // images: x[img], dx[img]: (C, H, W); dy[img]: (COUT, OH·OW)
         for (k, img) in ranges[ci].clone().enumerate() {
-            let xi = &x[img * chw..(img + 1) * chw];
             let dyi = &dy[img * cout * ohw..(img + 1) * cout * ohw];
 
             // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
-            let cols: &[E] = if pointwise {
-                xi
-            } else {
-                im2col(g, xi, &mut col);
-                &col[..ckk * ohw]
+            let cols: &[E] = match source {
+                Source::Cols(c) => &c[img * ckk * ohw..(img + 1) * ckk * ohw],
+                Source::Input(x) if pointwise => &x[img * chw..(img + 1) * chw],
+                Source::Input(x) => {
+                    im2col(g, &x[img * chw..(img + 1) * chw], &mut col);
+                    &col[..ckk * ohw]
+                }
             };
             // dW (COUT, C·K·K) (+)= dY (COUT, OH·OW) · colsᵀ (OH·OW, C·K·K); the chunk's first
             // image overwrites the pooled buffer.
@@ -330,9 +477,7 @@ pub fn conv_backward<E: Float>(
 
             // dyi: (COUT, OH·OW); db[o] += row sum of channel o.
             for (db, plane) in part.dbias.iter_mut().zip(dyi.chunks_exact(ohw)) {
-                let mut sum = E::ZERO;
-                plane.iter().for_each(|&v| sum += v);
-                *db += sum;
+                *db += sum(plane);
             }
 
             if let Some(dx) = part.dx.as_deref_mut() {

@@ -12,6 +12,35 @@ pub mod pool;
 
 use crate::Float;
 
+/// How many buffers a pool keeps per element type (a LeNet step needs about twenty).
+const POOL_MAX: usize = 64;
+
+/// A buffer of exactly `len` elements from the element type's pool (one freed by
+/// [`recycle`]), else a new one. Its contents are unspecified (old values, never uninitialized
+/// memory): callers overwrite it or clear it. Large buffers come back from the pool instead of
+/// being mapped and zeroed by the kernel on every training step.
+pub(crate) fn take_exact<E: Float>(len: usize) -> Vec<E> {
+    let found = E::pool().lock().ok().and_then(|mut pool| {
+        let i = pool.iter().position(|v| v.len() == len)?;
+        Some(pool.swap_remove(i))
+    });
+    found.unwrap_or_else(|| vec![E::ZERO; len])
+}
+
+/// Gives a buffer back to the pool for [`take_exact`] and [`Scratch`]; a full pool drops its
+/// oldest buffer, so the pool follows the sizes the program uses now.
+pub(crate) fn recycle<E: Float>(v: Vec<E>) {
+    if v.is_empty() {
+        return;
+    }
+    if let Ok(mut pool) = E::pool().lock() {
+        if pool.len() >= POOL_MAX {
+            pool.remove(0);
+        }
+        pool.push(v);
+    }
+}
+
 /// A scratch buffer borrowed from the element type's pool and given back on drop. Its contents
 /// are unspecified: kernels overwrite what they read.
 pub(crate) struct Scratch<E: Float>(Vec<E>);
@@ -19,12 +48,16 @@ pub(crate) struct Scratch<E: Float>(Vec<E>);
 impl<E: Float> Scratch<E> {
     /// At least `len` elements.
     pub(crate) fn take(len: usize) -> Self {
-        let pooled = E::pool().lock().ok().and_then(|mut pool| pool.pop());
-        let mut buf = pooled.unwrap_or_default();
-        if buf.len() < len {
-            buf.resize(len, E::ZERO);
+        if len == 0 {
+            return Scratch(Vec::new());
         }
-        Scratch(buf)
+        // the smallest pooled buffer that is long enough
+        let found = E::pool().lock().ok().and_then(|mut pool| {
+            let i =
+                (0..pool.len()).filter(|&i| pool[i].len() >= len).min_by_key(|&i| pool[i].len())?;
+            Some(pool.swap_remove(i))
+        });
+        Scratch(found.unwrap_or_else(|| vec![E::ZERO; len]))
     }
 }
 
@@ -43,12 +76,7 @@ impl<E: Float> core::ops::DerefMut for Scratch<E> {
 
 impl<E: Float> Drop for Scratch<E> {
     fn drop(&mut self) {
-        // Keep a few buffers (one per chunk and kind is plenty); a poisoned lock just drops it.
-        if let Ok(mut pool) = E::pool().lock()
-            && pool.len() < 4 * crate::threads::CHUNKS
-        {
-            pool.push(core::mem::take(&mut self.0));
-        }
+        recycle(core::mem::take(&mut self.0));
     }
 }
 

@@ -8,8 +8,8 @@ use rand::Rng;
 use typenum::{Const, Eq, IsEqual, ToUInt, U, Unsigned};
 
 use crate::Float;
-use crate::kernels::Geom;
-use crate::kernels::conv::{conv_backward, conv_forward};
+use crate::kernels::conv::{conv_backward_cols, conv_forward, conv_forward_keep};
+use crate::kernels::{Geom, recycle, take_exact};
 use crate::layers::linear::pytorch_uniform;
 use crate::module::{Forward, Init, ParamFn, ParamFnMut, Params, join};
 use crate::shape::{ChannelsMatch, Decimal, Exact, Height, Show, Width, Window, WindowOut};
@@ -259,12 +259,13 @@ where
         WindowOut<H, Self, Height, K, S, P, M>,
         WindowOut<W, Self, Width, K, S, P, M>,
     >;
-    /// The input: backward recomputes its im2col columns rather than keeping them.
-    type Cache = T4<E, N, C, H, W>;
+    /// The im2col columns of every image, `N·CIN·K·K·HO·WO` (for a 1×1, stride-1, unpadded
+    /// kernel, the input itself): computed once in the training forward, read by backward.
+    type Cache = Box<[E]>;
 
     fn forward_impl(&self, x: T4<E, N, C, H, W>) -> Self::Output {
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
-        let mut y = Self::Output::zeros();
+        let mut y = Self::Output::overwritten();
         conv_forward(
             &g,
             N,
@@ -274,17 +275,44 @@ where
             self.bias.as_deref(),
             y.as_mut_slice(),
         );
+        x.recycle();
         y
     }
 
     fn train_impl(&self, x: T4<E, N, C, H, W>) -> (Self::Output, Self::Cache) {
-        (self.forward_impl(x.clone()), x)
+        let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
+        let mut y = Self::Output::overwritten();
+        if g.is_pointwise() {
+            conv_forward(
+                &g,
+                N,
+                COUT,
+                x.as_slice(),
+                &self.weight,
+                self.bias.as_deref(),
+                y.as_mut_slice(),
+            );
+            return (y, x.into_vec().into_boxed_slice());
+        }
+        let mut cols = take_exact(N * CIN * K * K * g.oh * g.ow).into_boxed_slice();
+        conv_forward_keep(
+            &g,
+            N,
+            COUT,
+            x.as_slice(),
+            &self.weight,
+            self.bias.as_deref(),
+            y.as_mut_slice(),
+            &mut cols,
+        );
+        x.recycle();
+        (y, cols)
     }
 
     #[track_caller]
     fn backward_impl(
         &self,
-        x: Self::Cache,
+        cols: Self::Cache,
         dy: Self::Output,
         grads: &mut Self,
     ) -> T4<E, N, C, H, W> {
@@ -298,17 +326,19 @@ where
         );
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
         let mut dx = T4::zeros();
-        conv_backward(
+        conv_backward_cols(
             &g,
             N,
             COUT,
-            x.as_slice(),
+            &cols,
             &self.weight,
             dy.as_slice(),
             Some(dx.as_mut_slice()),
             &mut grads.weight,
             grads.bias.as_deref_mut(),
         );
+        recycle(cols.into_vec());
+        dy.recycle();
         dx
     }
 }

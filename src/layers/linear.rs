@@ -250,6 +250,7 @@ macro_rules! dense_forward_impl {
 
             fn forward_impl(&self, x: T2<E, N, F>) -> Self::Output {
                 let y = dense_forward(N, Self::IN, OUT, x.as_slice(), &self.weight, &self.bias);
+                x.recycle();
                 T2::wrap(y.into_boxed_slice())
             }
 
