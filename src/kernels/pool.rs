@@ -85,6 +85,34 @@ pub fn maxpool_forward<E: Float>(
         assert_eq!(am.len(), y.len(), "maxpool_forward: argmax must be N·C·OH·OW");
     }
     let (hw, ohw) = (h * w, oh * ow);
+    if p == 0 {
+        // No padding: every window lies inside the plane (floor mode never runs past the
+        // edge), so the window bounds need no clipping. The same selection rule as below.
+        for plane in 0..n * c {
+            let xp = &x[plane * hw..(plane + 1) * hw];
+            for i in 0..oh {
+                for j in 0..ow {
+                    let first = i * s * w + j * s;
+                    let (mut best, mut best_idx) = (xp[first], first);
+                    for r in 0..k {
+                        let row = first + r * w;
+                        for (t, &v) in xp[row..row + k].iter().enumerate() {
+                            if !is_nan(best) && (v > best || is_nan(v)) {
+                                best = v;
+                                best_idx = row + t;
+                            }
+                        }
+                    }
+                    let out = plane * ohw + i * ow + j;
+                    y[out] = best;
+                    if let Some(am) = argmax.as_deref_mut() {
+                        am[out] = best_idx as u32;
+                    }
+                }
+            }
+        }
+        return;
+    }
     // planes: (N·C); x plane (H, W), y plane (OH, OW)
     for plane in 0..n * c {
         let xp = &x[plane * hw..(plane + 1) * hw];
