@@ -597,6 +597,27 @@ mod tests {
         assert_close(&to_f64(&dw_f), &to_f64(&dw_n));
         assert_close(&to_f64(&db_f), &to_f64(&db_n));
 
+        // the training pair: forward keeping what backward needs, backward from it
+        let mut kept = vec![nan; if g.is_pointwise() { n * c * h * w } else { n * ckk * ohw }];
+        let mut y_keep = vec![nan; n * cout * ohw];
+        conv_forward_keep(&g, n, cout, &x, &weight, bias, &mut y_keep, &mut kept);
+        assert_close(&to_f64(&y_keep), &to_f64(&y_naive));
+        let (mut dx_k, mut dw_k, mut db_k) = (dx0.clone(), dw0.clone(), db0.clone());
+        conv_backward_cols(
+            &g,
+            n,
+            cout,
+            &kept,
+            &weight,
+            &dy,
+            Some(&mut dx_k),
+            &mut dw_k,
+            Some(&mut db_k),
+        );
+        assert_close(&to_f64(&dx_k), &to_f64(&dx_n));
+        assert_close(&to_f64(&dw_k), &to_f64(&dw_n));
+        assert_close(&to_f64(&db_k), &to_f64(&db_n));
+
         // backward without dx and dbias: dweight alone is unchanged
         let mut dw_only = dw0.clone();
         conv_backward(&g, n, cout, &x, &weight, &dy, None, &mut dw_only, None);
