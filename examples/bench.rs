@@ -209,7 +209,7 @@ fn lenet_epoch(data: &PathBuf, threads: usize) -> Option<(f64, f64)> {
         let (logits, trace) = net.forward_train(batch.images);
         let (_, dy) = cross_entropy(&logits, &batch.labels);
         grads.zero();
-        net.backward(trace, dy, &mut grads);
+        net.backward_params(trace, dy, &mut grads);
         opt.step(&mut net, &grads);
     }
     let secs = start.elapsed().as_secs_f64();

@@ -87,7 +87,7 @@
 //!         let (logits, trace) = net.forward_train(batch.images);
 //!         let (_loss, dlogits) = cross_entropy(&logits, &batch.labels);
 //!         grads.zero();
-//!         net.backward(trace, dlogits, &mut grads);
+//!         net.backward_params(trace, dlogits, &mut grads);
 //!         opt.step(&mut net, &grads);
 //!     }
 //! }

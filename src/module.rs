@@ -53,6 +53,12 @@ pub trait Forward<In>: Sized {
     fn train_impl(&self, x: In) -> (Self::Output, Self::Cache);
     /// Backward: accumulates parameter gradients into `grads` and returns `dL/dx`.
     fn backward_impl(&self, cache: Self::Cache, dy: Self::Output, grads: &mut Self) -> In;
+    /// Backward without the input gradient, for the first layer of a network (whose input is
+    /// data): accumulates parameter gradients only. The default computes `dL/dx` and drops it;
+    /// layers that can skip that work (convolution) override it.
+    fn backward_params_impl(&self, cache: Self::Cache, dy: Self::Output, grads: &mut Self) {
+        let _ = self.backward_impl(cache, dy, grads);
+    }
 }
 
 /// The output type of network `M` on input `In`.
@@ -132,6 +138,28 @@ pub trait Module: Sized {
         Self: Forward<In>,
     {
         self.backward_impl(trace.cache, dy, grads)
+    }
+
+    /// Backward for training: like [`Module::backward`], but without the input gradient, which
+    /// a training step does not need; the first layer skips computing it (for a convolution,
+    /// a GEMM and a col2im per image).
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let net: (Conv2d<1, 2, 3>, Relu) = Init::init(&mut rand::rng());
+    /// let (y, trace) = net.forward_train(Tensor::<4, 1, 5, 5>::filled(1.0));
+    /// let (mut a, mut b) = (net.zeros_like(), net.zeros_like());
+    /// net.backward_params(trace, T4::filled(1.0), &mut a);
+    /// let (_, trace) = net.forward_train(Tensor::<4, 1, 5, 5>::filled(1.0));
+    /// let _dx = net.backward(trace, T4::filled(1.0), &mut b);
+    /// assert_eq!(a, b); // the same parameter gradients
+    /// # let _ = y;
+    /// ```
+    fn backward_params<In>(&self, trace: Trace<Self, In>, dy: Out<Self, In>, grads: &mut Self)
+    where
+        Self: Forward<In>,
+    {
+        self.backward_params_impl(trace.cache, dy, grads)
     }
 }
 
@@ -336,6 +364,18 @@ macro_rules! no_params {
 }
 pub(crate) use no_params;
 
+/// Backward through members `$r…` (in the order given, the last being member 0) computing input
+/// gradients for all but member 0, whose parameters alone are updated.
+macro_rules! tuple_backward_params {
+    ($s:ident, $cache:ident, $dy:ident, $grads:ident; 0) => {
+        $s.0.backward_params_impl($cache.0, $dy, &mut $grads.0)
+    };
+    ($s:ident, $cache:ident, $dy:ident, $grads:ident; $first:tt $($rest:tt)+) => {
+        let $dy = $s.$first.backward_impl($cache.$first, $dy, &mut $grads.$first);
+        tuple_backward_params!($s, $cache, $dy, $grads; $($rest)+)
+    };
+}
+
 /// `tuple_impls!([A 0 In X0, B 1 X0 X1] [1 0] X1;)`: member `A` at index 0 maps `In` to `X0`, …;
 /// the second list is the indices in reverse (the backward order); the last name is the output.
 macro_rules! tuple_impls {
@@ -361,6 +401,10 @@ macro_rules! tuple_impls {
             fn backward_impl(&self, cache: Self::Cache, dy: Self::Output, grads: &mut Self) -> In {
                 $(let dy = self.$r.backward_impl(cache.$r, dy, &mut grads.$r);)+
                 dy
+            }
+
+            fn backward_params_impl(&self, cache: Self::Cache, dy: Self::Output, grads: &mut Self) {
+                tuple_backward_params!(self, cache, dy, grads; $($r)+);
             }
         }
 

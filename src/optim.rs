@@ -27,7 +27,7 @@
 //!     let (logits, trace) = net.forward_train(x.clone());
 //!     let (loss, dy) = cross_entropy(&logits, &labels);
 //!     grads.zero();
-//!     net.backward(trace, dy, &mut grads);
+//!     net.backward_params(trace, dy, &mut grads);
 //!     opt.step(&mut net, &grads);
 //!     losses.push(loss);
 //! }

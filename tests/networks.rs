@@ -226,3 +226,20 @@ fn networks_and_tensors_are_send_and_sync() {
     shareable::<Tensor<64, 1, 28, 28>>();
     shareable::<typed_cnn::Trace<LeNet, Tensor<64, 1, 28, 28>>>();
 }
+
+/// `backward_params` (no input gradient; the first convolution skips its `Wᵀ·dY` and col2im)
+/// gives exactly the parameter gradients of `backward`.
+#[test]
+fn backward_params_matches_backward() {
+    let mut rng = rng(8);
+    let net = LeNet::init(&mut rng);
+    let x = Tensor::<16, 1, 28, 28>::uniform(&mut rng, 0.0, 1.0);
+    let labels = Labels::<16, 10>::new((0..16).map(|i| i % 10).collect()).unwrap();
+    let (mut full, mut params) = (net.zeros_like(), net.zeros_like());
+    let (logits, trace) = net.forward_train(x.clone());
+    let (_, dy) = cross_entropy(&logits, &labels);
+    let _dx = net.backward(trace, dy.clone(), &mut full);
+    let (_, trace) = net.forward_train(x);
+    net.backward_params(trace, dy, &mut params);
+    assert_eq!(full, params);
+}

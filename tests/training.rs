@@ -52,7 +52,7 @@ where
             let (logits, trace) = net.forward_train(batch.images);
             let (_, dy) = cross_entropy(&logits, &batch.labels);
             grads.zero();
-            net.backward(trace, dy, &mut grads);
+            net.backward_params(trace, dy, &mut grads);
             opt.step(&mut net, &grads);
         }
     }

@@ -157,7 +157,7 @@ where
             let (logits, trace) = (*model).forward_train(x);
             let (loss, dy) = cross_entropy(&logits, &batch.labels);
             grads.zero();
-            (*model).backward(trace, dy, &mut grads);
+            (*model).backward_params(trace, dy, &mut grads); // no dL/dx needed
             opt.step(model, &grads);
 
             let truth = &batch.labels.as_slice()[..batch.len];

@@ -316,6 +316,40 @@ where
         dy: Self::Output,
         grads: &mut Self,
     ) -> T4<E, N, C, H, W> {
+        let mut dx = T4::zeros();
+        let size = (N, H::USIZE, W::USIZE);
+        self.backward_into(size, cols, dy.into_vec(), grads, Some(dx.as_mut_slice()));
+        dx
+    }
+
+    /// No input gradient: no `Wᵀ·dY` GEMM and no col2im.
+    #[track_caller]
+    fn backward_params_impl(&self, cols: Self::Cache, dy: Self::Output, grads: &mut Self) {
+        self.backward_into((N, H::USIZE, W::USIZE), cols, dy.into_vec(), grads, None);
+    }
+}
+
+impl<
+    const CIN: usize,
+    const COUT: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    M,
+    E: Float,
+> Conv2d<CIN, COUT, K, S, P, M, E>
+{
+    /// The backward pass for an input of `(n, h, w)` images: parameter gradients into `grads`,
+    /// the input gradient into `dx` if given.
+    #[track_caller]
+    fn backward_into(
+        &self,
+        (n, h, w): (usize, usize, usize),
+        cols: Box<[E]>,
+        dy: Vec<E>,
+        grads: &mut Self,
+        dx: Option<&mut [E]>,
+    ) {
         assert_eq!(
             self.bias.is_some(),
             grads.bias.is_some(),
@@ -324,22 +358,20 @@ where
             if self.bias.is_some() { "has" } else { "has no" },
             if grads.bias.is_some() { "have one" } else { "have none" },
         );
-        let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
-        let mut dx = T4::zeros();
+        let g = Geom::new(CIN, h, w, K, S, P);
         conv_backward_cols(
             &g,
-            N,
+            n,
             COUT,
             &cols,
             &self.weight,
-            dy.as_slice(),
-            Some(dx.as_mut_slice()),
+            &dy,
+            dx,
             &mut grads.weight,
             grads.bias.as_deref_mut(),
         );
         recycle(cols.into_vec());
-        dy.recycle();
-        dx
+        recycle(dy);
     }
 }
 
