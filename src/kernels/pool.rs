@@ -88,6 +88,33 @@ pub fn maxpool_forward<E: Float>(
     if p == 0 {
         // No padding: every window lies inside the plane (floor mode never runs past the
         // edge), so the window bounds need no clipping. The same selection rule as below.
+        // The selection rule below as a branch-free step (max pooling's comparisons are coin
+        // flips for a branch predictor).
+        let step = |(best, idx): (E, usize), (v, at): (E, usize)| {
+            let take = (v > best) | (is_nan(v) & !is_nan(best));
+            (if take { v } else { best }, if take { at } else { idx })
+        };
+        if k == 2 {
+            // The common 2×2 window unrolled: the four candidates in row-major order.
+            for plane in 0..n * c {
+                let xp = &x[plane * hw..(plane + 1) * hw];
+                for i in 0..oh {
+                    for j in 0..ow {
+                        let f = i * s * w + j * s;
+                        let mut m = (xp[f], f);
+                        m = step(m, (xp[f + 1], f + 1));
+                        m = step(m, (xp[f + w], f + w));
+                        m = step(m, (xp[f + w + 1], f + w + 1));
+                        let out = plane * ohw + i * ow + j;
+                        y[out] = m.0;
+                        if let Some(am) = argmax.as_deref_mut() {
+                            am[out] = m.1 as u32;
+                        }
+                    }
+                }
+            }
+            return;
+        }
         for plane in 0..n * c {
             let xp = &x[plane * hw..(plane + 1) * hw];
             for i in 0..oh {
@@ -97,10 +124,7 @@ pub fn maxpool_forward<E: Float>(
                     for r in 0..k {
                         let row = first + r * w;
                         for (t, &v) in xp[row..row + k].iter().enumerate() {
-                            if !is_nan(best) && (v > best || is_nan(v)) {
-                                best = v;
-                                best_idx = row + t;
-                            }
+                            (best, best_idx) = step((best, best_idx), (v, row + t));
                         }
                     }
                     let out = plane * ohw + i * ow + j;
