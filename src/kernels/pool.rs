@@ -94,8 +94,47 @@ pub fn maxpool_forward<E: Float>(
             let take = (v > best) | (is_nan(v) & !is_nan(best));
             (if take { v } else { best }, if take { at } else { idx })
         };
+        if k == 2 && s == 2 {
+            // The common 2×2, stride-2 window: two input rows give one output row; iterators
+            // over pairs instead of indexing, so the loop has no bounds checks.
+            for plane in 0..n * c {
+                let xp = &x[plane * hw..(plane + 1) * hw];
+                let yp = &mut y[plane * ohw..(plane + 1) * ohw];
+                let mut ap =
+                    argmax.as_deref_mut().map(|am| &mut am[plane * ohw..(plane + 1) * ohw]);
+                for i in 0..oh {
+                    let (r0, r1) = (&xp[2 * i * w..2 * i * w + 2 * ow], &xp[(2 * i + 1) * w..]);
+                    let yr = &mut yp[i * ow..(i + 1) * ow];
+                    let pairs = r0.chunks_exact(2).zip(r1.chunks_exact(2));
+                    let at = 2 * i * w;
+                    match ap.as_deref_mut() {
+                        Some(ap) => {
+                            let ar = &mut ap[i * ow..(i + 1) * ow];
+                            for (j, ((yv, av), (a, b))) in
+                                yr.iter_mut().zip(ar).zip(pairs).enumerate()
+                            {
+                                let f = at + 2 * j;
+                                let mut m = (a[0], f);
+                                m = step(m, (a[1], f + 1));
+                                m = step(m, (b[0], f + w));
+                                m = step(m, (b[1], f + w + 1));
+                                (*yv, *av) = (m.0, m.1 as u32);
+                            }
+                        }
+                        None => {
+                            for (yv, (a, b)) in yr.iter_mut().zip(pairs) {
+                                let m =
+                                    step(step(step((a[0], 0), (a[1], 1)), (b[0], 2)), (b[1], 3));
+                                *yv = m.0;
+                            }
+                        }
+                    }
+                }
+            }
+            return;
+        }
         if k == 2 {
-            // The common 2×2 window unrolled: the four candidates in row-major order.
+            // 2×2 windows at another stride, unrolled: the four candidates in row-major order.
             for plane in 0..n * c {
                 let xp = &x[plane * hw..(plane + 1) * hw];
                 for i in 0..oh {
