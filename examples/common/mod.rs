@@ -25,6 +25,8 @@ pub struct Args {
     pub seed: u64,
     /// `--out DIR`: where the training curve and the weights go.
     pub out: PathBuf,
+    /// `--threads N` (default: `TYPED_CNN_THREADS`, else every core); results do not depend on it.
+    pub threads: usize,
 }
 
 impl Args {
@@ -37,12 +39,17 @@ impl Args {
             data: root.join(default_data),
             seed: 0,
             out: root.join("target").join("examples-out"),
+            threads: std::env::var("TYPED_CNN_THREADS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         };
         let usage = format!(
             "usage: cargo run --release --example {name} -- [--epochs N] [--data DIR] [--seed S] \
-             [--out DIR]\n  defaults: --epochs {default_epochs} --data {} --seed 0 --out {}",
+             [--out DIR] [--threads N]\n  defaults: --epochs {default_epochs} --data {} --seed 0 --out {} --threads {}",
             args.data.display(),
-            args.out.display()
+            args.out.display(),
+            args.threads
         );
         let mut it = std::env::args().skip(1);
         while let Some(arg) = it.next() {
@@ -52,6 +59,7 @@ impl Args {
             match arg.as_str() {
                 "--epochs" => args.epochs = number(&usage, "--epochs", &value("--epochs")),
                 "--seed" => args.seed = number(&usage, "--seed", &value("--seed")),
+                "--threads" => args.threads = number(&usage, "--threads", &value("--threads")),
                 "--data" => args.data = value("--data").into(),
                 "--out" => args.out = value("--out").into(),
                 "-h" | "--help" => {
@@ -62,6 +70,7 @@ impl Args {
                 s => fail(&usage, &format!("unknown argument `{s}`")),
             }
         }
+        typed_cnn::set_threads(args.threads);
         args
     }
 }
