@@ -2,7 +2,7 @@
 //!
 //! Input `(N, C, H, W)`, weight `(COUT, C, K, K)`, output `(N, COUT, OH, OW)`, zero padding, no
 //! dilation or groups. Shapes are checked by assertions only; the column buffers come from a
-//! pool of scratch buffers ([`super::Scratch`]).
+//! pool of scratch buffers reused across calls.
 
 use std::ops::Range;
 
