@@ -145,6 +145,7 @@
 pub mod data;
 mod element;
 pub mod eval;
+pub mod finite;
 pub mod gradcheck;
 pub mod init;
 pub mod kernels;

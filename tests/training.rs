@@ -152,3 +152,32 @@ fn checkpoints_resume_exactly() {
     assert_eq!(straight_adam, resumed_adam);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A learning rate of 1e38 overflows the weights to infinity within a few steps; the guard stops the run with
+/// the step, instead of training on NaN.
+#[test]
+fn diverging_training_stops_with_the_step() {
+    let (train_set, _) = digits();
+    let mut net = DigitsNet::init(&mut StdRng::seed_from_u64(0));
+    let mut opt = Sgd::new(1e38);
+    let mut grads = net.zeros_like();
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut stopped = None;
+    'epochs: for _ in 0..5 {
+        for (step, batch) in train_set.shuffled_batches::<32>(&mut rng).enumerate() {
+            let (logits, trace) = net.forward_train(batch.images);
+            let (loss, dy) = cross_entropy(&logits, &batch.labels);
+            grads.zero();
+            net.backward_params(trace, dy, &mut grads);
+            if let Err(e) = typed_cnn::finite::check_finite(step as u64, loss, &grads) {
+                stopped = Some(e);
+                break 'epochs;
+            }
+            opt.step(&mut net, &grads);
+        }
+    }
+    let e = stopped.expect("lr 1e38 should produce a non-finite loss or gradient");
+    println!("{e}");
+    assert!(e.step > 0, "{e}");
+    assert!(e.to_string().starts_with(&format!("step {}: ", e.step)), "{e}");
+}

@@ -11,6 +11,7 @@ use rand::Rng;
 use typed_cnn::data::Dataset;
 use typed_cnn::data::augment::random_shift;
 use typed_cnn::eval::argmax;
+use typed_cnn::finite::check_finite;
 use typed_cnn::optim::{LrSchedule, Optimizer};
 use typed_cnn::prelude::*;
 use typenum::{Const, ToUInt, Unsigned};
@@ -149,6 +150,7 @@ where
 {
     let mut grads = model.zeros_like();
     let mut history = Vec::new();
+    let mut step_count = 0u64;
     for epoch in 1..=plan.epochs {
         if let Some(schedule) = plan.schedule {
             opt.set_lr(schedule.lr(epoch - 1));
@@ -167,6 +169,13 @@ where
             let (loss, dy) = cross_entropy(&logits, &batch.labels);
             grads.zero();
             (*model).backward_params(trace, dy, &mut grads); // no dL/dx needed
+            // Stop at the first NaN or infinity instead of writing it into the weights.
+            if let Err(e) = check_finite(step_count, loss, &grads) {
+                bar.finish_and_clear();
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+            step_count += 1;
             opt.step(model, &grads);
 
             let truth = &batch.labels.as_slice()[..batch.len];

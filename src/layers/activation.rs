@@ -121,7 +121,8 @@ macro_rules! elementwise {
     };
 }
 
-elementwise!(Relu, |_s, x| if x > <T::Elem as Float>::ZERO { x } else { <T::Elem as Float>::ZERO },
+// `x <= 0`, not `x > 0`: a NaN passes through (as in PyTorch) instead of silently becoming 0.
+elementwise!(Relu, |_s, x| if x <= <T::Elem as Float>::ZERO { <T::Elem as Float>::ZERO } else { x },
     |_s, y| if y > <T::Elem as Float>::ZERO { <T::Elem as Float>::ONE } else { <T::Elem as Float>::ZERO },
     keep_input: false);
 elementwise!(LeakyRelu, |s, x| if x > <T::Elem as Float>::ZERO { x } else { x * <T::Elem as Float>::from_f64(s.negative_slope) },
@@ -138,6 +139,17 @@ elementwise!(Tanh, |_s, x| x.tanh(),
 mod tests {
     use crate::gradcheck::check_module;
     use crate::prelude::*;
+
+    /// NaN propagates through every activation (PyTorch's behavior), so a NaN cannot vanish
+    /// silently on its way to the loss.
+    #[test]
+    fn nan_propagates() {
+        let x = || Tensor2::<1, 1, f64>::filled(f64::NAN);
+        assert!(Relu.forward(x()).as_slice()[0].is_nan());
+        assert!(LeakyRelu::new(0.1).forward(x()).as_slice()[0].is_nan());
+        assert!(Sigmoid.forward(x()).as_slice()[0].is_nan());
+        assert!(Tanh.forward(x()).as_slice()[0].is_nan());
+    }
 
     /// Inputs kept at least 1e-3 away from the ReLU kink at 0.
     fn away_from_zero() -> Tensor<2, 3, 4, 5, f64> {
