@@ -103,12 +103,17 @@ pub fn parse_digits_csv(bytes: &[u8], file: &str) -> Result<DigitsSet, DataError
     Dataset::from_parts(images, labels)
 }
 
-/// A decimal integer of at most 3 digits (enough for `0..=16`), or `None`.
+/// A decimal integer with any number of leading zeros, or `None`; values of 4 digits and more
+/// (at least 1000, beyond any valid field) are `None` too.
 fn parse_small(field: &[u8]) -> Option<u8> {
-    if field.is_empty() || field.len() > 3 || !field.iter().all(u8::is_ascii_digit) {
+    if field.is_empty() || !field.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let value = field.iter().fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
+    let significant = &field[field.iter().position(|&d| d != b'0').unwrap_or(field.len())..];
+    if significant.len() > 3 {
+        return None;
+    }
+    let value = significant.iter().fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
     u8::try_from(value).ok()
 }
 
@@ -188,6 +193,24 @@ mod tests {
     fn label_10() {
         let err = parse_digits_csv(line("10").as_bytes(), "d.csv").unwrap_err();
         assert_mentions(err, &["d.csv", "line 1 column 65", "expected a label 0..=9", "\"10\""]);
+    }
+
+    /// Found by tests/fuzz.rs: `0016` (16 with leading zeros) was refused as "not an integer
+    /// 0..=16" because fields were capped at 3 characters.
+    #[test]
+    fn leading_zeros() {
+        for (field, value) in
+            [("0016", 1.0), ("00000000000000000000000000000016", 1.0), ("000", 0.0)]
+        {
+            let csv = format!("{field},{}7", "0,".repeat(63));
+            let set = parse_digits_csv(csv.as_bytes(), "d").unwrap();
+            assert_eq!((set.image(0)[0], set.label(0)), (value, 7), "{field}");
+        }
+        let csv = format!("{}00010", "0,".repeat(64)); // label 10 with leading zeros
+        let err = parse_digits_csv(csv.as_bytes(), "d.csv").unwrap_err();
+        assert_mentions(err, &["d.csv", "line 1 column 65", "expected a label 0..=9", "\"00010\""]);
+        let csv = format!("0001000,{}7", "0,".repeat(63));
+        assert!(parse_digits_csv(csv.as_bytes(), "d").is_err());
     }
 
     #[test]

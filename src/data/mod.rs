@@ -176,13 +176,27 @@ pub(crate) fn decompress_limited(
         }
         return Ok(bytes.to_vec());
     }
+    // Every member: RFC 1952 allows several (`cat a.gz b.gz`), and bytes after the last member
+    // that are not another member are an error, not silently ignored. Reading one byte past the
+    // limit tells "exactly at the limit" from "beyond it".
+    let mut reader = flate2::read::MultiGzDecoder::new(bytes).take(limit as u64 + 1);
     let mut out = Vec::new();
-    let reader = flate2::read::GzDecoder::new(bytes);
-    // Reading one byte past the limit tells "exactly at the limit" from "beyond it".
-    reader
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| DataError::invalid(file, "gzip stream", "valid gzip data", e))?;
+    let mut chunk = vec![0; 32 << 10];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(DataError::invalid(file, "gzip stream", "valid gzip data", e)),
+        };
+        if out.capacity() - out.len() < n {
+            // Doubling, but never beyond `limit + 1` bytes (`read_to_end` would double a 64 MiB
+            // buffer to 128 MiB for the byte past the limit).
+            let capacity = (2 * out.capacity()).max(out.len() + n).min(limit + 1);
+            out.reserve_exact(capacity - out.len());
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
     if out.len() > limit {
         return Err(too_large(file, limit, out.len()));
     }
@@ -612,6 +626,44 @@ mod tests {
         assert_eq!(s.labels(), [2, 0, 1, 2]);
         assert_eq!(s.class_counts(), [1, 1, 2]);
         assert!(data.subset(3..3).is_empty());
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    /// Found by tests/fuzz.rs: only the first member of a multi-member gzip file was inflated
+    /// (`cat a.gz b.gz` read as `a`), and bytes after it were ignored.
+    #[test]
+    fn every_gzip_member_and_nothing_after() {
+        let two = [gzip(b"hello, "), gzip(b"world")].concat();
+        assert_eq!(decompress(&two, "two.gz").unwrap(), b"hello, world");
+        for trailing in [&[0u8][..], b"garbage", &[0x1f, 0x8b, 8]] {
+            let bytes = [gzip(b"hello"), trailing.to_vec()].concat();
+            let err = decompress(&bytes, "t.gz").unwrap_err().to_string();
+            assert!(
+                err.starts_with("t.gz: gzip stream: expected valid gzip data, found "),
+                "{err}"
+            );
+        }
+    }
+
+    /// Found by tests/fuzz.rs: inflating past the limit doubled the buffer to twice the limit
+    /// (a 65 KB gzip bomb made a 128 MiB allocation for a 64 MiB limit).
+    #[test]
+    fn inflating_never_allocates_past_the_limit() {
+        let limit = 100_000;
+        for len in [limit, limit + 1, 10 * limit] {
+            let result = decompress_limited(&gzip(&vec![7; len]), "z.gz", limit);
+            if let Ok(out) = result {
+                assert!(out.len() == limit && out.capacity() <= limit + 1, "{}", out.capacity());
+            }
+        }
+        let out = decompress_limited(&gzip(&[7; 3]), "z.gz", limit).unwrap();
+        assert!(out.capacity() < 64 << 10, "{}", out.capacity());
     }
 
     #[test]
