@@ -436,7 +436,18 @@ fn parse<'a>(bytes: &'a [u8], file: &str) -> Result<SafeTensors<'a>, WeightsErro
             "the header length field says {header_len} bytes, but only {available} bytes follow it"
         )));
     }
-    SafeTensors::deserialize(bytes).map_err(|e| format_error(e.to_string()))
+    // safetensors 0.8 adds the data's end to the header length without an overflow check
+    // (`buffer_end + N_LEN + n` in `read_metadata`): with overflow checks on (debug builds,
+    // tests), tensors whose data offsets end within 8 + n bytes of 2^64 panic there. In release
+    // the sum wraps and its size check fails, as it should; both builds give this error.
+    match std::panic::catch_unwind(|| SafeTensors::deserialize(bytes)) {
+        Ok(parsed) => parsed.map_err(|e| format_error(e.to_string())),
+        Err(_) => Err(format_error(format!(
+            "the data offsets end beyond 2^64 - 9 - {header_len} bytes, but {} bytes of data \
+             follow the header",
+            available - header_len
+        ))),
+    }
 }
 
 /// What a model needs of one tensor.
@@ -774,4 +785,34 @@ pub fn load_state_dict<E: Float>(path: impl AsRef<Path>) -> Result<StateDict<E>,
     let path = path.as_ref();
     let bytes = read(path)?;
     state_dict_from_bytes(&bytes, &path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A header whose 8 tensors of 2^61 − 1 bytes each end at 2^64 − 8: the end plus the 8-byte
+    /// length field overflows `usize` in safetensors' final size check.
+    fn offsets_near_2_pow_64() -> Vec<u8> {
+        let size: u64 = (1 << 61) - 1;
+        let tensors: Vec<String> = (0..8)
+            .map(|k| {
+                let (s, e) = (k * size, (k + 1) * size);
+                format!(r#""t{k}":{{"dtype":"U8","shape":[{size}],"data_offsets":[{s},{e}]}}"#)
+            })
+            .collect();
+        let header = format!("{{{}}}", tensors.join(","));
+        [&(header.len() as u64).to_le_bytes()[..], header.as_bytes()].concat()
+    }
+
+    /// Found by reading safetensors while writing tests/fuzz.rs (which runs in release, where the
+    /// sum wraps): in a build with overflow checks (the test profile), this file of 854 bytes
+    /// panicked inside `SafeTensors::deserialize`.
+    #[test]
+    fn data_offsets_near_2_pow_64_are_an_error() {
+        let bytes = offsets_near_2_pow_64();
+        let err = state_dict_from_bytes::<f32>(&bytes, "big.safetensors").unwrap_err();
+        assert!(matches!(err, WeightsError::Format { .. }), "{err}");
+        assert!(err.to_string().starts_with("big.safetensors: not a valid safetensors file: "));
+    }
 }
