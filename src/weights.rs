@@ -436,18 +436,61 @@ fn parse<'a>(bytes: &'a [u8], file: &str) -> Result<SafeTensors<'a>, WeightsErro
             "the header length field says {header_len} bytes, but only {available} bytes follow it"
         )));
     }
-    // safetensors 0.8 adds the data's end to the header length without an overflow check
-    // (`buffer_end + N_LEN + n` in `read_metadata`): with overflow checks on (debug builds,
-    // tests), tensors whose data offsets end within 8 + n bytes of 2^64 panic there. In release
-    // the sum wraps and its size check fails, as it should; both builds give this error.
-    match std::panic::catch_unwind(|| SafeTensors::deserialize(bytes)) {
-        Ok(parsed) => parsed.map_err(|e| format_error(e.to_string())),
-        Err(_) => Err(format_error(format!(
-            "the data offsets end beyond 2^64 - 9 - {header_len} bytes, but {} bytes of data \
-             follow the header",
-            available - header_len
-        ))),
+    check_tensors(&bytes[8..8 + header_len as usize], available - header_len, file)?;
+    SafeTensors::deserialize(bytes).map_err(|e| format_error(e.to_string()))
+}
+
+/// Reads the JSON header and checks every tensor's `data_offsets` against the data that follows
+/// the header and against its shape and dtype, before safetensors sees the file: the errors name
+/// the tensor, and safetensors 0.8 is never handed offsets near 2^64 (its
+/// `buffer_end + 8 + n` is unchecked and panics under overflow checks). A header that is not
+/// JSON, or fields of unexpected types, are left to safetensors' own (stricter) parser.
+fn check_tensors(header: &[u8], data_len: u64, file: &str) -> Result<(), WeightsError> {
+    let Ok(serde_json::Value::Object(tensors)) = serde_json::from_slice(header) else {
+        return Ok(());
+    };
+    for (name, info) in tensors.iter().filter(|(name, _)| *name != "__metadata__") {
+        let offsets: Option<Vec<u64>> = info
+            .get("data_offsets")
+            .and_then(|o| o.as_array())
+            .and_then(|o| o.iter().map(|v| v.as_u64()).collect());
+        let Some(&[start, end]) = offsets.as_deref() else { continue };
+        if start > end || end > data_len {
+            return Err(invalid(
+                file,
+                format!(
+                    "tensor \"{name}\": data_offsets [{start}, {end}]: expected a range within \
+                     the {data_len} bytes of data after the header"
+                ),
+            ));
+        }
+        let dtype_size = info.get("dtype").and_then(|d| d.as_str()).and_then(|d| match d {
+            "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" => Some(1u64),
+            "I16" | "U16" | "F16" | "BF16" => Some(2),
+            "I32" | "U32" | "F32" => Some(4),
+            "I64" | "U64" | "F64" | "C64" => Some(8),
+            _ => None,
+        });
+        let shape: Option<Vec<u64>> = info
+            .get("shape")
+            .and_then(|s| s.as_array())
+            .and_then(|s| s.iter().map(|d| d.as_u64()).collect());
+        if let (Some(size), Some(shape)) = (dtype_size, shape) {
+            let need = shape.iter().try_fold(size, |a, &d| a.checked_mul(d));
+            if need != Some(end - start) {
+                let need = need.map_or("more than 2^64".to_string(), |n| n.to_string());
+                return Err(invalid(
+                    file,
+                    format!(
+                        "tensor \"{name}\": shape {shape:?} needs {need} bytes, but its \
+                         data_offsets [{start}, {end}] hold {}",
+                        end - start
+                    ),
+                ));
+            }
+        }
     }
+    Ok(())
 }
 
 /// What a model needs of one tensor.
