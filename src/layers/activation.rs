@@ -121,10 +121,37 @@ macro_rules! elementwise {
     };
 }
 
-// `x <= 0`, not `x > 0`: a NaN passes through (as in PyTorch) instead of silently becoming 0.
-elementwise!(Relu, |_s, x| if x <= <T::Elem as Float>::ZERO { <T::Elem as Float>::ZERO } else { x },
-    |_s, y| if y > <T::Elem as Float>::ZERO { <T::Elem as Float>::ONE } else { <T::Elem as Float>::ZERO },
-    keep_input: false);
+impl<T: TensorData> Forward<T> for Relu {
+    type Output = T;
+    /// Where the output is positive (where the gradient passes): a byte per value instead of a
+    /// copy of the output.
+    type Cache = Vec<bool>;
+
+    fn forward_impl(&self, mut x: T) -> T {
+        let zero = <T::Elem as Float>::ZERO;
+        // `x <= 0`, not `x > 0`: a NaN passes through (as in PyTorch) instead of silently
+        // becoming 0.
+        x.data_mut().iter_mut().for_each(|v| *v = if *v <= zero { zero } else { *v });
+        x
+    }
+
+    fn train_impl(&self, x: T) -> (T, Vec<bool>) {
+        let y = self.forward_impl(x);
+        let zero = <T::Elem as Float>::ZERO;
+        let passes = y.data().iter().map(|&v| v > zero).collect();
+        (y, passes)
+    }
+
+    fn backward_impl(&self, passes: Vec<bool>, mut dy: T, _: &mut Self) -> T {
+        // dx = dy where y > 0, else 0 (PyTorch's rule, NaN included: NaN > 0 is false)
+        let zero = <T::Elem as Float>::ZERO;
+        for (d, &p) in dy.data_mut().iter_mut().zip(&passes) {
+            *d = if p { *d } else { zero };
+        }
+        dy
+    }
+}
+
 elementwise!(LeakyRelu, |s, x| if x > <T::Elem as Float>::ZERO { x } else { x * <T::Elem as Float>::from_f64(s.negative_slope) },
     |s, x| if x > <T::Elem as Float>::ZERO { <T::Elem as Float>::ONE } else { <T::Elem as Float>::from_f64(s.negative_slope) },
     keep_input: true);
