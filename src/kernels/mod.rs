@@ -14,6 +14,8 @@ use crate::Float;
 
 /// How many buffers a pool keeps per element type (a LeNet step needs about twenty).
 const POOL_MAX: usize = 64;
+/// How many bytes a pool keeps per element type at most: large networks' columns do not pile up.
+const POOL_MAX_BYTES: usize = 256 << 20;
 
 /// A buffer of exactly `len` elements from the element type's pool (one freed by
 /// [`recycle`]), else a new one. Its contents are unspecified (old values, never uninitialized
@@ -27,17 +29,21 @@ pub(crate) fn take_exact<E: Float>(len: usize) -> Vec<E> {
     found.unwrap_or_else(|| vec![E::ZERO; len])
 }
 
-/// Gives a buffer back to the pool for [`take_exact`] and [`Scratch`]; a full pool drops its
-/// oldest buffer, so the pool follows the sizes the program uses now.
+/// Gives a buffer back to the pool for [`take_exact`] and [`Scratch`]; a full pool (64 buffers
+/// or 256 MiB) drops its oldest buffers, so the pool follows the sizes the program uses now.
 pub(crate) fn recycle<E: Float>(v: Vec<E>) {
     if v.is_empty() {
         return;
     }
+    let bytes = |pool: &[Vec<E>]| pool.iter().map(|b| b.len()).sum::<usize>() * size_of::<E>();
+    if v.len() * size_of::<E>() > POOL_MAX_BYTES {
+        return; // larger than the whole pool: just free it
+    }
     if let Ok(mut pool) = E::pool().lock() {
-        if pool.len() >= POOL_MAX {
+        pool.push(v);
+        while pool.len() > POOL_MAX || bytes(&pool) > POOL_MAX_BYTES {
             pool.remove(0);
         }
-        pool.push(v);
     }
 }
 
