@@ -2,7 +2,7 @@
 //! made of, a LeNet training epoch on MNIST, and LeNet inference, at 1 and 2 threads.
 //!
 //! ```text
-//! cargo run --release --example bench                     # everything, about 3 minutes
+//! cargo run --release --example bench                     # everything, about a minute
 //! cargo run --release --example bench -- --quick          # fewer repetitions, no epoch
 //! cargo run --release --example bench -- --cases lenet1,res64 --threads 1
 //! ```
@@ -110,9 +110,12 @@ fn gemm_only(
         );
     }
     let dy = vec![1.0f32; n * cout * ohw];
-    let per_thread = n.div_ceil(threads);
-    let run = |imgs: std::ops::Range<usize>, y: &mut [f32], dw: &mut [f32], dcol: &mut [f32]| {
-        for img in imgs {
+    // The layer's split: min(n, CHUNKS) fixed chunks of near-equal size, dealt round-robin.
+    let k = n.min(typed_cnn::CHUNKS);
+    let chunk = |i: usize| (i * n / k)..((i + 1) * n / k);
+    let threads = threads.clamp(1, k.max(1));
+    let run = |t: usize, y: &mut [f32], dw: &mut [f32], dcol: &mut [f32]| {
+        for img in (t..k).step_by(threads).flat_map(chunk) {
             let col = &cols[img * ckk * ohw..(img + 1) * ckk * ohw];
             gemm(cout, ckk, ohw, &w, false, col, false, 0.0, &mut y[..cout * ohw]);
             if backward {
@@ -127,12 +130,11 @@ fn gemm_only(
         .collect();
     time(b.quick, || {
         std::thread::scope(|s| {
-            for (t, (y, dw, dcol)) in bufs.iter_mut().enumerate() {
-                let imgs = (t * per_thread).min(n)..((t + 1) * per_thread).min(n);
+            for (t, (y, dw, dcol)) in bufs.iter_mut().enumerate().take(threads) {
                 if t + 1 == threads {
-                    run(imgs, y, dw, dcol);
+                    run(t, y, dw, dcol);
                 } else {
-                    s.spawn(|| run(imgs, y, dw, dcol));
+                    s.spawn(move || run(t, y, dw, dcol));
                 }
             }
         });
@@ -231,7 +233,12 @@ fn main() {
             "--threads" => {
                 thread_counts = args
                     .next()
-                    .map(|v| v.split(',').filter_map(|t| t.parse().ok()).collect())
+                    .map(|v| {
+                        v.split(',')
+                            .filter_map(|t| t.parse().ok())
+                            .map(|t: usize| t.max(1))
+                            .collect()
+                    })
                     .unwrap_or(thread_counts)
             }
             "--data" => data = args.next().map(PathBuf::from).unwrap_or(data),

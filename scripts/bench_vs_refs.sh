@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 date -u +"date: %Y-%m-%d %H:%M UTC"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 cargo build --release --example bench 2>/dev/null
-taskset -c 0,1 ./target/release/examples/bench
+taskset -c 0 ./target/release/examples/bench --threads 1
+taskset -c 0,1 ./target/release/examples/bench --threads 2
 for t in 1 2; do
     cores=$([ "$t" = 1 ] && echo 0 || echo 0,1)
     (cd "$ref" && taskset -c "$cores" "$py" conv_ref.py --system torch --threads "$t") || echo "torch reference failed"

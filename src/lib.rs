@@ -166,6 +166,7 @@ pub mod weights;
 struct ReadmeDoctests;
 
 pub use element::Float;
+pub use kernels::release_buffers;
 pub use module::{
     Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, Module, Out, ParamFn, ParamFnMut,
     Params, Trace, zip_params,

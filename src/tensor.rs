@@ -232,7 +232,6 @@ macro_rules! storage_methods {
         pub fn map_inplace(&mut self, mut f: impl FnMut(E) -> E) {
             self.data.iter_mut().for_each(|v| *v = f(*v));
         }
-        #[track_caller]
         /// A tensor whose storage comes from the pool with unspecified (old, initialized)
         /// contents: for outputs a kernel overwrites completely.
         #[allow(dead_code, reason = "generated for both ranks; only convolution uses it so far")]
@@ -243,6 +242,7 @@ macro_rules! storage_methods {
         pub(crate) fn recycle(self) {
             crate::kernels::recycle(self.data.into_vec());
         }
+        #[track_caller]
         pub(crate) fn wrap(data: Box<[E]>) -> Self {
             // The invariant every kernel relies on; one comparison per tensor is free.
             assert_eq!(data.len(), Self::LEN, "storage length does not match {:?}", Self::SHAPE);

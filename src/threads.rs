@@ -7,7 +7,9 @@
 //! 2 threads. The threads only decide which chunks run at the same time.
 //!
 //! The count comes from [`set_threads`], or else from the environment variable
-//! `TYPED_CNN_THREADS`, or else is 1.
+//! `TYPED_CNN_THREADS`, or else is 1. Chunks are dealt out round-robin, so more than
+//! [`CHUNKS`] threads add nothing (and 5 to 7 threads no more than 4); the threads are started
+//! per call (about 40 µs each here), which small layers notice.
 //!
 //! ```
 //! typed_cnn::set_threads(2);

@@ -22,10 +22,11 @@ const POOL_MAX_BYTES: usize = 256 << 20;
 /// memory): callers overwrite it or clear it. Large buffers come back from the pool instead of
 /// being mapped and zeroed by the kernel on every training step.
 pub(crate) fn take_exact<E: Float>(len: usize) -> Vec<E> {
-    let found = E::pool().lock().ok().and_then(|mut pool| {
-        let i = pool.iter().position(|v| v.len() == len)?;
-        Some(pool.swap_remove(i))
-    });
+    let found = {
+        let mut pool = lock(E::pool());
+        // `remove`, not `swap_remove`: the pool stays in age order for eviction
+        pool.iter().position(|v| v.len() == len).map(|i| pool.remove(i))
+    };
     found.unwrap_or_else(|| vec![E::ZERO; len])
 }
 
@@ -39,12 +40,32 @@ pub(crate) fn recycle<E: Float>(v: Vec<E>) {
     if v.len() * size_of::<E>() > POOL_MAX_BYTES {
         return; // larger than the whole pool: just free it
     }
-    if let Ok(mut pool) = E::pool().lock() {
+    let mut evicted = Vec::new();
+    {
+        let mut pool = lock(E::pool());
         pool.push(v);
         while pool.len() > POOL_MAX || bytes(&pool) > POOL_MAX_BYTES {
-            pool.remove(0);
+            evicted.push(pool.remove(0));
         }
     }
+    drop(evicted); // freed outside the lock
+}
+
+/// The pool's lock; a poisoned lock is taken over (the pool is a list of buffers, valid in any
+/// state a panic can leave it in).
+fn lock<E>(pool: &std::sync::Mutex<Vec<Vec<E>>>) -> std::sync::MutexGuard<'_, Vec<Vec<E>>> {
+    pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Frees every buffer the pools keep for reuse (up to 256 MiB per element type). Training and
+/// inference refill them; call this when a program is done with networks for a while.
+///
+/// ```
+/// typed_cnn::release_buffers();
+/// ```
+pub fn release_buffers() {
+    drop(core::mem::take(&mut *lock(<f32 as crate::element::sealed::Sealed>::pool())));
+    drop(core::mem::take(&mut *lock(<f64 as crate::element::sealed::Sealed>::pool())));
 }
 
 /// A scratch buffer borrowed from the element type's pool and given back on drop. Its contents

@@ -138,12 +138,13 @@ impl<T: TensorData> Forward<T> for Relu {
     fn train_impl(&self, x: T) -> (T, Vec<bool>) {
         let y = self.forward_impl(x);
         let zero = <T::Elem as Float>::ZERO;
-        let passes = y.data().iter().map(|&v| v > zero).collect();
+        // PyTorch's threshold_backward passes the gradient unless `y <= 0`: a NaN passes it.
+        let passes = y.data().iter().map(|&v| v > zero || v.partial_cmp(&v).is_none()).collect();
         (y, passes)
     }
 
     fn backward_impl(&self, passes: Vec<bool>, mut dy: T, _: &mut Self) -> T {
-        // dx = dy where y > 0, else 0 (PyTorch's rule, NaN included: NaN > 0 is false)
+        // dx = dy where the output was not ≤ 0, else 0
         let zero = <T::Elem as Float>::ZERO;
         for (d, &p) in dy.data_mut().iter_mut().zip(&passes) {
             *d = if p { *d } else { zero };
@@ -176,6 +177,9 @@ mod tests {
         assert!(LeakyRelu::new(0.1).forward(x()).as_slice()[0].is_nan());
         assert!(Sigmoid.forward(x()).as_slice()[0].is_nan());
         assert!(Tanh.forward(x()).as_slice()[0].is_nan());
+        // and ReLU's backward passes the gradient at a NaN, as PyTorch's threshold_backward does
+        let (_, trace) = Relu.forward_train(x());
+        assert_eq!(Relu.backward(trace, T2::filled(2.0), &mut Relu).as_slice(), [2.0]);
     }
 
     /// Inputs kept at least 1e-3 away from the ReLU kink at 0.
