@@ -266,15 +266,7 @@ where
     fn forward_impl(&self, x: T4<E, N, C, H, W>) -> Self::Output {
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
         let mut y = Self::Output::overwritten();
-        conv_forward(
-            &g,
-            N,
-            COUT,
-            x.as_slice(),
-            &self.weight,
-            self.bias.as_deref(),
-            y.as_mut_slice(),
-        );
+        self.forward_into(&g, N, x.as_slice(), y.as_mut_slice());
         x.recycle();
         y
     }
@@ -283,15 +275,8 @@ where
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
         let mut y = Self::Output::overwritten();
         if g.is_pointwise() {
-            conv_forward(
-                &g,
-                N,
-                COUT,
-                x.as_slice(),
-                &self.weight,
-                self.bias.as_deref(),
-                y.as_mut_slice(),
-            );
+            // the columns are the input itself: keep it
+            self.forward_into(&g, N, x.as_slice(), y.as_mut_slice());
             return (y, x.into_vec().into_boxed_slice());
         }
         let mut cols = take_exact(N * CIN * K * K * g.oh * g.ow).into_boxed_slice();
@@ -339,6 +324,11 @@ impl<
     E: Float,
 > Conv2d<CIN, COUT, K, S, P, M, E>
 {
+    /// The convolution of `n` images `x` into `y` (overwritten), keeping nothing.
+    fn forward_into(&self, g: &Geom, n: usize, x: &[E], y: &mut [E]) {
+        conv_forward(g, n, COUT, x, &self.weight, self.bias.as_deref(), y);
+    }
+
     /// The backward pass for an input of `(n, h, w)` images: parameter gradients into `grads`,
     /// the input gradient into `dx` if given.
     #[track_caller]
