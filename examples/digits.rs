@@ -18,7 +18,7 @@
 
 mod common;
 
-use common::{Args, Plan, exit_with, fit, write_curve};
+use common::{Args, Plan, exit_with, fit, save_curve, save_weights};
 use rand::{SeedableRng, rngs::StdRng};
 use typed_cnn::data::Digits;
 use typed_cnn::prelude::*;
@@ -64,17 +64,6 @@ fn main() {
     let history = fit::<_, _, BATCH, 1, 8, 8>(&mut net, &mut opt, &train, &test, &plan, &mut rng);
 
     println!("\ntest set, row = true digit, column = predicted:\n{}", test.evaluate::<BATCH>(&net));
-    let weights = args.out.join("digits.safetensors");
-    let saved = std::fs::create_dir_all(&args.out)
-        .map_err(|e| e.to_string())
-        .and_then(|()| typed_cnn::weights::save(&net, &weights).map_err(|e| e.to_string()));
-    match saved {
-        Ok(()) => println!("weights: {}", weights.display()),
-        Err(e) => eprintln!("could not save the weights: {e}"),
-    }
-    let curve = args.out.join("digits-curve.svg");
-    match write_curve(&curve, "digits: small CNN, SGD 0.05 momentum 0.9", &history) {
-        Ok(()) => println!("training curve: {}", curve.display()),
-        Err(e) => eprintln!("could not write {}: {e}", curve.display()),
-    }
+    save_weights(&args.out, "digits.safetensors", &net);
+    save_curve(&args.out, "digits-curve.svg", "digits: small CNN, SGD 0.05 momentum 0.9", &history);
 }

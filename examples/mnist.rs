@@ -21,7 +21,7 @@
 
 mod common;
 
-use common::{Args, Plan, exit_with, fit, write_curve};
+use common::{Args, Plan, exit_with, fit, save_curve, save_weights};
 use rand::{SeedableRng, rngs::StdRng};
 use typed_cnn::data::Mnist;
 use typed_cnn::prelude::*;
@@ -54,21 +54,13 @@ fn main() {
     let history = fit::<_, _, BATCH, 1, 28, 28>(&mut net, &mut opt, &train, &test, &plan, &mut rng);
 
     println!("\ntest set, row = true digit, column = predicted:\n{}", test.evaluate::<BATCH>(&net));
-    let weights = args.out.join("lenet-mnist.safetensors");
-    let saved = std::fs::create_dir_all(&args.out)
-        .map_err(|e| e.to_string())
-        .and_then(|()| typed_cnn::weights::save(&net, &weights).map_err(|e| e.to_string()));
-    match saved {
-        Ok(()) => println!(
-            "weights: {} ({} bytes); try `cargo run --release --example inference`",
-            weights.display(),
-            std::fs::metadata(&weights).map(|m| m.len()).unwrap_or(0)
-        ),
-        Err(e) => eprintln!("could not save the weights: {e}"),
+    if save_weights(&args.out, "lenet-mnist.safetensors", &net) {
+        println!("try `cargo run --release --example inference`");
     }
-    let curve = args.out.join("mnist-curve.svg");
-    match write_curve(&curve, "MNIST: LeNet-5, SGD 0.01 momentum 0.9, batch 64", &history) {
-        Ok(()) => println!("training curve: {}", curve.display()),
-        Err(e) => eprintln!("could not write {}: {e}", curve.display()),
-    }
+    save_curve(
+        &args.out,
+        "mnist-curve.svg",
+        "MNIST: LeNet-5, SGD 0.01 momentum 0.9, batch 64",
+        &history,
+    );
 }

@@ -18,7 +18,7 @@
 
 mod common;
 
-use common::{Args, Plan, exit_with, fit, write_curve};
+use common::{Args, Plan, exit_with, fit, save_curve};
 use rand::{SeedableRng, rngs::StdRng};
 use typed_cnn::data::Mnist;
 use typed_cnn::init::{Scheme, reinit};
@@ -61,9 +61,5 @@ fn main() {
     let history = fit::<_, _, BATCH, 1, 28, 28>(&mut net, &mut opt, &train, &test, &plan, &mut rng);
 
     println!("\ntest set, row = true digit, column = predicted:\n{}", test.evaluate::<BATCH>(&net));
-    let curve = args.out.join("residual-curve.svg");
-    match write_curve(&curve, "MNIST: residual CNN with batch norm", &history) {
-        Ok(()) => println!("training curve: {}", curve.display()),
-        Err(e) => eprintln!("could not write {}: {e}", curve.display()),
-    }
+    save_curve(&args.out, "residual-curve.svg", "MNIST: residual CNN with batch norm", &history);
 }

@@ -217,6 +217,35 @@ fn progress(len: u64, epoch: usize, epochs: usize) -> ProgressBar {
     bar
 }
 
+/// Saves `net` as `out/file` (safetensors) and prints where, with the size; an error is
+/// printed, not fatal. Returns whether it was saved.
+pub fn save_weights<M: Params<f32>>(out: &Path, file: &str, net: &M) -> bool {
+    let path = out.join(file);
+    let saved = std::fs::create_dir_all(out)
+        .map_err(|e| e.to_string())
+        .and_then(|()| typed_cnn::weights::save(net, &path).map_err(|e| e.to_string()));
+    match saved {
+        Ok(()) => {
+            let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            println!("weights: {} ({bytes} bytes)", path.display());
+            true
+        }
+        Err(e) => {
+            eprintln!("could not save the weights: {e}");
+            false
+        }
+    }
+}
+
+/// Writes the training curve as `out/file` and prints where (or the error).
+pub fn save_curve(out: &Path, file: &str, title: &str, history: &[Epoch]) {
+    let curve = out.join(file);
+    match write_curve(&curve, title, history) {
+        Ok(()) => println!("training curve: {}", curve.display()),
+        Err(e) => eprintln!("could not write {}: {e}", curve.display()),
+    }
+}
+
 /// Writes the training curve (loss, train and test accuracy per epoch) as an SVG file.
 pub fn write_curve(path: &Path, title: &str, history: &[Epoch]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
