@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use rand::{SeedableRng, rngs::StdRng};
 use typed_cnn::data::Mnist;
-use typed_cnn::kernels::{Geom, conv::im2col, gemm::gemm};
+use typed_cnn::kernels::{Geom, conv::im2col, gemm};
 use typed_cnn::prelude::*;
 
 /// Repetition timing: (median, min, max) in milliseconds.

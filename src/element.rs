@@ -1,12 +1,13 @@
 //! The element types a tensor can hold: `f32` (training and inference) and `f64` (exact gradient
 //! checks). Everything numeric in the crate is generic over [`Float`]; nothing here allocates.
+//! Depends only on [`crate::gemm`] (each element type has its GEMM).
 
 use core::fmt::Debug;
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 /// A floating-point element type: implemented for `f32` and `f64` only (sealed).
 ///
-/// Kernels stay generic through [`crate::kernels::gemm::gemm`]: `f32` calls
+/// Kernels stay generic through [`crate::kernels::gemm`]: `f32` calls
 /// `matrixmultiply::sgemm`, `f64` calls `dgemm`.
 ///
 /// ```
@@ -32,7 +33,7 @@ pub trait Float:
     + MulAssign
     + DivAssign
     + sealed::Sealed
-    + crate::kernels::gemm::RawGemm
+    + crate::gemm::RawGemm
 {
     /// `0`.
     const ZERO: Self;
@@ -65,27 +66,10 @@ pub trait Float:
 }
 
 pub(crate) mod sealed {
-    use std::sync::Mutex;
-
-    /// Seals [`super::Float`], and gives each element type its pool of scratch buffers
-    /// ([`crate::kernels::Scratch`]).
-    pub trait Sealed: Sized + 'static {
-        /// Scratch buffers that kernels borrow and give back, so that a training step does not
-        /// allocate (and fault in) its large im2col buffers anew.
-        fn pool() -> &'static Mutex<Vec<Vec<Self>>>;
-    }
-    macro_rules! sealed {
-        ($t:ty) => {
-            impl Sealed for $t {
-                fn pool() -> &'static Mutex<Vec<Vec<$t>>> {
-                    static POOL: Mutex<Vec<Vec<$t>>> = Mutex::new(Vec::new());
-                    &POOL
-                }
-            }
-        };
-    }
-    sealed!(f32);
-    sealed!(f64);
+    /// Seals [`super::Float`]: only `f32` and `f64` implement it.
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
 }
 
 macro_rules! impl_float {

@@ -142,10 +142,13 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+// The modules in dependency order: each uses only those above it (checked by
+// `tests/module_order.rs`).
 pub mod data;
 mod element;
 pub mod eval;
 pub mod finite;
+mod gemm;
 pub mod gradcheck;
 pub mod init;
 pub mod kernels;
@@ -153,11 +156,12 @@ pub mod layers;
 pub mod loss;
 mod module;
 pub mod optim;
+mod param;
+mod runtime;
 pub mod shape;
 mod tensor;
 #[cfg(test)]
 mod testing;
-mod threads;
 pub mod weights;
 
 /// The README's code, compiled and run as a doc test so that it cannot drift.
@@ -166,19 +170,19 @@ pub mod weights;
 struct ReadmeDoctests;
 
 pub use element::Float;
-pub use kernels::release_buffers;
 pub use module::{
-    Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, Module, Out, ParamFn, ParamFnMut,
-    Params, Trace, zip_params,
+    __private, Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, Module, NoParams, Out,
+    PairFn, ParamFn, ParamFnMut, Params, Trace, ZerosLike,
 };
+pub use param::{Param1, Param2, Param4, ParamTensor};
+pub use runtime::{CHUNKS, Storage, release_buffers, set_threads, threads};
 pub use tensor::{LengthError, T2, T4, Tensor, Tensor2, TensorData};
-pub use threads::{CHUNKS, set_threads, threads};
 
 /// Everything a network definition and a training loop need, in one import.
 pub mod prelude {
     pub use crate::layers::*;
     pub use crate::loss::{Labels, cross_entropy, mse};
-    pub use crate::module::{Forward, Init, Module, Params};
+    pub use crate::module::{Forward, Init, Module, Params, ZerosLike};
     pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::shape::{Exact, Floor};
     pub use crate::{Float, T2, T4, Tensor, Tensor2};

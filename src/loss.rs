@@ -8,7 +8,7 @@ use core::fmt;
 use typenum::{Const, Eq, IsEqual, ToUInt, U, Unsigned};
 
 use crate::Float;
-use crate::layers::softmax::log_softmax_rows;
+use crate::kernels::softmax::log_softmax_rows;
 use crate::shape::{ClassesMatch, Decimal, ShapeEq, Show, TargetsMatch};
 use crate::tensor::{T2, TensorData};
 

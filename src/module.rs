@@ -203,13 +203,27 @@ pub type ParamFnMut<'f, E> = dyn FnMut(&str, &[usize], &mut [E]) + 'f;
 /// assert_eq!(names, ["0.weight [3, 4]", "0.bias [3]", "2.weight [2, 3]", "2.bias [2]"]);
 /// assert_eq!(Params::<f32>::param_count(&net), 3 * 4 + 3 + 2 * 3 + 2); // 23
 /// ```
-pub trait Params<E: Float>: Sized {
+pub trait Params<E: Float>: ZerosLike {
     /// Calls `f(name, shape, values)` for every parameter tensor, in order.
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>);
     /// Calls `f(name, shape, values)` for every parameter tensor, in order, mutably.
     fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>);
-    /// The same structure with every parameter zero: a gradient buffer for this model.
-    fn zeros_like(&self) -> Self;
+    /// Calls `f(param, grad)` for every parameter tensor of `self` and the matching tensor of
+    /// `grads` (a value of the same type, made by [`ZerosLike::zeros_like`]), in the order of
+    /// [`Params::visit`]: what an optimizer step needs. The pairing follows the structure, so it
+    /// builds no names and allocates nothing.
+    ///
+    /// **Panics** if `grads` does not hold the same tensors as `self` (possible only where the
+    /// structure is run-time state: a layer with a bias against gradients without one).
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut fc = Linear::<2, 1, f64>::from_parts(vec![1.0, 2.0], vec![0.0]).unwrap();
+    /// let grads = Linear::<2, 1, f64>::from_parts(vec![0.5, 0.5], vec![1.0]).unwrap();
+    /// fc.visit_with_grads(&grads, &mut |p, g| p.iter_mut().zip(g).for_each(|(p, g)| *p -= g));
+    /// assert_eq!((fc.weight(), fc.bias()), (&[0.5, 1.5][..], &[-1.0][..]));
+    /// ```
+    fn visit_with_grads(&mut self, grads: &Self, f: &mut PairFn<'_, E>);
 
     /// The number of scalar parameters.
     ///
@@ -275,51 +289,23 @@ pub enum BufferMut<'a, E> {
 pub type BufferFn<'a, 'f, E> = dyn FnMut(&str, &[usize], Buffer<'a, E>) + 'f;
 /// The callback of [`Params::visit_buffers_mut`]: `(name, shape, buffer)`.
 pub type BufferFnMut<'f, E> = dyn FnMut(&str, &[usize], BufferMut<'_, E>) + 'f;
+/// The callback of [`Params::visit_with_grads`]: `(param, grad)`.
+pub type PairFn<'f, E> = dyn FnMut(&mut [E], &[E]) + 'f;
 
-/// Visits the parameters of `model` together with the matching gradients in `grads` (a value of
-/// the same type, made by [`Params::zeros_like`]), as `f(name, param, grad)`: what an optimizer
-/// step needs.
+/// A value of the same type and structure with every parameter zero: the gradient value of a
+/// model (gradients have the model's own type).
 ///
-/// **Panics** if `grads` does not hold the same tensors as `model` (possible only where the
-/// structure is run-time state, such as a `Conv2d` without bias against gradients with one).
+/// It has no element-type parameter, so it needs no annotation even on a layer without
+/// parameters (where [`Params`] could be `Params<f32>` or `Params<f64>`):
 ///
 /// ```
 /// use typed_cnn::prelude::*;
-/// let mut fc = Linear::<2, 1, f64>::from_parts(vec![1.0, 2.0], vec![0.0]).unwrap();
-/// let grads = Linear::<2, 1, f64>::from_parts(vec![0.5, 0.5], vec![1.0]).unwrap();
-/// let mut names = Vec::new();
-/// typed_cnn::zip_params(&mut fc, &grads, |name, p, g| {
-///     names.push(name.to_string());
-///     p.iter_mut().zip(g).for_each(|(p, g)| *p -= g);
-/// });
-/// assert_eq!(names, ["weight", "bias"]);
-/// assert_eq!(fc.weight(), [0.5, 1.5]);
+/// let grads = (Relu, Flatten).zeros_like();
+/// assert_eq!(grads, (Relu, Flatten));
 /// ```
-#[track_caller]
-pub fn zip_params<E: Float, M: Params<E>>(
-    model: &mut M,
-    grads: &M,
-    mut f: impl FnMut(&str, &mut [E], &[E]),
-) {
-    let mut all: Vec<(String, &[E])> = Vec::new();
-    grads.visit("", &mut |name, _, g| all.push((name.to_string(), g)));
-    let mut next = all.into_iter();
-    model.visit_mut("", &mut |name, _, p| {
-        let (grad_name, g) = next.next().unwrap_or_else(|| {
-            panic!("zip_params: the gradients have no tensor for parameter `{name}`")
-        });
-        assert!(
-            grad_name == name && g.len() == p.len(),
-            "zip_params: parameter `{name}` ({} values) meets gradient `{grad_name}` ({} values); \
-             make gradients with `model.zeros_like()`",
-            p.len(),
-            g.len()
-        );
-        f(name, p, g);
-    });
-    if let Some((grad_name, _)) = next.next() {
-        panic!("zip_params: the gradient `{grad_name}` has no parameter in the model");
-    }
+pub trait ZerosLike: Sized + Clone {
+    /// The same structure with every parameter (and every buffer) zero.
+    fn zeros_like(&self) -> Self;
 }
 
 /// Construction with PyTorch's default initialization from a seeded generator.
@@ -345,24 +331,50 @@ pub(crate) fn join(prefix: &str, name: &str) -> String {
     if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") }
 }
 
-/// Implements `Params` and `Init` for a layer without parameters (a unit struct).
-macro_rules! no_params {
-    ($($t:ty),* $(,)?) => {$(
-        impl<E: $crate::Float> $crate::module::Params<E> for $t {
-            fn visit<'a>(&'a self, _: &str, _: &mut $crate::module::ParamFn<'a, '_, E>) {}
-            fn visit_mut(&mut self, _: &str, _: &mut $crate::module::ParamFnMut<'_, E>) {}
-            fn zeros_like(&self) -> Self {
-                self.clone()
-            }
-        }
-        impl $crate::module::Init for $t {
-            fn init<R: rand::Rng + ?Sized>(_: &mut R) -> Self {
-                Self::default()
-            }
-        }
-    )*};
+/// The one line a layer without parameters needs: `impl NoParams for MyLayer {}` gives it
+/// [`Params`] (for every element type, visiting nothing), [`ZerosLike`] (a clone) and [`Init`]
+/// (`Default`), so it can sit in any network, be trained and be saved.
+///
+/// ```
+/// use typed_cnn::{NoParams, TensorData, prelude::*};
+/// #[derive(Clone, Debug, Default, PartialEq)]
+/// struct Double; // y = 2x, on any tensor type
+/// impl NoParams for Double {}
+/// impl<T: TensorData> Forward<T> for Double {
+///     type Output = T;
+///     type Cache = ();
+///     fn forward_impl(&self, mut x: T) -> T {
+///         x.data_mut().iter_mut().for_each(|v| *v += *v);
+///         x
+///     }
+///     fn train_impl(&self, x: T) -> (T, ()) { (self.forward_impl(x), ()) }
+///     fn backward_impl(&self, _: (), dy: T, _: &mut Self) -> T { self.forward_impl(dy) } // 2·dy
+/// }
+/// let mut net: (Linear<2, 2>, Double) = Init::init(&mut rand::rng());
+/// let (y, trace) = net.forward_train(Tensor2::<1, 2>::filled(1.0));
+/// let mut grads = net.zeros_like();
+/// net.backward(trace, y, &mut grads);
+/// Sgd::new(0.1).step(&mut net, &grads);
+/// ```
+pub trait NoParams: Clone + Default {}
+
+impl<E: Float, T: NoParams> Params<E> for T {
+    fn visit<'a>(&'a self, _: &str, _: &mut ParamFn<'a, '_, E>) {}
+    fn visit_mut(&mut self, _: &str, _: &mut ParamFnMut<'_, E>) {}
+    fn visit_with_grads(&mut self, _: &Self, _: &mut PairFn<'_, E>) {}
 }
-pub(crate) use no_params;
+
+impl<T: NoParams> ZerosLike for T {
+    fn zeros_like(&self) -> Self {
+        self.clone()
+    }
+}
+
+impl<T: NoParams> Init for T {
+    fn init<R: Rng + ?Sized>(_: &mut R) -> Self {
+        T::default()
+    }
+}
 
 /// Backward through members `$r…` (in the order given, the last being member 0) computing input
 /// gradients for all but member 0, whose parameters alone are updated.
@@ -415,8 +427,8 @@ macro_rules! tuple_impls {
             fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
                 $(self.$i.visit_mut(&join(prefix, stringify!($i)), f);)+
             }
-            fn zeros_like(&self) -> Self {
-                ($(self.$i.zeros_like(),)+)
+            fn visit_with_grads(&mut self, grads: &Self, f: &mut PairFn<'_, E>) {
+                $(self.$i.visit_with_grads(&grads.$i, f);)+
             }
             fn visit_buffers<'a>(&'a self, prefix: &str, f: &mut BufferFn<'a, '_, E>) {
                 $(self.$i.visit_buffers(&join(prefix, stringify!($i)), f);)+
@@ -426,6 +438,12 @@ macro_rules! tuple_impls {
             }
             fn update_buffers(&mut self, stats: &Self) {
                 $(self.$i.update_buffers(&stats.$i);)+
+            }
+        }
+
+        impl<$($T: ZerosLike),+> ZerosLike for ($($T,)+) {
+            fn zeros_like(&self) -> Self {
+                ($(self.$i.zeros_like(),)+)
             }
         }
 
@@ -456,4 +474,120 @@ tuple_impls! {
         J 8 X7 X8, K 9 X8 X9, L 10 X9 X10] [10 9 8 7 6 5 4 3 2 1 0] X10;
     [A 0 In X0, B 1 X0 X1, C 2 X1 X2, D 3 X2 X3, F 4 X3 X4, G 5 X4 X5, H 6 X5 X6, I 7 X6 X7,
         J 8 X7 X8, K 9 X8 X9, L 10 X9 X10, M 11 X10 X11] [11 10 9 8 7 6 5 4 3 2 1 0] X11;
+}
+
+/// Declares the parameters of a layer and their initialization in one line: implements
+/// [`Params`], [`ZerosLike`] and [`Init`] for a struct whose parameter fields are
+/// [`crate::Param1`], [`crate::Param2`] or [`crate::Param4`] (shapes in their types) and which
+/// derives `Clone` and `Default` (`Default` is then the layer with zero weights, ready for
+/// [`crate::weights::load`]). Each field is named with its [`crate::init::Fill`], in the order
+/// they are visited (and saved); the generics of the impl go in square brackets.
+///
+/// A learnable scale `y = a·x` on any tensor, trained inside a tuple network and checked against
+/// f64 finite differences:
+///
+/// ```
+/// use typed_cnn::{Param1, TensorData, gradcheck::check_module, init::Fill, prelude::*};
+///
+/// #[derive(Clone, Debug, Default, PartialEq)]
+/// struct Scale<E: Float = f32> {
+///     a: Param1<1, E>,
+/// }
+/// typed_cnn::params!(impl[E: Float] Params<E> for Scale<E> { a = Fill::Const(1.0) });
+///
+/// impl<E: Float, T: TensorData<Elem = E>> Forward<T> for Scale<E> {
+///     type Output = T;
+///     type Cache = T; // the input, for a's gradient
+///     fn forward_impl(&self, mut x: T) -> T {
+///         x.data_mut().iter_mut().for_each(|v| *v *= self.a[0]);
+///         x
+///     }
+///     fn train_impl(&self, x: T) -> (T, T) {
+///         (self.forward_impl(x.clone()), x)
+///     }
+///     fn backward_impl(&self, x: T, dy: T, grads: &mut Self) -> T {
+///         // dL/da = Σ dy·x, dL/dx = a·dy
+///         grads.a[0] += dy.data().iter().zip(x.data()).fold(E::ZERO, |s, (&d, &x)| s + d * x);
+///         self.forward_impl(dy)
+///     }
+/// }
+///
+/// // In a tuple network, with PyTorch-style names:
+/// type Net = (Conv2d<1, 2, 3>, Scale);
+/// let mut net = Net::init(&mut rand::rng());
+/// let mut names = Vec::new();
+/// net.visit("", &mut |name, shape, _| names.push(format!("{name} {shape:?}")));
+/// assert_eq!(names, ["0.weight [2, 1, 3, 3]", "0.bias [2]", "1.a [1]"]);
+/// assert_eq!(net.1.a[0], 1.0); // Fill::Const(1.0)
+///
+/// // Trained: one SGD step on L = ½‖y‖² (so dL/dy = y and dL/da = Σ y·conv = a·Σ conv² > 0)
+/// // makes a smaller.
+/// let (y, trace) = net.forward_train(Tensor::<4, 1, 5, 5>::filled(1.0));
+/// let mut grads = net.zeros_like();
+/// net.backward(trace, y, &mut grads);
+/// Sgd::new(0.01).step(&mut net, &grads);
+/// assert!(net.1.a[0] < 1.0);
+///
+/// // Its backward agrees with f64 finite differences (inputs and parameters).
+/// let mut rng = rand::rng();
+/// let layer = (Scale::<f64>::init(&mut rng), Linear::<3, 2, f64>::init(&mut rng));
+/// check_module(&layer, Tensor2::<2, 3, f64>::uniform(&mut rng, -1.0, 1.0), 1e-6).assert_below(1e-6);
+/// ```
+#[macro_export]
+macro_rules! params {
+    (impl [$($g:tt)*] Params<$E:ty> for $T:ty { $($field:ident = $fill:expr),+ $(,)? }) => {
+        impl<$($g)*> $crate::Params<$E> for $T {
+            fn visit<'a>(&'a self, prefix: &str, f: &mut $crate::ParamFn<'a, '_, $E>) {
+                $($crate::__private::visit_param(&self.$field, prefix, stringify!($field), f);)+
+            }
+            fn visit_mut(&mut self, prefix: &str, f: &mut $crate::ParamFnMut<'_, $E>) {
+                $($crate::__private::visit_param_mut(&mut self.$field, prefix, stringify!($field), f);)+
+            }
+            fn visit_with_grads(&mut self, grads: &Self, f: &mut $crate::PairFn<'_, $E>) {
+                $(f(&mut self.$field, &grads.$field);)+
+            }
+        }
+        impl<$($g)*> $crate::ZerosLike for $T {
+            fn zeros_like(&self) -> Self {
+                let mut zeros = ::core::clone::Clone::clone(self);
+                $(zeros.$field.fill(<$E as $crate::Float>::ZERO);)+
+                zeros
+            }
+        }
+        impl<$($g)*> $crate::Init for $T {
+            fn init<R: $crate::__private::Rng + ?Sized>(rng: &mut R) -> Self {
+                let mut layer = <Self as ::core::default::Default>::default();
+                $($crate::init::Fill::apply($fill, &mut layer.$field, rng);)+
+                layer
+            }
+        }
+    };
+}
+
+/// What [`params!`](crate::params) expands to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use rand::Rng;
+
+    use super::{ParamFn, ParamFnMut, join};
+    use crate::Float;
+    use crate::param::ParamTensor;
+
+    pub fn visit_param<'a, E: Float, P: ParamTensor<E>>(
+        p: &'a P,
+        prefix: &str,
+        name: &str,
+        f: &mut ParamFn<'a, '_, E>,
+    ) {
+        f(&join(prefix, name), P::SHAPE, p);
+    }
+
+    pub fn visit_param_mut<E: Float, P: ParamTensor<E>>(
+        p: &mut P,
+        prefix: &str,
+        name: &str,
+        f: &mut ParamFnMut<'_, E>,
+    ) {
+        f(&join(prefix, name), P::SHAPE, p);
+    }
 }

@@ -37,7 +37,7 @@
 use crate::Float;
 use std::path::Path;
 
-use crate::module::{Params, zip_params};
+use crate::module::Params;
 use crate::weights::{self, Entry, EntryData, StateDict, WeightsError};
 
 /// An optimizer: updates a model from gradients of the model's own type.
@@ -139,14 +139,14 @@ impl<E: Float> Slots<E> {
         });
     }
 
-    /// The state of parameter number `i`, checked against the parameter's name and length.
+    /// The state of parameter number `i` (in visitor order), checked against its length.
     #[track_caller]
-    fn get(&mut self, i: usize, name: &str, len: usize) -> &mut [Box<[E]>] {
+    fn get(&mut self, i: usize, len: usize) -> &mut [Box<[E]>] {
         let known = self.names.get(i).map(|n| (n.as_str(), self.bufs[i][0].len()));
         assert!(
-            known == Some((name, len)),
-            "optimizer: parameter {i} is `{name}` ({len} values), but the state was made for \
-             {known:?}; use one optimizer per model"
+            known.is_some_and(|(_, l)| l == len),
+            "optimizer: parameter {i} has {len} values, but the state was made for {known:?}; \
+             use one optimizer per model"
         );
         &mut self.bufs[i]
     }
@@ -387,9 +387,9 @@ impl<E: Float> Sgd<E> {
         }
         let state = &mut self.state;
         let mut i = 0;
-        zip_params(model, grads, |name, p, g| {
+        model.visit_with_grads(grads, &mut |p, g| {
             if use_momentum {
-                let v = &mut state.get(i, name, p.len())[0];
+                let v = &mut state.get(i, p.len())[0];
                 for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
                     let g = g + wd * *p;
                     *v = if first { g } else { mu * *v + keep_new * g };
@@ -652,8 +652,8 @@ impl<E: Float> Adam<E> {
         self.state.ensure(model, 2);
         let state = &mut self.state;
         let mut i = 0;
-        zip_params(model, grads, |name, p, g| {
-            let [m, v] = state.get(i, name, p.len()) else { unreachable!("two moments") };
+        model.visit_with_grads(grads, &mut |p, g| {
+            let [m, v] = state.get(i, p.len()) else { unreachable!("two moments") };
             for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
                 let g = if decoupled {
                     *p *= decay;

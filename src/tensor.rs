@@ -10,7 +10,10 @@ use rand::Rng;
 use typenum::{U, Unsigned};
 
 use crate::Float;
-use crate::shape::{Decimal, Dim, Shape, Shape2, ShapeIs, Show};
+use crate::runtime::Storage;
+use crate::shape::{Decimal, Dim, Shape, Shape2, ShapeEq, ShapeIs, Show};
+use core::ops::BitAnd;
+use typenum::{And, Eq, IsEqual};
 
 /// A batch of `N` images with `C` channels of `H × W`, as typenum sizes (see [`Tensor`]).
 ///
@@ -23,8 +26,8 @@ use crate::shape::{Decimal, Dim, Shape, Shape2, ShapeIs, Show};
 /// let x: T4<f32, 2, U3, U4, U5> = Tensor::<2, 3, 4, 5>::zeros();
 /// assert_eq!(x.len(), 120); // 2·3·4·5
 /// ```
-pub struct T4<E, const N: usize, C, H, W> {
-    data: Box<[E]>,
+pub struct T4<E: Float, const N: usize, C, H, W> {
+    data: Storage<E>,
     dims: PhantomData<(C, H, W)>,
 }
 
@@ -38,8 +41,8 @@ pub struct T4<E, const N: usize, C, H, W> {
 /// let x: T2<f64, 4, typenum::U10> = Tensor2::<4, 10, f64>::zeros();
 /// assert_eq!(x.len(), 40); // 4·10
 /// ```
-pub struct T2<E, const N: usize, F> {
-    data: Box<[E]>,
+pub struct T2<E: Float, const N: usize, F> {
+    data: Storage<E>,
     dims: PhantomData<F>,
 }
 
@@ -124,9 +127,7 @@ macro_rules! storage_methods {
         /// assert_eq!(x.as_slice(), [0.0; 18]); // 2·1·3·3
         /// ```
         pub fn zeros() -> Self {
-            let mut data = crate::kernels::take_exact(Self::LEN);
-            data.fill(E::ZERO);
-            Self::wrap(data.into_boxed_slice())
+            Self::wrap(Storage::zeros(Self::LEN))
         }
         /// A tensor with every element equal to `value`.
         ///
@@ -137,7 +138,7 @@ macro_rules! storage_methods {
         /// assert_eq!(x.as_slice().iter().sum::<f32>(), 9.0); // 6·1.5
         /// ```
         pub fn filled(value: E) -> Self {
-            Self::wrap(vec![value; Self::LEN].into_boxed_slice())
+            Self::wrap(vec![value; Self::LEN].into())
         }
         /// Takes ownership of `data` (row-major), checking its length against the type.
         ///
@@ -153,7 +154,7 @@ macro_rules! storage_methods {
         /// ```
         pub fn from_vec(data: Vec<E>) -> Result<Self, LengthError> {
             if data.len() == Self::LEN {
-                Ok(Self::wrap(data.into_boxed_slice()))
+                Ok(Self::wrap(data.into()))
             } else {
                 Err(LengthError {
                     shape: Self::SHAPE.to_vec(),
@@ -236,14 +237,15 @@ macro_rules! storage_methods {
         /// contents: for outputs a kernel overwrites completely.
         #[allow(dead_code, reason = "generated for both ranks; only convolution uses it so far")]
         pub(crate) fn overwritten() -> Self {
-            Self::wrap(crate::kernels::take_exact(Self::LEN).into_boxed_slice())
+            Self::wrap(Storage::uninit(Self::LEN))
         }
-        /// Gives the storage back to the pool (for an input a layer has consumed).
-        pub(crate) fn recycle(self) {
-            crate::kernels::recycle(self.data.into_vec());
+        /// The storage, for a cache or another tensor type of the same length.
+        #[allow(dead_code, reason = "generated for both ranks; only convolution uses it so far")]
+        pub(crate) fn into_storage(self) -> Storage<E> {
+            self.data
         }
         #[track_caller]
-        pub(crate) fn wrap(data: Box<[E]>) -> Self {
+        pub(crate) fn wrap(data: Storage<E>) -> Self {
             // The invariant every kernel relies on; one comparison per tensor is free.
             assert_eq!(data.len(), Self::LEN, "storage length does not match {:?}", Self::SHAPE);
             Self { data, dims: PhantomData }
@@ -569,10 +571,10 @@ pub trait TensorData: Sized + Clone {
     fn data_mut(&mut self) -> &mut [Self::Elem];
     /// The storage, for a reinterpretation as another tensor type of the same shape.
     #[doc(hidden)]
-    fn into_boxed(self) -> Box<[Self::Elem]>;
+    fn into_storage(self) -> Storage<Self::Elem>;
     /// Wraps storage whose length the caller has proven through the types.
     #[doc(hidden)]
-    fn from_boxed(data: Box<[Self::Elem]>) -> Self;
+    fn from_storage(data: Storage<Self::Elem>) -> Self;
 }
 
 /// `TensorData` for a tensor struct: `$shape` is its decimal shape type.
@@ -587,10 +589,10 @@ macro_rules! tensor_data {
             fn data_mut(&mut self) -> &mut [E] {
                 &mut self.data
             }
-            fn into_boxed(self) -> Box<[E]> {
+            fn into_storage(self) -> Storage<E> {
                 self.data
             }
-            fn from_boxed(data: Box<[E]>) -> Self {
+            fn from_storage(data: Storage<E>) -> Self {
                 Self::wrap(data)
             }
         }
@@ -612,4 +614,23 @@ pub(crate) fn reshape2to4<E: Float, const N: usize, C, H, W, F>(
     x: T2<E, N, F>,
 ) -> T4<E, N, C, H, W> {
     T4 { data: x.data, dims: PhantomData }
+}
+
+impl<E: Float, const N: usize, C, H, W, C2, H2, W2> ShapeEq<T4<E, N, C2, H2, W2>>
+    for T4<E, N, C, H, W>
+where
+    C: IsEqual<C2>,
+    H: IsEqual<H2>,
+    W: IsEqual<W2>,
+    Eq<C, C2>: BitAnd<Eq<H, H2>>,
+    And<Eq<C, C2>, Eq<H, H2>>: BitAnd<Eq<W, W2>>,
+{
+    type Output = And<And<Eq<C, C2>, Eq<H, H2>>, Eq<W, W2>>;
+}
+
+impl<E: Float, const N: usize, F, F2> ShapeEq<T2<E, N, F2>> for T2<E, N, F>
+where
+    F: IsEqual<F2>,
+{
+    type Output = Eq<F, F2>;
 }

@@ -33,21 +33,6 @@ impl Rng {
     }
 }
 
-/// Uniform integer in `lo..=hi` from the seeded generator.
-pub(crate) fn pick(rng: &mut Rng, lo: usize, hi: usize) -> usize {
-    let u = (rng.uniform() + 1.0) / 2.0; // [0, 1)
-    (lo + (u * (hi - lo + 1) as f64) as usize).min(hi)
-}
-
-/// [`assert_close`], with the failing case named in the panic message.
-#[track_caller]
-pub(crate) fn close_in_case(case: &str, what: &str, got: &[f64], expected: &[f64]) {
-    if let Err(e) = std::panic::catch_unwind(|| assert_close(got, expected)) {
-        let msg = e.downcast_ref::<String>().map_or("?", |m| m.as_str());
-        panic!("{what}: fast ≠ naive for {case}: {msg}");
-    }
-}
-
 /// Converts an `f64` test vector to the element type under test.
 pub(crate) fn to_e<E: crate::Float>(v: &[f64]) -> Vec<E> {
     v.iter().map(|&x| E::from_f64(x)).collect()
@@ -56,4 +41,15 @@ pub(crate) fn to_e<E: crate::Float>(v: &[f64]) -> Vec<E> {
 /// Converts kernel output back to `f64` for [`assert_close`].
 pub(crate) fn to_f64<E: crate::Float>(v: &[E]) -> Vec<f64> {
     v.iter().map(|x| x.to_f64()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assert_close;
+
+    #[test]
+    #[should_panic(expected = "first bad element at index 1")]
+    fn assert_close_reports_first_bad_index() {
+        assert_close(&[1.0, 2.1, 3.5], &[1.0, 2.0, 3.0]);
+    }
 }

@@ -17,7 +17,7 @@ macro_rules! run {
             let (y, trace) = net.forward_train(x.clone());
             let y: $out = y;
             assert_eq!(y, net.forward(x));
-            let mut grads = Params::<<$input as typed_cnn::TensorData>::Elem>::zeros_like(&net);
+            let mut grads = net.zeros_like();
             let dx: $input = net.backward(trace, y, &mut grads);
             assert!(dx.as_slice().iter().all(|v| v.is_finite()));
             Params::<<$input as typed_cnn::TensorData>::Elem>::visit(

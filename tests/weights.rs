@@ -418,8 +418,8 @@ impl Params<f32> for Stats {
     fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, f32>) {
         f(&format!("{prefix}.weight"), &[self.weight.len()], &mut self.weight);
     }
-    fn zeros_like(&self) -> Self {
-        Self { weight: vec![0.0; 2], running_mean: vec![0.0; 2], num_batches_tracked: 0 }
+    fn visit_with_grads(&mut self, grads: &Self, f: &mut typed_cnn::PairFn<'_, f32>) {
+        f(&mut self.weight, &grads.weight);
     }
     fn visit_buffers<'a>(&'a self, prefix: &str, f: &mut BufferFn<'a, '_, f32>) {
         f(&format!("{prefix}.running_mean"), &[2], Buffer::Values(&self.running_mean));
@@ -429,6 +429,12 @@ impl Params<f32> for Stats {
         f(&format!("{prefix}.running_mean"), &[2], BufferMut::Values(&mut self.running_mean));
         let count = BufferMut::Count(&mut self.num_batches_tracked);
         f(&format!("{prefix}.num_batches_tracked"), &[], count);
+    }
+}
+
+impl ZerosLike for Stats {
+    fn zeros_like(&self) -> Self {
+        Self { weight: vec![0.0; 2], running_mean: vec![0.0; 2], num_batches_tracked: 0 }
     }
 }
 

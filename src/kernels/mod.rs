@@ -6,106 +6,14 @@
 //! planes) that the tests compare them against on hand-picked odd shapes and on random grids.
 
 pub mod conv;
-pub mod gemm;
-pub mod naive;
+pub mod linear;
 pub mod pool;
+pub(crate) mod softmax;
 
-use crate::Float;
+#[cfg(test)]
+mod grid;
 
-/// How many buffers a pool keeps per element type (a LeNet step needs about twenty).
-const POOL_MAX: usize = 64;
-/// How many bytes a pool keeps per element type at most: large networks' columns do not pile up.
-const POOL_MAX_BYTES: usize = 256 << 20;
-
-/// A buffer of exactly `len` elements from the element type's pool (one freed by
-/// [`recycle`]), else a new one. Its contents are unspecified (old values, never uninitialized
-/// memory): callers overwrite it or clear it. Large buffers come back from the pool instead of
-/// being mapped and zeroed by the kernel on every training step.
-pub(crate) fn take_exact<E: Float>(len: usize) -> Vec<E> {
-    let found = {
-        let mut pool = lock(E::pool());
-        // `remove`, not `swap_remove`: the pool stays in age order for eviction
-        pool.iter().position(|v| v.len() == len).map(|i| pool.remove(i))
-    };
-    found.unwrap_or_else(|| vec![E::ZERO; len])
-}
-
-/// Gives a buffer back to the pool for [`take_exact`] and [`Scratch`]; a full pool (64 buffers
-/// or 256 MiB) drops its oldest buffers, so the pool follows the sizes the program uses now.
-pub(crate) fn recycle<E: Float>(v: Vec<E>) {
-    if v.is_empty() {
-        return;
-    }
-    let bytes = |pool: &[Vec<E>]| pool.iter().map(|b| b.len()).sum::<usize>() * size_of::<E>();
-    if v.len() * size_of::<E>() > POOL_MAX_BYTES {
-        return; // larger than the whole pool: just free it
-    }
-    let mut evicted = Vec::new();
-    {
-        let mut pool = lock(E::pool());
-        pool.push(v);
-        while pool.len() > POOL_MAX || bytes(&pool) > POOL_MAX_BYTES {
-            evicted.push(pool.remove(0));
-        }
-    }
-    drop(evicted); // freed outside the lock
-}
-
-/// The pool's lock; a poisoned lock is taken over (the pool is a list of buffers, valid in any
-/// state a panic can leave it in).
-fn lock<E>(pool: &std::sync::Mutex<Vec<Vec<E>>>) -> std::sync::MutexGuard<'_, Vec<Vec<E>>> {
-    pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Frees every buffer the pools keep for reuse (up to 256 MiB per element type). Training and
-/// inference refill them; call this when a program is done with networks for a while.
-///
-/// ```
-/// typed_cnn::release_buffers();
-/// ```
-pub fn release_buffers() {
-    drop(core::mem::take(&mut *lock(<f32 as crate::element::sealed::Sealed>::pool())));
-    drop(core::mem::take(&mut *lock(<f64 as crate::element::sealed::Sealed>::pool())));
-}
-
-/// A scratch buffer borrowed from the element type's pool and given back on drop. Its contents
-/// are unspecified: kernels overwrite what they read.
-pub(crate) struct Scratch<E: Float>(Vec<E>);
-
-impl<E: Float> Scratch<E> {
-    /// At least `len` elements.
-    pub(crate) fn take(len: usize) -> Self {
-        if len == 0 {
-            return Scratch(Vec::new());
-        }
-        // the smallest pooled buffer that is long enough
-        let found = E::pool().lock().ok().and_then(|mut pool| {
-            let i =
-                (0..pool.len()).filter(|&i| pool[i].len() >= len).min_by_key(|&i| pool[i].len())?;
-            Some(pool.swap_remove(i))
-        });
-        Scratch(found.unwrap_or_else(|| vec![E::ZERO; len]))
-    }
-}
-
-impl<E: Float> core::ops::Deref for Scratch<E> {
-    type Target = [E];
-    fn deref(&self) -> &[E] {
-        &self.0
-    }
-}
-
-impl<E: Float> core::ops::DerefMut for Scratch<E> {
-    fn deref_mut(&mut self) -> &mut [E] {
-        &mut self.0
-    }
-}
-
-impl<E: Float> Drop for Scratch<E> {
-    fn drop(&mut self) {
-        recycle(core::mem::take(&mut self.0));
-    }
-}
+pub use crate::gemm::gemm;
 
 /// Geometry of a sliding-window op on one image plane set (conv or pool).
 ///

@@ -4,7 +4,7 @@
 //! `LeakyRelu`), and works in place on the tensor it is given.
 
 use crate::Float;
-use crate::module::{Forward, no_params};
+use crate::module::{Forward, NoParams};
 use crate::tensor::TensorData;
 
 /// `max(0, x)`. The derivative at exactly 0 is taken as 0, as PyTorch does.
@@ -79,7 +79,10 @@ pub struct Sigmoid;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tanh;
 
-no_params!(Relu, LeakyRelu, Sigmoid, Tanh);
+impl NoParams for Relu {}
+impl NoParams for LeakyRelu {}
+impl NoParams for Sigmoid {}
+impl NoParams for Tanh {}
 
 /// Implements `Forward<T>` for an element-wise activation: `$f` maps x to y, `$df` maps
 /// (cached value, y-derivative factor) and the cache is the output (`$keep_input` = false) or

@@ -8,10 +8,11 @@ use rand::Rng;
 use typenum::{Const, Eq, IsEqual, ToUInt, U, Unsigned};
 
 use crate::Float;
-use crate::kernels::conv::{conv_backward_cols, conv_forward, conv_forward_keep};
-use crate::kernels::{Geom, recycle, take_exact};
-use crate::layers::linear::pytorch_uniform;
-use crate::module::{Forward, Init, ParamFn, ParamFnMut, Params, join};
+use crate::init::Fill;
+use crate::kernels::Geom;
+use crate::kernels::conv::{self, Source};
+use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
+use crate::runtime::Storage;
 use crate::shape::{ChannelsMatch, Decimal, Exact, Height, Show, Width, Window, WindowOut};
 use crate::tensor::T4;
 
@@ -37,7 +38,7 @@ use crate::tensor::T4;
 /// let conv = Conv2d::<1, 6, 5>::init(&mut rand::rng());
 /// let _: Tensor<8, 6, 25, 20> = conv.forward(Tensor::<8, 1, 28, 24>::zeros());
 /// ```
-#[derive(Clone, PartialEq)]
+#[derive(PartialEq)]
 pub struct Conv2d<
     const CIN: usize,
     const COUT: usize,
@@ -45,10 +46,10 @@ pub struct Conv2d<
     const S: usize = 1,
     const P: usize = 0,
     M = Exact,
-    E = f32,
+    E: Float = f32,
 > {
-    weight: Box<[E]>,
-    bias: Option<Box<[E]>>,
+    weight: Storage<E>,
+    bias: Option<Storage<E>>,
     mode: PhantomData<M>,
 }
 
@@ -94,11 +95,7 @@ impl<
         {
             return Err(crate::LengthError { shape: vec![COUT], expected: COUT, found: b.len() });
         }
-        Ok(Self {
-            weight: weight.into_boxed_slice(),
-            bias: bias.map(Vec::into_boxed_slice),
-            mode: PhantomData,
-        })
+        Ok(Self { weight: weight.into(), bias: bias.map(Storage::from), mode: PhantomData })
     }
 
     /// The same layer without bias (as convolutions before batch norm usually are).
@@ -170,6 +167,21 @@ impl<
     const P: usize,
     M,
     E: Float,
+> Clone for Conv2d<CIN, COUT, K, S, P, M, E>
+{
+    fn clone(&self) -> Self {
+        Self { weight: self.weight.clone(), bias: self.bias.clone(), mode: PhantomData }
+    }
+}
+
+impl<
+    const CIN: usize,
+    const COUT: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    M,
+    E: Float,
 > core::fmt::Debug for Conv2d<CIN, COUT, K, S, P, M, E>
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -189,12 +201,28 @@ impl<
 {
     /// PyTorch's default init: `U(±1/√(CIN·K·K))` for weights and biases.
     fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
-        let fan_in = CIN * K * K;
-        Self {
-            weight: pytorch_uniform(rng, fan_in, Self::WEIGHT_LEN),
-            bias: Some(pytorch_uniform(rng, fan_in, COUT)),
-            mode: PhantomData,
-        }
+        let mut layer = Self::default();
+        let fill = Fill::PyTorch { fan_in: CIN * K * K };
+        fill.apply(&mut layer.weight, rng);
+        fill.apply(layer.bias.as_deref_mut().expect("Default has a bias"), rng);
+        layer
+    }
+}
+
+impl<
+    const CIN: usize,
+    const COUT: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    M,
+    E: Float,
+> Default for Conv2d<CIN, COUT, K, S, P, M, E>
+{
+    /// Zero weights and biases (to load weights into).
+    fn default() -> Self {
+        let (weight, bias) = (Storage::zeros(Self::WEIGHT_LEN), Some(Storage::zeros(COUT)));
+        Self { weight, bias, mode: PhantomData }
     }
 }
 
@@ -220,12 +248,35 @@ impl<
             f(&join(prefix, "bias"), &[COUT], b);
         }
     }
-    fn zeros_like(&self) -> Self {
-        Self {
-            weight: vec![E::ZERO; self.weight.len()].into_boxed_slice(),
-            bias: self.bias.as_ref().map(|b| vec![E::ZERO; b.len()].into_boxed_slice()),
-            mode: PhantomData,
+    #[track_caller]
+    fn visit_with_grads(&mut self, grads: &Self, f: &mut PairFn<'_, E>) {
+        f(&mut self.weight, &grads.weight);
+        match (&mut self.bias, &grads.bias) {
+            (Some(b), Some(g)) => f(b, g),
+            (None, None) => {}
+            (b, _) => panic!(
+                "Conv2d: the layer {} a bias but its gradients {}; make gradients with \
+                 `zeros_like`",
+                if b.is_some() { "has" } else { "has no" },
+                if b.is_some() { "have none" } else { "have one" },
+            ),
         }
+    }
+}
+
+impl<
+    const CIN: usize,
+    const COUT: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    M,
+    E: Float,
+> ZerosLike for Conv2d<CIN, COUT, K, S, P, M, E>
+{
+    fn zeros_like(&self) -> Self {
+        let bias = self.bias.as_ref().map(|_| Storage::zeros(COUT));
+        Self { weight: Storage::zeros(Self::WEIGHT_LEN), bias, mode: PhantomData }
     }
 }
 
@@ -261,13 +312,12 @@ where
     >;
     /// The im2col columns of every image, `N·CIN·K·K·HO·WO` (for a 1×1, stride-1, unpadded
     /// kernel, the input itself): computed once in the training forward, read by backward.
-    type Cache = Box<[E]>;
+    type Cache = Storage<E>;
 
     fn forward_impl(&self, x: T4<E, N, C, H, W>) -> Self::Output {
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
         let mut y = Self::Output::overwritten();
-        self.forward_into(&g, N, x.as_slice(), y.as_mut_slice());
-        x.recycle();
+        conv::forward(&g, N, COUT, x.as_slice(), &self.weight, self.bias(), y.as_mut_slice(), None);
         y
     }
 
@@ -276,21 +326,21 @@ where
         let mut y = Self::Output::overwritten();
         if g.is_pointwise() {
             // the columns are the input itself: keep it
-            self.forward_into(&g, N, x.as_slice(), y.as_mut_slice());
-            return (y, x.into_vec().into_boxed_slice());
+            conv::forward(
+                &g,
+                N,
+                COUT,
+                x.as_slice(),
+                &self.weight,
+                self.bias(),
+                y.as_mut_slice(),
+                None,
+            );
+            return (y, x.into_storage());
         }
-        let mut cols = take_exact(N * CIN * K * K * g.oh * g.ow).into_boxed_slice();
-        conv_forward_keep(
-            &g,
-            N,
-            COUT,
-            x.as_slice(),
-            &self.weight,
-            self.bias.as_deref(),
-            y.as_mut_slice(),
-            &mut cols,
-        );
-        x.recycle();
+        let mut cols = Storage::uninit(N * CIN * K * K * g.oh * g.ow);
+        let keep = Some(&mut cols[..]);
+        conv::forward(&g, N, COUT, x.as_slice(), &self.weight, self.bias(), y.as_mut_slice(), keep);
         (y, cols)
     }
 
@@ -303,14 +353,14 @@ where
     ) -> T4<E, N, C, H, W> {
         let mut dx = T4::zeros();
         let size = (N, H::USIZE, W::USIZE);
-        self.backward_into(size, cols, dy.into_vec(), grads, Some(dx.as_mut_slice()));
+        self.backward_into(size, cols, dy.into_storage(), grads, Some(dx.as_mut_slice()));
         dx
     }
 
     /// No input gradient: no `Wᵀ·dY` GEMM and no col2im.
     #[track_caller]
     fn backward_params_impl(&self, cols: Self::Cache, dy: Self::Output, grads: &mut Self) {
-        self.backward_into((N, H::USIZE, W::USIZE), cols, dy.into_vec(), grads, None);
+        self.backward_into((N, H::USIZE, W::USIZE), cols, dy.into_storage(), grads, None);
     }
 }
 
@@ -324,19 +374,14 @@ impl<
     E: Float,
 > Conv2d<CIN, COUT, K, S, P, M, E>
 {
-    /// The convolution of `n` images `x` into `y` (overwritten), keeping nothing.
-    fn forward_into(&self, g: &Geom, n: usize, x: &[E], y: &mut [E]) {
-        conv_forward(g, n, COUT, x, &self.weight, self.bias.as_deref(), y);
-    }
-
     /// The backward pass for an input of `(n, h, w)` images: parameter gradients into `grads`,
     /// the input gradient into `dx` if given.
     #[track_caller]
     fn backward_into(
         &self,
         (n, h, w): (usize, usize, usize),
-        cols: Box<[E]>,
-        dy: Vec<E>,
+        cols: Storage<E>,
+        dy: Storage<E>,
         grads: &mut Self,
         dx: Option<&mut [E]>,
     ) {
@@ -349,19 +394,17 @@ impl<
             if grads.bias.is_some() { "have one" } else { "have none" },
         );
         let g = Geom::new(CIN, h, w, K, S, P);
-        conv_backward_cols(
+        conv::backward(
             &g,
             n,
             COUT,
-            &cols,
+            Source::Cols(&cols),
             &self.weight,
             &dy,
             dx,
             &mut grads.weight,
             grads.bias.as_deref_mut(),
         );
-        recycle(cols.into_vec());
-        recycle(dy);
     }
 }
 

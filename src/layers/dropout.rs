@@ -4,7 +4,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use rand::Rng;
 
 use crate::Float;
-use crate::module::{Forward, Init, ParamFn, ParamFnMut, Params};
+use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike};
 use crate::tensor::TensorData;
 
 /// Inverted dropout: in train mode each value is zeroed with probability `p` and the others are
@@ -129,6 +129,10 @@ impl Init for Dropout {
 impl<E: Float> Params<E> for Dropout {
     fn visit<'a>(&'a self, _: &str, _: &mut ParamFn<'a, '_, E>) {}
     fn visit_mut(&mut self, _: &str, _: &mut ParamFnMut<'_, E>) {}
+    fn visit_with_grads(&mut self, _: &Self, _: &mut PairFn<'_, E>) {}
+}
+
+impl ZerosLike for Dropout {
     fn zeros_like(&self) -> Self {
         self.clone()
     }

@@ -7,7 +7,7 @@ use core::ops::Mul;
 use typenum::Prod;
 
 use crate::Float;
-use crate::module::{Forward, no_params};
+use crate::module::{Forward, NoParams};
 use crate::tensor::{T2, T4, reshape2to4, reshape4to2};
 
 /// Flattens each sample's `(C, H, W)` into `C·H·W` features, in C, H, W order.
@@ -27,7 +27,7 @@ use crate::tensor::{T2, T4, reshape2to4, reshape4to2};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Flatten;
 
-no_params!(Flatten);
+impl NoParams for Flatten {}
 
 /// The flattened feature count `C·H·W` as a typenum number.
 ///

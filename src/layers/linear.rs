@@ -8,55 +8,12 @@ use rand::Rng;
 use typenum::{Const, Eq, IsEqual, Prod, ToUInt, U, Unsigned};
 
 use crate::Float;
-use crate::kernels::gemm::gemm;
-use crate::module::{Forward, Init, ParamFn, ParamFnMut, Params, join};
+use crate::init::Fill;
+use crate::kernels::linear;
+use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
+use crate::runtime::Storage;
 use crate::shape::{Decimal, Dim, FeaturesMatch, Show};
 use crate::tensor::T2;
-
-/// `y[N×OUT] = x[N×IN] · Wᵀ + b`, with `w` stored `(OUT, IN)`.
-fn dense_forward<E: Float>(n: usize, inp: usize, out: usize, x: &[E], w: &[E], b: &[E]) -> Vec<E> {
-    // y starts as the bias broadcast over the batch, then accumulates x · Wᵀ (beta = 1).
-    let mut y: Vec<E> = (0..n).flat_map(|_| b.iter().copied()).collect();
-    // y: (N, OUT) += x: (N, IN) · wᵀ: (IN, OUT)
-    gemm(n, inp, out, x, false, w, true, E::ONE, &mut y);
-    y
-}
-
-/// Accumulates `dW += dyᵀ·x`, `db += Σₙ dy`, and returns `dx = dy·W`.
-fn dense_backward<E: Float>(
-    n: usize,
-    inp: usize,
-    out: usize,
-    x: &[E],
-    w: &[E],
-    dy: &[E],
-    dw: &mut [E],
-    db: &mut [E],
-) -> Vec<E> {
-    // dw: (OUT, IN) += dyᵀ: (OUT, N) · x: (N, IN)
-    gemm(out, n, inp, dy, true, x, false, E::ONE, dw);
-    // db: (OUT) += column sums of dy: (N, OUT)
-    if out > 0 {
-        for row in dy.chunks_exact(out) {
-            db.iter_mut().zip(row).for_each(|(b, &d)| *b += d);
-        }
-    }
-    // dx: (N, IN) = dy: (N, OUT) · w: (OUT, IN)
-    let mut dx = vec![E::ZERO; n * inp];
-    gemm(n, out, inp, dy, false, w, false, E::ZERO, &mut dx);
-    dx
-}
-
-/// PyTorch's default init for `nn.Linear` and `nn.Conv2d`: weights and biases from
-/// `U(−1/√fan_in, 1/√fan_in)` (Kaiming-uniform with `a = √5`, as `reset_parameters` does).
-pub(crate) fn pytorch_uniform<E: Float, R: Rng + ?Sized>(
-    rng: &mut R,
-    fan_in: usize,
-    len: usize,
-) -> Box<[E]> {
-    let bound = 1.0 / (fan_in as f64).sqrt();
-    (0..len).map(|_| E::from_f64(rng.random_range(-bound..bound))).collect()
-}
 
 macro_rules! dense_layer {
     (
@@ -65,9 +22,16 @@ macro_rules! dense_layer {
     ) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq)]
-        pub struct $name<$(const $p: usize),*, E = f32> {
-            weight: Box<[E]>,
-            bias: Box<[E]>,
+        pub struct $name<$(const $p: usize),*, E: Float = f32> {
+            weight: Storage<E>,
+            bias: Storage<E>,
+        }
+
+        impl<$(const $p: usize),*, E: Float> Default for $name<$($p),*, E> {
+            /// Zero weights and biases (to load weights into).
+            fn default() -> Self {
+                Self { weight: Storage::zeros(OUT * Self::IN), bias: Storage::zeros(OUT) }
+            }
         }
 
         impl<$(const $p: usize),*, E: Float> $name<$($p),*, E> {
@@ -98,7 +62,7 @@ macro_rules! dense_layer {
                 let check = |shape: Vec<usize>, v: Vec<E>| {
                     let expected: usize = shape.iter().product();
                     if v.len() == expected {
-                        Ok(v.into_boxed_slice())
+                        Ok(v.into())
                     } else {
                         Err(crate::LengthError { shape, expected, found: v.len() })
                     }
@@ -165,10 +129,10 @@ macro_rules! dense_layer {
         impl<$(const $p: usize),*, E: Float> Init for $name<$($p),*, E> {
             /// PyTorch's default init: `U(±1/√IN)` for weights and biases.
             fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
-                Self {
-                    weight: pytorch_uniform(rng, Self::IN, OUT * Self::IN),
-                    bias: pytorch_uniform(rng, Self::IN, OUT),
-                }
+                let mut layer = Self::default();
+                Fill::PyTorch { fan_in: Self::IN }.apply(&mut layer.weight, rng);
+                Fill::PyTorch { fan_in: Self::IN }.apply(&mut layer.bias, rng);
+                layer
             }
         }
 
@@ -181,11 +145,15 @@ macro_rules! dense_layer {
                 f(&join(prefix, "weight"), &[OUT, Self::IN], &mut self.weight);
                 f(&join(prefix, "bias"), &[OUT], &mut self.bias);
             }
+            fn visit_with_grads(&mut self, grads: &Self, f: &mut PairFn<'_, E>) {
+                f(&mut self.weight, &grads.weight);
+                f(&mut self.bias, &grads.bias);
+            }
+        }
+
+        impl<$(const $p: usize),*, E: Float> ZerosLike for $name<$($p),*, E> {
             fn zeros_like(&self) -> Self {
-                Self {
-                    weight: vec![E::ZERO; self.weight.len()].into_boxed_slice(),
-                    bias: vec![E::ZERO; self.bias.len()].into_boxed_slice(),
-                }
+                Self::default()
             }
         }
     };
@@ -249,9 +217,9 @@ macro_rules! dense_forward_impl {
             type Cache = T2<E, N, F>;
 
             fn forward_impl(&self, x: T2<E, N, F>) -> Self::Output {
-                let y = dense_forward(N, Self::IN, OUT, x.as_slice(), &self.weight, &self.bias);
-                x.recycle();
-                T2::wrap(y.into_boxed_slice())
+                let mut y = Self::Output::overwritten();
+                linear::forward(N, Self::IN, OUT, x.as_slice(), &self.weight, Some(&self.bias), y.as_mut_slice());
+                y
             }
 
             fn train_impl(&self, x: T2<E, N, F>) -> (Self::Output, Self::Cache) {
@@ -259,17 +227,19 @@ macro_rules! dense_forward_impl {
             }
 
             fn backward_impl(&self, x: Self::Cache, dy: Self::Output, grads: &mut Self) -> T2<E, N, F> {
-                let dx = dense_backward(
+                let mut dx = T2::zeros();
+                linear::backward(
                     N,
                     Self::IN,
                     OUT,
                     x.as_slice(),
                     &self.weight,
                     dy.as_slice(),
+                    Some(dx.as_mut_slice()),
                     &mut grads.weight,
-                    &mut grads.bias,
+                    Some(&mut grads.bias),
                 );
-                T2::wrap(dx.into_boxed_slice())
+                dx
             }
         }
     };
@@ -292,7 +262,7 @@ dense_forward_impl!(
 #[cfg(test)]
 mod tests {
     use crate::gradcheck::check_module;
-    use crate::kernels::naive::{linear_backward_naive, linear_forward_naive};
+    use crate::kernels::linear::naive::{linear_backward_naive, linear_forward_naive};
     use crate::prelude::*;
     use crate::testing::{assert_close, seeded};
 

@@ -5,11 +5,11 @@ mod activation;
 mod conv;
 mod dropout;
 mod flatten;
-pub(crate) mod linear;
+mod linear;
 pub mod norm;
 mod pool;
 mod residual;
-pub(crate) mod softmax;
+mod softmax;
 
 pub use activation::{LeakyRelu, Relu, Sigmoid, Tanh};
 pub use conv::Conv2d;

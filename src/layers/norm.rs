@@ -22,7 +22,8 @@ use typenum::{Const, Eq, IsEqual, ToUInt, U, Unsigned};
 
 use crate::Float;
 use crate::module::{
-    Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, ParamFn, ParamFnMut, Params, join,
+    Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, PairFn, ParamFn, ParamFnMut, Params,
+    ZerosLike, join,
 };
 use crate::shape::{ChannelsMatch, Decimal, Show};
 use crate::tensor::T4;
@@ -155,9 +156,9 @@ impl<const C: usize, E: Float> BatchNorm2d<C, E> {
     }
 }
 
-impl<const C: usize, E: Float> Init for BatchNorm2d<C, E> {
-    /// PyTorch's initialization: γ = 1, β = 0, running mean 0, running variance 1.
-    fn init<R: Rng + ?Sized>(_: &mut R) -> Self {
+impl<const C: usize, E: Float> Default for BatchNorm2d<C, E> {
+    /// PyTorch's fresh `nn.BatchNorm2d(C)`: γ = 1, β = 0, running mean 0, running variance 1.
+    fn default() -> Self {
         Self {
             weight: vec![E::ONE; C].into_boxed_slice(),
             bias: vec![E::ZERO; C].into_boxed_slice(),
@@ -166,6 +167,28 @@ impl<const C: usize, E: Float> Init for BatchNorm2d<C, E> {
             num_batches_tracked: 0,
             eps: 1e-5,
             momentum: 0.1,
+        }
+    }
+}
+
+impl<const C: usize, E: Float> Init for BatchNorm2d<C, E> {
+    /// PyTorch's init (no randomness): the same as `Default`.
+    fn init<R: Rng + ?Sized>(_: &mut R) -> Self {
+        Self::default()
+    }
+}
+
+impl<const C: usize, E: Float> ZerosLike for BatchNorm2d<C, E> {
+    fn zeros_like(&self) -> Self {
+        let zero = || vec![E::ZERO; C].into_boxed_slice();
+        Self {
+            weight: zero(),
+            bias: zero(),
+            running_mean: zero(),
+            running_var: zero(),
+            num_batches_tracked: 0,
+            eps: self.eps,
+            momentum: self.momentum,
         }
     }
 }
@@ -179,17 +202,9 @@ impl<const C: usize, E: Float> Params<E> for BatchNorm2d<C, E> {
         f(&join(prefix, "weight"), &[C], &mut self.weight);
         f(&join(prefix, "bias"), &[C], &mut self.bias);
     }
-    fn zeros_like(&self) -> Self {
-        let zero = || vec![E::ZERO; C].into_boxed_slice();
-        Self {
-            weight: zero(),
-            bias: zero(),
-            running_mean: zero(),
-            running_var: zero(),
-            num_batches_tracked: 0,
-            eps: self.eps,
-            momentum: self.momentum,
-        }
+    fn visit_with_grads(&mut self, grads: &Self, f: &mut PairFn<'_, E>) {
+        f(&mut self.weight, &grads.weight);
+        f(&mut self.bias, &grads.bias);
     }
     fn visit_buffers<'a>(&'a self, prefix: &str, f: &mut BufferFn<'a, '_, E>) {
         f(&join(prefix, "running_mean"), &[C], Buffer::Values(&self.running_mean));

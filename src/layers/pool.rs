@@ -12,7 +12,7 @@ use crate::kernels::pool::{
     avgpool_backward, avgpool_forward, global_avgpool_backward, global_avgpool_forward,
     maxpool_backward, maxpool_forward,
 };
-use crate::module::{Forward, ParamFn, ParamFnMut, no_params};
+use crate::module::{Forward, NoParams};
 use crate::shape::{Exact, Height, PoolPadding, Width, Window, WindowOut};
 use crate::tensor::T4;
 
@@ -107,7 +107,7 @@ impl<const K: usize, const S: usize, const P: usize, M> Default for AvgPool2d<K,
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GlobalAvgPool2d;
 
-no_params!(GlobalAvgPool2d);
+impl NoParams for GlobalAvgPool2d {}
 
 impl<const K: usize, const S: usize, const P: usize, M> Default for MaxPool2d<K, S, P, M> {
     fn default() -> Self {
@@ -115,32 +115,8 @@ impl<const K: usize, const S: usize, const P: usize, M> Default for MaxPool2d<K,
     }
 }
 
-macro_rules! window_layer_boilerplate {
-    ($t:ident) => {
-        impl<E: crate::Float, const K: usize, const S: usize, const P: usize, M: Clone>
-            crate::module::Params<E> for $t<K, S, P, M>
-        where
-            Self: Default,
-        {
-            fn visit<'a>(&'a self, _: &str, _: &mut ParamFn<'a, '_, E>) {}
-            fn visit_mut(&mut self, _: &str, _: &mut ParamFnMut<'_, E>) {}
-            fn zeros_like(&self) -> Self {
-                self.clone()
-            }
-        }
-        impl<const K: usize, const S: usize, const P: usize, M> crate::module::Init
-            for $t<K, S, P, M>
-        where
-            Self: Default,
-        {
-            fn init<R: rand::Rng + ?Sized>(_: &mut R) -> Self {
-                Self::default()
-            }
-        }
-    };
-}
-window_layer_boilerplate!(MaxPool2d);
-window_layer_boilerplate!(AvgPool2d);
+impl<const K: usize, const S: usize, const P: usize, M: Clone> NoParams for MaxPool2d<K, S, P, M> {}
+impl<const K: usize, const S: usize, const P: usize, M: Clone> NoParams for AvgPool2d<K, S, P, M> {}
 
 /// The output type of a pooling layer `L` on `T4<E, N, C, H, W>`.
 type Pooled<L, E, const N: usize, C, H, W, const K: usize, const S: usize, const P: usize, M> =

@@ -63,7 +63,7 @@ where
 /// Moves the storage of one tensor type into another of the same shape, which the
 /// `ResidualKeepsShape` bound has proven (`ShapeEq` compares without unifying the types).
 fn retype<A: TensorData, B: TensorData<Elem = A::Elem>>(x: A) -> B {
-    B::from_boxed(x.into_boxed())
+    B::from_storage(x.into_storage())
 }
 
 fn add_into<T: TensorData>(acc: &mut T, x: &T) {
@@ -77,8 +77,8 @@ impl<E: Float, M: Params<E>> Params<E> for Residual<M> {
     fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
         self.0.visit_mut(&crate::module::join(prefix, "0"), f);
     }
-    fn zeros_like(&self) -> Self {
-        Residual(self.0.zeros_like())
+    fn visit_with_grads(&mut self, grads: &Self, f: &mut crate::module::PairFn<'_, E>) {
+        self.0.visit_with_grads(&grads.0, f);
     }
     fn visit_buffers<'a>(&'a self, prefix: &str, f: &mut crate::module::BufferFn<'a, '_, E>) {
         self.0.visit_buffers(&crate::module::join(prefix, "0"), f);
@@ -88,6 +88,12 @@ impl<E: Float, M: Params<E>> Params<E> for Residual<M> {
     }
     fn update_buffers(&mut self, stats: &Self) {
         self.0.update_buffers(&stats.0);
+    }
+}
+
+impl<M: crate::module::ZerosLike> crate::module::ZerosLike for Residual<M> {
+    fn zeros_like(&self) -> Self {
+        Residual(self.0.zeros_like())
     }
 }
 

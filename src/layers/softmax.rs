@@ -5,7 +5,8 @@
 use typenum::Unsigned;
 
 use crate::Float;
-use crate::module::{Forward, no_params};
+use crate::kernels::softmax::log_softmax_rows;
+use crate::module::{Forward, NoParams};
 use crate::tensor::T2;
 
 /// `softmax(x)ᵢ = e^{xᵢ − max x} / Σⱼ e^{xⱼ − max x}` per sample.
@@ -32,20 +33,8 @@ pub struct Softmax;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LogSoftmax;
 
-no_params!(Softmax, LogSoftmax);
-
-/// Writes `log softmax` of each row of `x` (rows of `f`) into `out`.
-pub(crate) fn log_softmax_rows<E: Float>(x: &[E], f: usize, out: &mut [E]) {
-    if f == 0 {
-        return; // no features, nothing to normalize
-    }
-    for (row, o) in x.chunks_exact(f).zip(out.chunks_exact_mut(f)) {
-        let max = row.iter().fold(E::NEG_INFINITY, |m, &v| m.max(v));
-        let sum = row.iter().fold(E::ZERO, |s, &v| s + (v - max).exp());
-        let log_sum = max + sum.ln();
-        o.iter_mut().zip(row).for_each(|(o, &v)| *o = v - log_sum);
-    }
-}
+impl NoParams for Softmax {}
+impl NoParams for LogSoftmax {}
 
 impl<E: Float, const N: usize, F: Unsigned> Forward<T2<E, N, F>> for Softmax {
     type Output = T2<E, N, F>;

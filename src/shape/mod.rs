@@ -10,13 +10,11 @@
 //! and turns them back into decimals (`Dim<24>`) for the messages of failed shape checks.
 
 use core::marker::PhantomData;
-use core::ops::{Add, BitAnd, Div, Rem, Sub};
+use core::ops::{Add, Div, Rem, Sub};
 use typenum::{
-    And, B1, Bit, Const, Eq, Gr, GrEq, IsEqual, IsGreater, IsGreaterOrEqual, Max, Maximum, Mod,
-    Quot, ToUInt, U, U0, U1, U1000, UInt, Unsigned,
+    B1, Bit, Const, Gr, GrEq, IsGreater, IsGreaterOrEqual, Max, Maximum, Mod, Quot, ToUInt, U, U0,
+    U1, U1000, UInt, Unsigned,
 };
-
-use crate::tensor::{T2, T4};
 
 mod decimal_table;
 
@@ -440,24 +438,6 @@ impl<L, ExpectedShow, Found> FeaturesMatch<L, ExpectedShow, Found> for B1 {}
 pub trait ShapeEq<Other> {
     /// `True` if the shapes are equal.
     type Output;
-}
-
-impl<E, const N: usize, C, H, W, C2, H2, W2> ShapeEq<T4<E, N, C2, H2, W2>> for T4<E, N, C, H, W>
-where
-    C: IsEqual<C2>,
-    H: IsEqual<H2>,
-    W: IsEqual<W2>,
-    Eq<C, C2>: BitAnd<Eq<H, H2>>,
-    And<Eq<C, C2>, Eq<H, H2>>: BitAnd<Eq<W, W2>>,
-{
-    type Output = And<And<Eq<C, C2>, Eq<H, H2>>, Eq<W, W2>>;
-}
-
-impl<E, const N: usize, F, F2> ShapeEq<T2<E, N, F2>> for T2<E, N, F>
-where
-    F: IsEqual<F2>,
-{
-    type Output = Eq<F, F2>;
 }
 
 /// Marker: a residual branch's output has its input's shape (implemented for `True` only).

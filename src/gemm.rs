@@ -1,10 +1,9 @@
 //! The crate's only `unsafe`: a safe, length-checked wrapper over `matrixmultiply::{sgemm, dgemm}`.
+//! A leaf module: it depends on nothing else in the crate.
 //!
 //! Matrices are row-major slices; a transpose is expressed by swapping the row and column strides,
 //! never by copying (as dfdx v0.9's `mm_at`/`mm_bt` do).
 #![allow(unsafe_code)]
-
-use crate::Float;
 
 /// `C[m×n] ← op(A)[m×k] · op(B)[k×n] + β·C`, where `op(X)` is `X` or `Xᵀ`.
 ///
@@ -16,7 +15,7 @@ use crate::Float;
 /// the caller, never user input.
 ///
 /// ```
-/// use typed_cnn::kernels::gemm::gemm;
+/// use typed_cnn::kernels::gemm;
 /// // [1 2; 3 4] · [5 6; 7 8] = [19 22; 43 50]
 /// let mut c = [0.0f32; 4];
 /// gemm(2, 2, 2, &[1., 2., 3., 4.], false, &[5., 6., 7., 8.], false, 0.0, &mut c);
@@ -26,7 +25,7 @@ use crate::Float;
 /// assert_eq!(c, [26., 30., 38., 44.]);
 /// ```
 #[track_caller]
-pub fn gemm<E: Float>(
+pub fn gemm<E: RawGemm>(
     m: usize,
     k: usize,
     n: usize,
@@ -90,7 +89,7 @@ pub struct Strides {
 /// The per-type GEMM: `sgemm` for `f32`, `dgemm` for `f64`. Sealed: only [`gemm`] calls it,
 /// after checking every length.
 #[doc(hidden)]
-pub trait RawGemm: Sized {
+pub trait RawGemm: Copy {
     /// Calls matrixmultiply with lengths already checked by [`gemm`].
     fn raw_gemm(s: Strides, a: &[Self], b: &[Self], beta: Self, c: &mut [Self]);
 }

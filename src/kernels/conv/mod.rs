@@ -1,0 +1,446 @@
+//! 2-D convolution (cross-correlation, PyTorch layouts) by im2col + one GEMM per image.
+//!
+//! Input `(N, C, H, W)`, weight `(COUT, C, K, K)`, output `(N, COUT, OH, OW)`, zero padding, no
+//! dilation or groups. Shapes are checked by assertions only; the column buffers come from a
+//! pool of scratch buffers reused across calls.
+
+use std::ops::Range;
+
+use super::Geom;
+use crate::Float;
+use crate::gemm::gemm;
+use crate::runtime::{Scratch, chunks, run_chunks};
+
+/// **Panics** unless an image holds `C·H·W` elements and the column buffer at least `C·K·K·OH·OW`.
+#[track_caller]
+fn check_image_and_col(who: &str, g: &Geom, image_len: usize, col_len: usize) {
+    let Geom { c, h, w, k, oh, ow, .. } = *g;
+    assert_eq!(image_len, c * h * w, "{who}: the image must be C·H·W for {g:?}");
+    assert!(
+        col_len >= c * k * k * oh * ow,
+        "{who}: col needs C·K·K·OH·OW = {}, got {col_len} for {g:?}",
+        c * k * k * oh * ow
+    );
+}
+
+/// Unfolds one image `x: (C, H, W)` into `col: (C·K·K, OH·OW)`.
+///
+/// Row `(c·K + a)·K + b` holds, for every output position `(i, j)` (column `i·OW + j`), the input
+/// `x[c, i·S + a − P, j·S + b − P]`, or `0` where that falls in the padding. Every element of
+/// `col[..C·K·K·OH·OW]` is written.
+///
+/// **Panics** if `x.len() != C·H·W` or `col.len() < C·K·K·OH·OW`.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, conv::im2col};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0); // 2×2 output, so col is (1·2·2) × (2·2)
+/// let x = [1., 2., 3., 4., 5., 6., 7., 8., 9.]; // [[1 2 3], [4 5 6], [7 8 9]]
+/// let mut col = [0.0f32; 16];
+/// im2col(&g, &x, &mut col);
+/// // row (a, b) holds x[i + a, j + b] for the outputs (i, j) = (0, 0), (0, 1), (1, 0), (1, 1)
+/// assert_eq!(col, [
+///     1., 2., 4., 5., // (a, b) = (0, 0)
+///     2., 3., 5., 6., // (0, 1)
+///     4., 5., 7., 8., // (1, 0)
+///     5., 6., 8., 9., // (1, 1)
+/// ]);
+/// ```
+#[track_caller]
+pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
+    let Geom { c, h, w, k, s, p, oh, ow } = *g;
+    let ohw = oh * ow;
+    check_image_and_col("im2col", g, x.len(), col.len());
+    // rows of col: (C, K, K) flattened; each row is an (OH, OW) plane.
+    // b outermost: the in-image column range depends on b only.
+    for b in 0..k {
+        // The output columns j whose input column j·S + b − P lies inside the image.
+        let (j0, j1) = inside(b, p, s, w, ow);
+        for ci in 0..c {
+            for a in 0..k {
+                let row = (ci * k + a) * k + b;
+                let dst = &mut col[row * ohw..(row + 1) * ohw];
+                // dst: (OH, OW); padded coordinates are (i·S + a, j·S + b), real = padded − P.
+                for (i, dst_row) in dst.chunks_exact_mut(ow).enumerate() {
+                    let py = i * s + a;
+                    if py < p || py >= h + p || j0 >= j1 {
+                        dst_row.fill(E::ZERO);
+                        continue;
+                    }
+                    let src = &x[(ci * h + py - p) * w..(ci * h + py - p + 1) * w];
+                    dst_row[..j0].fill(E::ZERO);
+                    dst_row[j1..].fill(E::ZERO);
+                    // input column of output column j: j·S + b − P
+                    let first = j0 * s + b - p;
+                    if s == 1 {
+                        dst_row[j0..j1].copy_from_slice(&src[first..first + (j1 - j0)]);
+                    } else {
+                        for (out, &v) in
+                            dst_row[j0..j1].iter_mut().zip(src[first..].iter().step_by(s))
+                        {
+                            *out = v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The range `j0..j1` of output columns whose input column `j·s + b − p` lies in `0..w`
+/// (empty when none does).
+fn inside(b: usize, p: usize, s: usize, w: usize, ow: usize) -> (usize, usize) {
+    // j·s + b ≥ p  ⇔  j ≥ ⌈(p − b)/s⌉;   j·s + b < w + p  ⇔  j < ⌈(w + p − b)/s⌉
+    let j0 = p.saturating_sub(b).div_ceil(s).min(ow);
+    let j1 = (w + p).saturating_sub(b).div_ceil(s).min(ow);
+    (j0, j1.max(j0))
+}
+
+/// The adjoint of [`im2col`]: ACCUMULATES (`+=`) every entry of `col: (C·K·K, OH·OW)` into the
+/// position of `dx: (C, H, W)` it was copied from; entries that came from padding are dropped.
+///
+/// Overlapping windows (`S < K`) add several entries into the same `dx` element.
+///
+/// **Panics** if `dx.len() != C·H·W` or `col.len() < C·K·K·OH·OW`.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, conv::col2im};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0); // four overlapping 2×2 windows on a 3×3 image
+/// let mut dx = [0.0f32; 9];
+/// col2im(&g, &[1.0; 16], &mut dx);
+/// // each pixel gets one 1 per window covering it: 1 at the corners, 4 in the centre
+/// assert_eq!(dx, [1., 2., 1., 2., 4., 2., 1., 2., 1.]);
+/// ```
+#[track_caller]
+pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
+    let Geom { c, h, w, k, s, p, oh, ow } = *g;
+    let ohw = oh * ow;
+    check_image_and_col("col2im", g, dx.len(), col.len());
+    // rows of col: (C, K, K) flattened; each row is an (OH, OW) plane.
+    // b outermost: the in-image column range depends on b only.
+    for b in 0..k {
+        let (j0, j1) = inside(b, p, s, w, ow);
+        for ci in 0..c {
+            for a in 0..k {
+                let row = (ci * k + a) * k + b;
+                let src = &col[row * ohw..(row + 1) * ohw];
+                // src: (OH, OW); skip the entries whose padded coordinate lies in the padding.
+                for (i, src_row) in src.chunks_exact(ow).enumerate() {
+                    let py = i * s + a;
+                    if py < p || py >= h + p || j0 >= j1 {
+                        continue;
+                    }
+                    let dst = &mut dx[(ci * h + py - p) * w..(ci * h + py - p + 1) * w];
+                    let first = j0 * s + b - p;
+                    if s == 1 {
+                        // contiguous: a plain zip vectorizes
+                        let dst = &mut dst[first..first + (j1 - j0)];
+                        dst.iter_mut().zip(&src_row[j0..j1]).for_each(|(d, &v)| *d += v);
+                    } else {
+                        for (d, &v) in dst[first..].iter_mut().step_by(s).zip(&src_row[j0..j1]) {
+                            *d += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Checks the lengths shared by [`forward`] and [`backward`].
+#[track_caller]
+fn check_conv<E: Float>(op: &str, g: &Geom, n: usize, cout: usize, x: &[E], weight: &[E]) {
+    let (chw, ckk) = (g.c * g.h * g.w, g.c * g.k * g.k);
+    assert_eq!(x.len(), n * chw, "{op}: x must be N·C·H·W (n={n}, {g:?})");
+    assert_eq!(weight.len(), cout * ckk, "{op}: weight must be COUT·C·K·K (cout={cout}, {g:?})");
+}
+
+/// Convolution forward: `y[n,o,i,j] = bias[o] + Σ_{c,a,b} weight[o,c,a,b] · x[n,c,i·S+a−P, j·S+b−P]`
+/// (zero padding), for `x: (N, C, H, W)`, `weight: (COUT, C, K, K)`, `y: (N, COUT, HO, WO)`.
+///
+/// Per image: `col ← im2col(x[n])`, then one GEMM `y[n] = W · col` with `W` seen as the
+/// `COUT × C·K·K` matrix, then `+ bias[o]` on each output channel. `y` is overwritten. For a
+/// 1×1, stride-1, unpadded kernel the image is used directly as the column matrix. The batch is
+/// split into the fixed chunks of [`crate::CHUNKS`], run on up to [`crate::threads()`] threads;
+/// the column buffers come from a pool, so repeated calls do not allocate them.
+///
+/// With `keep = Some(cols)` (`N·C·K·K·HO·WO`, image after image), every image's columns are
+/// kept there for [`backward`] from [`Source::Cols`]: training computes them once instead of
+/// twice (for the pointwise case `cols` gets a copy of the input).
+///
+/// **Panics** if a slice length does not match the shapes above.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, conv};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0);
+/// let x = [2., -3., 4., 1., -1., 2., -1., 2., 3.]; // [[2 −3 4], [1 −1 2], [−1 2 3]]
+/// let w = [3., -1., 4., 2.]; // [[3 −1], [4 2]]
+/// let mut y = [0.0f64; 4];
+/// conv::forward(&g, 1, 1, &x, &w, Some(&[1.0]), &mut y, None);
+/// // y[0, 0] = 1 + 3·2 − 1·(−3) + 4·1 + 2·(−1) = 12, likewise 1 − 13, 1 + 4, 1 + 9
+/// assert_eq!(y, [12., -12., 5., 10.]);
+/// // keeping the columns: the same output, and the 2×2 windows as columns
+/// let mut cols = [0.0; 16];
+/// conv::forward(&g, 1, 1, &x, &w, Some(&[1.0]), &mut y, Some(&mut cols));
+/// assert_eq!(y, [12., -12., 5., 10.]);
+/// assert_eq!(cols[..4], [2., -3., 1., -1.]); // x[0 + i, 0 + j] for the four outputs
+/// ```
+#[track_caller]
+pub fn forward<E: Float>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    x: &[E],
+    weight: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+    keep: Option<&mut [E]>,
+) {
+    check_conv("conv::forward", g, n, cout, x, weight);
+    let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
+    if let Some(cols) = keep.as_deref() {
+        let need = n * ckk * ohw;
+        assert_eq!(cols.len(), need, "conv::forward: cols must be N·C·K·K·HO·WO = {need} ({g:?})");
+    }
+    assert_eq!(
+        y.len(),
+        n * cout * ohw,
+        "conv::forward: y must be N·COUT·OH·OW (n={n}, cout={cout}, {g:?})"
+    );
+    if let Some(b) = bias {
+        assert_eq!(b.len(), cout, "conv::forward: bias must be COUT={cout}");
+    }
+    let ranges = chunks(n);
+    let keep_parts: Vec<Option<&mut [E]>> = match keep {
+        Some(k) => split_by_images(k, &ranges, ckk * ohw).into_iter().map(Some).collect(),
+        None => ranges.iter().map(|_| None).collect(),
+    };
+    let mut outs: Vec<_> =
+        split_by_images(y, &ranges, cout * ohw).into_iter().zip(keep_parts).collect();
+    run_chunks(&mut outs, |ci, (yc, kept)| {
+        let pointwise = g.is_pointwise();
+        let mut col = Scratch::take(if pointwise || kept.is_some() { 0 } else { ckk * ohw });
+        // images of this chunk: x[img]: (C, H, W), yc[k]: (COUT, OH·OW)
+        for (k, img) in ranges[ci].clone().enumerate() {
+            let xi = &x[img * chw..(img + 1) * chw];
+            let yi = &mut yc[k * cout * ohw..(k + 1) * cout * ohw];
+            // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
+            let cols: &[E] = match kept.as_deref_mut() {
+                Some(kept) => {
+                    let dst = &mut kept[k * ckk * ohw..(k + 1) * ckk * ohw];
+                    if pointwise {
+                        dst.copy_from_slice(xi)
+                    } else {
+                        im2col(g, xi, dst)
+                    }
+                    dst
+                }
+                None if pointwise => xi,
+                None => {
+                    im2col(g, xi, &mut col);
+                    &col[..ckk * ohw]
+                }
+            };
+            // y[img] (COUT, OH·OW) = W (COUT, C·K·K) · cols (C·K·K, OH·OW)
+            gemm(cout, ckk, ohw, weight, false, cols, false, E::ZERO, yi);
+            if let Some(b) = bias {
+                // yi: (COUT, OH·OW); add b[o] to every position of channel o.
+                for (o, plane) in yi.chunks_exact_mut(ohw).enumerate() {
+                    plane.iter_mut().for_each(|v| *v += b[o]);
+                }
+            }
+        }
+    });
+}
+
+/// `Σ v` with eight independent partial sums (added pairwise at the end), so the loop
+/// vectorizes; a fixed order, so the result does not depend on anything but `v`.
+pub(crate) fn sum<E: Float>(v: &[E]) -> E {
+    let mut acc = [E::ZERO; 8];
+    let mut blocks = v.chunks_exact(8);
+    for block in &mut blocks {
+        for (a, &x) in acc.iter_mut().zip(block) {
+            *a += x;
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(blocks.remainder()) {
+        *a += x;
+    }
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+}
+
+/// `buf` cut into one slice per range of images, `per_image` elements each.
+fn split_by_images<'a, E>(
+    mut buf: &'a mut [E],
+    ranges: &[Range<usize>],
+    per_image: usize,
+) -> Vec<&'a mut [E]> {
+    let mut parts = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        let (head, tail) = buf.split_at_mut(r.len() * per_image);
+        parts.push(head);
+        buf = tail;
+    }
+    parts
+}
+
+/// One chunk's share of [`backward`]: its images' input gradient, and weight and bias
+/// gradients of its own (summed into the caller's in chunk order afterwards).
+struct ChunkGrads<'a, E: Float> {
+    dx: Option<&'a mut [E]>,
+    dweight: Scratch<E>,
+    dbias: Vec<E>,
+}
+
+/// Where [`backward`] finds each image's columns.
+#[derive(Clone, Copy)]
+pub enum Source<'a, E> {
+    /// The input `(N, C, H, W)`: im2col per image (or the image itself when pointwise).
+    Input(&'a [E]),
+    /// Columns kept by the forward pass, `N·C·K·K·OH·OW`.
+    Cols(&'a [E]),
+}
+
+/// Convolution backward for the layout of [`forward`], given `dy: (N, COUT, OH, OW)`.
+///
+/// ALL gradients ACCUMULATE (`+=`) into what the caller passes, so zero them first for a fresh
+/// gradient: `dweight: (COUT, C, K, K)`, `dbias: (COUT)` (if `Some`) and `dx: (N, C, H, W)`
+/// (if `Some`; pass `None` for a first layer whose input needs no gradient).
+///
+/// `source` says where each image's columns come from: [`Source::Input`] (`x: (N, C, H, W)`,
+/// im2col per image) or [`Source::Cols`] (what [`forward`] kept: no im2col).
+///
+/// Per image: `col ← im2col(x[n])`; `dW += dY · colᵀ`; `db[o] += Σ dY[o, :]`; and, when `dx` is
+/// wanted, `col ← Wᵀ · dY` then `dx[n] += col2im(col)`. The 1×1, stride-1, unpadded case skips
+/// both copies (`dx[n] += Wᵀ · dY` directly). The batch is split into the fixed chunks of
+/// [`crate::threads`]; each chunk sums its images' weight and bias gradients in image order, and
+/// the chunks' sums are added to `dweight`/`dbias` in chunk order, so the result is the same
+/// for every thread count.
+///
+/// **Panics** if a slice length does not match the shapes above.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, conv::{self, Source}};
+/// let g = Geom::new(1, 3, 3, 2, 1, 0);
+/// let (x, w) = ([2., -3., 4., 1., -1., 2., -1., 2., 3.], [3., -1., 4., 2.]);
+/// let dy = [3., -2., 1., -1.];
+/// let (mut dx, mut dw, mut db) = ([0.0f64; 9], [0.0; 4], [0.0; 1]);
+/// conv::backward(&g, 1, 1, Source::Input(&x), &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
+/// // dW[0, 0] = Σ dy[i, j]·x[i, j] = 3·2 − 2·(−3) + 1·1 − 1·(−1) = 14
+/// // db = Σ dy = 3 − 2 + 1 − 1 = 1
+/// assert_eq!((dw, db), ([14., -20., 2., -8.], [1.]));
+/// assert_eq!(dx, [9., -9., 2., 15., -6., -3., 4., -2., -2.]); // dx[0, 0] = 3·3
+/// ```
+#[track_caller]
+pub fn backward<E: Float>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    source: Source<'_, E>,
+    weight: &[E],
+    dy: &[E],
+    dx: Option<&mut [E]>,
+    dweight: &mut [E],
+    dbias: Option<&mut [E]>,
+) {
+    let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
+    match source {
+        Source::Input(x) => check_conv("conv::backward", g, n, cout, x, weight),
+        Source::Cols(cols) => {
+            assert_eq!(
+                cols.len(),
+                n * ckk * ohw,
+                "conv::backward: cols must be N·C·K·K·HO·WO ({g:?})"
+            );
+            assert_eq!(
+                weight.len(),
+                cout * ckk,
+                "conv::backward: weight must be COUT·C·K·K ({g:?})"
+            );
+        }
+    }
+    assert_eq!(
+        dy.len(),
+        n * cout * ohw,
+        "conv::backward: dy must be N·COUT·OH·OW (n={n}, cout={cout}, {g:?})"
+    );
+    assert_eq!(
+        dweight.len(),
+        cout * ckk,
+        "conv::backward: dweight must be COUT·C·K·K (cout={cout}, {g:?})"
+    );
+    if let Some(db) = dbias.as_deref() {
+        assert_eq!(db.len(), cout, "conv::backward: dbias must be COUT={cout}");
+    }
+    if let Some(dx) = dx.as_deref() {
+        assert_eq!(dx.len(), n * chw, "conv::backward: dx must be N·C·H·W (n={n}, {g:?})");
+    }
+    let pointwise = g.is_pointwise();
+    let ranges = chunks(n);
+    let dx_parts: Vec<Option<&mut [E]>> = match dx {
+        Some(dx) => split_by_images(dx, &ranges, chw).into_iter().map(Some).collect(),
+        None => ranges.iter().map(|_| None).collect(),
+    };
+    let with_bias = dbias.is_some();
+    let mut parts: Vec<ChunkGrads<'_, E>> = dx_parts
+        .into_iter()
+        .map(|dx| ChunkGrads {
+            dx,
+            dweight: Scratch::take(cout * ckk),
+            dbias: vec![E::ZERO; if with_bias { cout } else { 0 }],
+        })
+        .collect();
+    run_chunks(&mut parts, |ci, part| {
+        // im2col's output, then (after dW has used it) dcol; kept columns are read in place
+        let mut col = Scratch::take(if pointwise { 0 } else { ckk * ohw });
+        // images: x[img], dx[img]: (C, H, W); dy[img]: (COUT, OH·OW)
+        for (k, img) in ranges[ci].clone().enumerate() {
+            let dyi = &dy[img * cout * ohw..(img + 1) * cout * ohw];
+
+            // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
+            let cols: &[E] = match source {
+                Source::Cols(c) => &c[img * ckk * ohw..(img + 1) * ckk * ohw],
+                Source::Input(x) if pointwise => &x[img * chw..(img + 1) * chw],
+                Source::Input(x) => {
+                    im2col(g, &x[img * chw..(img + 1) * chw], &mut col);
+                    &col[..ckk * ohw]
+                }
+            };
+            // dW (COUT, C·K·K) (+)= dY (COUT, OH·OW) · colsᵀ (OH·OW, C·K·K); the chunk's first
+            // image overwrites the pooled buffer.
+            let beta = if k == 0 { E::ZERO } else { E::ONE };
+            gemm(cout, ohw, ckk, dyi, false, cols, true, beta, &mut part.dweight[..cout * ckk]);
+
+            // dyi: (COUT, OH·OW); db[o] += row sum of channel o.
+            for (db, plane) in part.dbias.iter_mut().zip(dyi.chunks_exact(ohw)) {
+                *db += sum(plane);
+            }
+
+            if let Some(dx) = part.dx.as_deref_mut() {
+                let dxi = &mut dx[k * chw..(k + 1) * chw];
+                if pointwise {
+                    // dx[img] (C, H·W) += Wᵀ (C, COUT) · dY (COUT, H·W)
+                    gemm(ckk, cout, ohw, weight, true, dyi, false, E::ONE, dxi);
+                } else {
+                    // dcol (C·K·K, OH·OW) = Wᵀ (C·K·K, COUT) · dY (COUT, OH·OW), into the scratch
+                    gemm(ckk, cout, ohw, weight, true, dyi, false, E::ZERO, &mut col);
+                    // dx[img] (C, H, W) += col2im(dcol)
+                    col2im(g, &col[..ckk * ohw], dxi);
+                }
+            }
+        }
+    });
+    // The chunks' sums, in chunk order.
+    for part in &parts {
+        dweight.iter_mut().zip(part.dweight.iter()).for_each(|(d, &p)| *d += p);
+    }
+    if let Some(db) = dbias {
+        for part in &parts {
+            db.iter_mut().zip(&part.dbias).for_each(|(d, &p)| *d += p);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod naive;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,149 @@
+//! The naive reference for convolution (test-only): direct loops straight from the definition,
+//! an independent oracle for [`super`]'s im2col + GEMM kernels. Nothing here is meant for
+//! training: no im2col, no GEMM, no blocking.
+
+use crate::Float;
+use crate::kernels::Geom;
+
+/// Slow, obviously-correct oracle for [`super::forward`]:
+/// `y[n,o,i,j] = bias[o] + Σ_{c,a,b} weight[o,c,a,b] · x[n,c,i·S+a−P, j·S+b−P]`, zero padding.
+///
+/// `x: (N, C, H, W)`, `weight: (COUT, C, K, K)`, `bias: (COUT)`, `y: (N, COUT, OH, OW)`
+/// (overwritten). **Panics** on a length mismatch.
+#[track_caller]
+pub fn conv_forward_naive<E: Float>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    x: &[E],
+    weight: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+) {
+    let Geom { c, h, w, k, s, p, oh, ow } = *g;
+    assert_eq!(x.len(), n * c * h * w, "conv_forward_naive: x");
+    assert_eq!(weight.len(), cout * c * k * k, "conv_forward_naive: weight");
+    assert_eq!(y.len(), n * cout * oh * ow, "conv_forward_naive: y");
+    if let Some(b) = bias {
+        assert_eq!(b.len(), cout, "conv_forward_naive: bias");
+    }
+    // y: (N, COUT, OH, OW); sum over (C, K, K)
+    for ni in 0..n {
+        for o in 0..cout {
+            for i in 0..oh {
+                for j in 0..ow {
+                    let mut acc = match bias {
+                        Some(b) => b[o],
+                        None => E::ZERO,
+                    };
+                    for ci in 0..c {
+                        for a in 0..k {
+                            for b in 0..k {
+                                // input coordinate (i·S + a − P, j·S + b − P), skipped if padding
+                                let yy = (i * s + a) as isize - p as isize;
+                                let xx = (j * s + b) as isize - p as isize;
+                                if yy < 0 || yy >= h as isize || xx < 0 || xx >= w as isize {
+                                    continue;
+                                }
+                                let (yy, xx) = (yy as usize, xx as usize);
+                                acc += weight[((o * c + ci) * k + a) * k + b]
+                                    * x[((ni * c + ci) * h + yy) * w + xx];
+                            }
+                        }
+                    }
+                    y[((ni * cout + o) * oh + i) * ow + j] = acc;
+                }
+            }
+        }
+    }
+}
+
+/// Slow, obviously-correct oracle for [`super::backward`], by the same loops as
+/// [`conv_forward_naive`] with every multiply-add differentiated.
+///
+/// ACCUMULATES (`+=`) into `dx: (N, C, H, W)` (if `Some`), `dweight: (COUT, C, K, K)` and
+/// `dbias: (COUT)` (if `Some`), given `dy: (N, COUT, OH, OW)`. **Panics** on a length mismatch.
+#[track_caller]
+pub fn conv_backward_naive<E: Float>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    x: &[E],
+    weight: &[E],
+    dy: &[E],
+    mut dx: Option<&mut [E]>,
+    dweight: &mut [E],
+    mut dbias: Option<&mut [E]>,
+) {
+    let Geom { c, h, w, k, s, p, oh, ow } = *g;
+    assert_eq!(x.len(), n * c * h * w, "conv_backward_naive: x");
+    assert_eq!(weight.len(), cout * c * k * k, "conv_backward_naive: weight");
+    assert_eq!(dy.len(), n * cout * oh * ow, "conv_backward_naive: dy");
+    assert_eq!(dweight.len(), cout * c * k * k, "conv_backward_naive: dweight");
+    if let Some(dx) = dx.as_deref() {
+        assert_eq!(dx.len(), n * c * h * w, "conv_backward_naive: dx");
+    }
+    if let Some(db) = dbias.as_deref() {
+        assert_eq!(db.len(), cout, "conv_backward_naive: dbias");
+    }
+    // dy: (N, COUT, OH, OW); each output element fans back over (C, K, K)
+    for ni in 0..n {
+        for o in 0..cout {
+            for i in 0..oh {
+                for j in 0..ow {
+                    let g_out = dy[((ni * cout + o) * oh + i) * ow + j];
+                    if let Some(db) = dbias.as_deref_mut() {
+                        db[o] += g_out;
+                    }
+                    for ci in 0..c {
+                        for a in 0..k {
+                            for b in 0..k {
+                                let yy = (i * s + a) as isize - p as isize;
+                                let xx = (j * s + b) as isize - p as isize;
+                                if yy < 0 || yy >= h as isize || xx < 0 || xx >= w as isize {
+                                    continue;
+                                }
+                                let (yy, xx) = (yy as usize, xx as usize);
+                                let wi = ((o * c + ci) * k + a) * k + b;
+                                let xi = ((ni * c + ci) * h + yy) * w + xx;
+                                dweight[wi] += g_out * x[xi];
+                                if let Some(dx) = dx.as_deref_mut() {
+                                    dx[xi] += g_out * weight[wi];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-worked example of [`conv_forward_naive`].
+    #[test]
+    fn conv_forward_naive_example() {
+        let g = Geom::new(1, 3, 3, 2, 1, 0);
+        let x = [2., -3., 4., 1., -1., 2., -1., 2., 3.]; // [[2 −3 4], [1 −1 2], [−1 2 3]]
+        let mut y = [0.0f64; 4];
+        conv_forward_naive(&g, 1, 1, &x, &[3., -1., 4., 2.], None, &mut y);
+        // y[0, 1] = 3·(−3) − 1·4 + 4·(−1) + 2·2 = −13
+        assert_eq!(y, [11., -13., 4., 9.]);
+    }
+
+    /// The hand-worked example of [`conv_backward_naive`].
+    #[test]
+    fn conv_backward_naive_example() {
+        let g = Geom::new(1, 3, 3, 2, 1, 0);
+        let (x, w, dy) = ([1., 2., 3., 4., 5., 6., 7., 8., 9.], [1., 2., 3., 4.], [1.0; 4]);
+        let (mut dx, mut dw, mut db) = ([0.0f64; 9], [0.0; 4], [0.0; 1]);
+        conv_backward_naive(&g, 1, 1, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
+        // dy = 1: dW[a, b] sums the window at offset (a, b), e.g. 1 + 2 + 4 + 5; db counts outputs
+        assert_eq!((dw, db), ([12., 16., 24., 28.], [4.]));
+        // dx sums the weights that touched each pixel: 1 + 2 + 3 + 4 = 10 in the centre
+        assert_eq!(dx, [1., 3., 2., 4., 10., 6., 3., 7., 4.]);
+    }
+}

@@ -1,0 +1,133 @@
+//! Parameter tensors whose shape is in their type: [`Param1`] (a bias, batch norm's γ),
+//! [`Param2`] (a linear weight `(OUT, IN)`) and [`Param4`] (a conv weight `(COUT, CIN, K, K)`).
+//!
+//! Their `Default` is zeros of the right length, so a layer that derives `Default` is a layer
+//! with zero weights of the right sizes: what weights are loaded into. They store their values
+//! in a [`Storage`] and dereference to `[E]`.
+
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+
+use crate::Float;
+use crate::runtime::Storage;
+use crate::tensor::LengthError;
+
+/// A parameter tensor of a fixed shape: what [`crate::params!`] visits.
+pub trait ParamTensor<E: Float>: Deref<Target = [E]> + DerefMut {
+    /// The shape, PyTorch's (`[OUT, IN]` for a linear weight).
+    const SHAPE: &'static [usize];
+}
+
+macro_rules! param_type {
+    ($(#[$doc:meta])* $name:ident [$($d:ident),+] rank $r:literal) => {
+        $(#[$doc])*
+        pub struct $name<$(const $d: usize,)+ E: Float = f32> {
+            data: Storage<E>,
+        }
+
+        impl<$(const $d: usize,)+ E: Float> $name<$($d,)+ E> {
+            /// The number of values, the product of the shape.
+            pub const LEN: usize = 1 $(* $d)+;
+            /// The shape.
+            pub const SHAPE: [usize; $r] = [$($d),+];
+
+            /// Zeros (the same as `Default`).
+            pub fn zeros() -> Self {
+                Self { data: Storage::zeros(Self::LEN) }
+            }
+
+            /// The values `v` (row-major).
+            ///
+            /// # Errors
+            /// [`LengthError`] if `v` does not hold exactly [`Self::LEN`] values.
+            pub fn from_vec(v: Vec<E>) -> Result<Self, LengthError> {
+                if v.len() == Self::LEN {
+                    Ok(Self { data: v.into() })
+                } else {
+                    Err(LengthError { shape: Self::SHAPE.to_vec(), expected: Self::LEN, found: v.len() })
+                }
+            }
+
+            /// A tensor whose values come from `f(i)` for each index `i` in row-major order.
+            pub fn from_fn(f: impl FnMut(usize) -> E) -> Self {
+                Self { data: (0..Self::LEN).map(f).collect() }
+            }
+        }
+
+        impl<$(const $d: usize,)+ E: Float> ParamTensor<E> for $name<$($d,)+ E> {
+            const SHAPE: &'static [usize] = &[$($d),+];
+        }
+
+        impl<$(const $d: usize,)+ E: Float> Default for $name<$($d,)+ E> {
+            fn default() -> Self {
+                Self::zeros()
+            }
+        }
+
+        impl<$(const $d: usize,)+ E: Float> Clone for $name<$($d,)+ E> {
+            fn clone(&self) -> Self {
+                Self { data: self.data.clone() }
+            }
+        }
+
+        impl<$(const $d: usize,)+ E: Float> PartialEq for $name<$($d,)+ E> {
+            fn eq(&self, other: &Self) -> bool {
+                self.data == other.data
+            }
+        }
+
+        impl<$(const $d: usize,)+ E: Float> fmt::Debug for $name<$($d,)+ E> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}{:?} {:?}", stringify!($name), Self::SHAPE, &self.data)
+            }
+        }
+
+        impl<$(const $d: usize,)+ E: Float> Deref for $name<$($d,)+ E> {
+            type Target = [E];
+            fn deref(&self) -> &[E] {
+                &self.data
+            }
+        }
+
+        impl<$(const $d: usize,)+ E: Float> DerefMut for $name<$($d,)+ E> {
+            fn deref_mut(&mut self) -> &mut [E] {
+                &mut self.data
+            }
+        }
+    };
+}
+
+param_type! {
+    /// A rank-1 parameter of `A` values: a bias, batch norm's γ and β.
+    ///
+    /// ```
+    /// use typed_cnn::Param1;
+    /// let b = Param1::<3>::default();
+    /// assert_eq!(&b[..], [0.0; 3]);
+    /// assert_eq!(Param1::<3>::SHAPE, [3]);
+    /// ```
+    Param1[A] rank 1
+}
+
+param_type! {
+    /// A rank-2 parameter `(A, B)`, row-major: a linear weight `(OUT, IN)`.
+    ///
+    /// ```
+    /// use typed_cnn::Param2;
+    /// let w = Param2::<2, 3, f64>::from_fn(|i| i as f64);
+    /// assert_eq!(w.len(), 6);
+    /// assert_eq!(w[4], 4.0);
+    /// assert!(Param2::<2, 3>::from_vec(vec![0.0; 5]).is_err());
+    /// ```
+    Param2[A, B] rank 2
+}
+
+param_type! {
+    /// A rank-4 parameter `(A, B, C, D)`, row-major: a conv weight `(COUT, CIN, K, K)`.
+    ///
+    /// ```
+    /// use typed_cnn::Param4;
+    /// assert_eq!(Param4::<16, 6, 5, 5>::LEN, 2400); // 16·6·5·5
+    /// ```
+    Param4[A, B, C, D] rank 4
+}
