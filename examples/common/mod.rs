@@ -1,5 +1,6 @@
-//! What the training examples share: command-line arguments, the training loop with its
-//! progress bar and per-epoch line, and the training-curve SVG.
+//! What the training examples share, apart from the training step itself (each example spells
+//! that out): command-line arguments, the per-epoch progress bar and figures ([`EpochMeter`],
+//! [`Epoch`]), the confusion matrix, saving the weights, and the training-curve SVG.
 #![allow(dead_code, reason = "each example uses part of this module")]
 
 use std::fmt;
@@ -7,12 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::Rng;
-use typed_cnn::data::Dataset;
-use typed_cnn::data::augment::random_shift;
-use typed_cnn::eval::argmax;
-use typed_cnn::finite::check_finite;
-use typed_cnn::optim::{LrSchedule, Optimizer};
+use typed_cnn::eval::{ConfusionMatrix, argmax};
 use typed_cnn::prelude::*;
 use typenum::{Const, ToUInt, Unsigned};
 
@@ -122,86 +118,81 @@ impl fmt::Display for Epoch {
     }
 }
 
-/// How to train: batch size is the type parameter `N` of [`fit`].
-pub struct Plan<'a> {
-    pub epochs: usize,
-    /// Random shifts of up to this many pixels (0: none).
-    pub shift: usize,
-    /// The learning rate per epoch (none: keep the optimizer's).
-    pub schedule: Option<&'a dyn LrSchedule>,
+/// One epoch's bookkeeping, kept out of the examples' training loops: the clock, the progress
+/// bar and the running loss and accuracy. It only watches the step; it takes no part in it.
+pub struct EpochMeter {
+    epoch: usize,
+    epochs: usize,
+    start: Instant,
+    bar: ProgressBar,
+    loss_sum: f64,
+    steps: usize,
+    correct: usize,
+    seen: usize,
 }
 
-/// Trains `model` for `plan.epochs` epochs on `train` in shuffled batches of `N`, evaluating
-/// on `test` after each epoch; prints one line per epoch and returns the figures.
-pub fn fit<M, O, const N: usize, const C: usize, const H: usize, const W: usize>(
-    model: &mut M,
-    opt: &mut O,
-    train: &Dataset<C, H, W, 10>,
-    test: &Dataset<C, H, W, 10>,
-    plan: &Plan<'_>,
-    rng: &mut impl Rng,
-) -> Vec<Epoch>
-where
-    M: Params<f32> + Forward<Tensor<N, C, H, W>, Output = Tensor2<N, 10>>,
-    O: Optimizer<f32>,
-    Const<C>: ToUInt<Output: Unsigned>,
-    Const<H>: ToUInt<Output: Unsigned>,
-    Const<W>: ToUInt<Output: Unsigned>,
-{
-    let mut grads = model.zeros_like();
-    let mut history = Vec::new();
-    let mut step_count = 0u64;
-    for epoch in 1..=plan.epochs {
-        if let Some(schedule) = plan.schedule {
-            opt.set_lr(schedule.lr(epoch - 1));
-        }
-        let start = Instant::now();
-        let batches = train.shuffled_batches::<N>(rng);
-        let bar = progress(batches.len() as u64, epoch, plan.epochs);
-        let (mut loss_sum, mut steps, mut correct, mut seen) = (0.0f64, 0usize, 0usize, 0usize);
-        for batch in batches {
-            let mut x = batch.images;
-            if plan.shift > 0 {
-                random_shift(&mut x, plan.shift, rng);
-            }
-            // `Module` is implemented for every type, `&mut M` included: call it on `*model`.
-            let (logits, trace) = (*model).forward_train(x);
-            let (loss, dy) = cross_entropy(&logits, &batch.labels);
-            grads.zero();
-            (*model).backward_params(trace, dy, &mut grads); // no dL/dx needed
-            // Stop at the first NaN or infinity instead of writing it into the weights.
-            if let Err(e) = check_finite(step_count, loss, &grads) {
-                bar.finish_and_clear();
-                eprintln!("error: {e}");
-                std::process::exit(1);
-            }
-            step_count += 1;
-            opt.step(model, &grads);
-
-            let truth = &batch.labels.as_slice()[..batch.len];
-            correct += argmax(&logits).iter().zip(truth).filter(|(p, t)| p == t).count();
-            seen += batch.len;
-            loss_sum += f64::from(loss);
-            steps += 1;
-            bar.inc(1);
-            if steps % 20 == 0 {
-                bar.set_message(format!("loss {:.4}", loss_sum / steps as f64));
-            }
-        }
-        bar.finish_and_clear();
-        let test_acc = test.evaluate::<N>(&*model).accuracy();
-        let line = Epoch {
+impl EpochMeter {
+    /// Starts the clock and the progress bar of epoch `epoch` (from 1) of `epochs`, `batches`
+    /// steps long.
+    pub fn start(epoch: usize, epochs: usize, batches: usize) -> Self {
+        Self {
             epoch,
-            epochs: plan.epochs,
-            loss: loss_sum / steps.max(1) as f64,
-            train_acc: correct as f64 / seen.max(1) as f64,
-            test_acc,
-            secs: start.elapsed().as_secs_f64(),
-        };
-        println!("{line}");
-        history.push(line);
+            epochs,
+            start: Instant::now(),
+            bar: progress(batches as u64, epoch, epochs),
+            loss_sum: 0.0,
+            steps: 0,
+            correct: 0,
+            seen: 0,
+        }
     }
-    history
+
+    /// Counts one step: its loss, and its accuracy on the first `len` rows (the real samples;
+    /// the rest of an epoch's last batch repeats earlier ones).
+    pub fn record<const N: usize, const K: usize>(
+        &mut self,
+        loss: f32,
+        logits: &Tensor2<N, K>,
+        labels: &Labels<N, K>,
+        len: usize,
+    ) where
+        Const<K>: ToUInt<Output: Unsigned>,
+    {
+        let truth = &labels.as_slice()[..len];
+        self.correct += argmax(logits).iter().zip(truth).filter(|(p, t)| p == t).count();
+        self.seen += len;
+        self.loss_sum += f64::from(loss);
+        self.steps += 1;
+        self.bar.inc(1);
+        if self.steps.is_multiple_of(20) {
+            self.bar.set_message(format!("loss {:.4}", self.loss_sum / self.steps as f64));
+        }
+    }
+
+    /// Clears the progress bar, prints `err` (a [`check_finite`](typed_cnn::finite::check_finite)
+    /// error) and exits.
+    pub fn exit_with(&self, err: impl fmt::Display) -> ! {
+        self.bar.finish_and_clear();
+        eprintln!("error: {err}");
+        std::process::exit(1)
+    }
+
+    /// Clears the progress bar: the epoch's training is done.
+    pub fn clear(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    /// The epoch's figures, with `test_acc` and the time since [`EpochMeter::start`].
+    pub fn finish(self, test_acc: f64) -> Epoch {
+        Epoch {
+            epoch: self.epoch,
+            epochs: self.epochs,
+            loss: self.loss_sum / self.steps.max(1) as f64,
+            train_acc: self.correct as f64 / self.seen.max(1) as f64,
+            test_acc,
+            secs: self.start.elapsed().as_secs_f64(),
+        }
+    }
 }
 
 /// A progress bar on stderr (indicatif draws nothing when stderr is not a terminal).
@@ -215,6 +206,11 @@ fn progress(len: u64, epoch: usize, epochs: usize) -> ProgressBar {
     bar.set_style(style);
     bar.set_prefix(format!("epoch {epoch}/{epochs}"));
     bar
+}
+
+/// Prints the test set's confusion matrix, one row per true digit.
+pub fn print_confusion<const K: usize>(cm: &ConfusionMatrix<K>) {
+    println!("\ntest set, row = true digit, column = predicted:\n{cm}");
 }
 
 /// Saves `net` as `out/file` (safetensors) and prints where, with the size; an error is

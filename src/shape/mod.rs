@@ -1,13 +1,69 @@
 //! Type-level shapes: the dimension legend, the decimal table for compiler messages, and the
 //! compile-time output-size rule `(H + 2P − K)/S + 1` of convolution and pooling.
 //!
-//! **Legend** (used in type parameters, docs and kernel comments alike): `N` batch, `CIN`/`COUT`
-//! (or `C`) channels, `H, W` input size, `K` kernel, `S` stride, `P` padding, `HO, WO` output
-//! size, `IN, OUT` features.
-//!
 //! Users never write typenum: tensors and layers take plain `usize` const generics and this module
 //! turns them into typenum numbers, computes output sizes with typenum arithmetic on stable Rust,
 //! and turns them back into decimals (`Dim<24>`) for the messages of failed shape checks.
+//!
+//! # The legend
+//!
+//! One set of letters for dimensions, in type parameters, docs and kernel comments alike:
+//! `N` batch, `CIN`/`COUT` input and output channels (`C` for a channel count that is not
+//! renamed), `H, W` input height and width, `K` kernel, `S` stride, `P` padding, `HO, WO` output
+//! height and width, `IN, OUT` features.
+//!
+//! The other parameters in this module are not dimensions: `L` the layer a message names, `A` the
+//! axis ([`Height`] or [`Width`]), `M` the stride mode ([`Exact`] or [`Floor`]), `HD` the decimal
+//! form [`Show<H>`](Show) of an input size, `E` the element type. One exception comes from
+//! `Labels<N, K>`: in [`ClassesMatch`], `K` is a class count, not a kernel.
+//!
+//! # Adding a shape rule
+//!
+//! A shape rule is a trait bound that fails at `cargo check` with a message of its own:
+//!
+//! 1. Compute the condition as a typenum type: a comparison (`Eq<C, U<CIN>>` from `IsEqual`,
+//!    `GrEq<…>`) or a remainder (`Mod<…>`).
+//! 2. Declare a **marker trait** implemented only for the passing value (`B1`, typenum's `True`,
+//!    or `U0` for a remainder), with the layer `L` and the numbers its message prints as
+//!    parameters, the numbers in decimal: const parameters, or [`Show<H>`](Show) for a computed
+//!    size. [`KernelFits`] is the model.
+//! 3. Put **`#[diagnostic::on_unimplemented(message, label, note)]`** on the marker: the message
+//!    names the layer (`{L}`) and the sizes, the label says what is wrong at the call, the note how
+//!    to fix it.
+//! 4. Require `Condition: Marker<L, …>` where the computation is: in the layer's one `Forward`
+//!    impl, or in the [`Window`] impl for a rule of every window layer.
+//! 5. Pin the message with a **ui case**: `ui-tests/fail/<rule>.rs` and its `.stderr` snapshot,
+//!    run by trybuild from `tests/ui.rs` (`TRYBUILD=overwrite cargo test --release --test ui`
+//!    writes the snapshot: read it before committing), plus a `compile_fail` doctest on the marker.
+//!
+//! Pitfalls, numbered as in DESIGN.md sections 7 and 8:
+//!
+//! - **Compare, never unify** (4, 14). An identity marker (`impl<T> Same<T> for T`) or an equality
+//!   bound (`Const<CIN>: ToUInt<Output = C>`) steers type inference inside tuple networks and
+//!   reports binary typenum (E0271, E0308) instead of the message. Compare with `IsEqual` and a
+//!   marker for `True`, as [`ShapeEq`] and [`ChannelsMatch`] do. ([`ShapeIs`] is the one identity
+//!   marker: `expect_shape` applies it to a tensor whose shape is already known, both sides in
+//!   decimal.)
+//! - **Bounds on methods, not impls** (3, 13). The user-facing `Module::forward` carries its
+//!   `Self: Forward<In>` bound on the method; on a tuple chain an impl-level bound degrades into
+//!   E0599 "no method named `forward`". Give a layer one `Forward` impl: with two, the errors of
+//!   one read "cannot take an input of type `_`".
+//! - **No post-monomorphization const asserts** (15). `const { assert!(…) }` fires only at
+//!   `cargo build`, with no line of the user's code: anything a user can get wrong is a bound.
+//! - **Guard the arithmetic so only the marker fails** (5, 6). Exact division is `Mod` plus a
+//!   marker for `U0` (`PartialDiv` overflows with E0275); subtract from `Max<…>` behind an
+//!   `IsGreaterOrEqual` marker ([`Span`]) and divide by `max(S, 1)` ([`Divisor`]), so typenum's
+//!   own "cannot subtract `B1` from `UInt<…>`" never shows.
+//! - **Messages print decimals through the table `Dim<N>`** (1, 7, 8). Write sizes through
+//!   [`Show`], which maps `0..=1023` to [`Dim<N>`](Dim) and larger numbers to [`Thousands`]. The
+//!   table names concrete types (coherence rejects `impl X for U<0>` beside `impl X for U<1>`,
+//!   E0119), so it is generated (`scripts/gen_decimal_table.py`); keep it near 1k entries, as
+//!   trait-impl tables slow every build. A wrong output annotation still prints binary: point
+//!   users to `expect_shape`.
+//! - **Unique names** (11). A second item named like a shape type anywhere in the crate (a
+//!   `Shape` variant did it) makes every message print full paths.
+//! - **Pinned snapshots** (10). `.stderr` wording changes between rustc versions: the suite is
+//!   pinned to rustc 1.95, and its pass cases make trybuild run `cargo build`, not `cargo check`.
 
 use core::marker::PhantomData;
 use core::ops::{Add, Div, Rem, Sub};
@@ -113,7 +169,8 @@ pub type Show<T> = <T as Decimal>::Dim;
 /// ```
 pub struct Shape<const N: usize, C, H, W>(pub(crate) PhantomData<(C, H, W)>);
 
-/// A 2-D shape `(N, F)` in decimal form, e.g. `Shape2<64, Dim<10>>`.
+/// A 2-D shape in decimal form, batch `N` and a feature count (a layer's `IN` or `OUT`), e.g.
+/// `Shape2<64, Dim<10>>`.
 ///
 /// ```
 /// use typed_cnn::{Tensor2, shape::{Dim, Shape2}};
@@ -274,7 +331,8 @@ pub type Span<H, const K: usize, const P: usize> =
     <Maximum<Padded<H, P>, U<K>> as Sub<U<K>>>::Output;
 
 /// The output size of a sliding window of kernel `K`, stride `S`, padding `P` along one axis `A`
-/// of layer `L`, in stride mode `M`: `HO = (H + 2P − K)/S + 1`.
+/// of layer `L`, in stride mode `M`: `HO = (H + 2P − K)/S + 1` (on the [`Width`] axis, `W` and
+/// `WO`).
 ///
 /// Implemented for every typenum input size `H` that passes the checks, so a layer's output type is
 /// `<H as Window<…>>::Out`. The checks are traits with their own messages, reported at
@@ -291,22 +349,45 @@ pub trait Window<L, A, const K: usize, const S: usize, const P: usize, M> {
     type Out: Unsigned;
 }
 
+// Each bound says the message a user sees when it fails. "Never fails" marks a bound that holds
+// once the bounds before it hold: it is there for the arithmetic to type-check, and the guards
+// (`max`, the markers) keep typenum's own errors from showing.
 impl<H, L, A, M, const K: usize, const S: usize, const P: usize> Window<L, A, K, S, P, M> for H
 where
+    // K, S or P outside typenum's numbers (0..=1024, 2^k, 2^k − 1, 10^k; DESIGN.md pitfall 1):
+    // rustc's own "the trait bound `Const<1025>: ToUInt` is not satisfied" (typenum's trait has
+    // no custom message).
     Const<K>: ToUInt,
     Const<S>: ToUInt,
     Const<P>: ToUInt,
+    // Never fails: any number compares with 0.
     U<K>: IsGreater<U0>,
+    // K = 0: `KernelNonZero`, "`{L}`: the kernel size is {K}, but it must be at least 1".
     Gr<U<K>, U0>: KernelNonZero<L, K>,
+    // Never fails: any number compares with 0 and has a maximum with 1.
     U<S>: IsGreater<U0> + Max<U1>,
+    // S = 0: `StrideNonZero`, "`{L}`: the stride is {S}, but it must be at least 1".
     Gr<U<S>, U0>: StrideNonZero<L, S>,
+    // Never fails for a tensor's size: every typenum number has a decimal form and adds.
     H: Decimal + Add<U<P>>,
+    // Never fails: `(H + P) + P`.
     <H as Add<U<P>>>::Output: Add<U<P>>,
+    // Never fails: `H + 2P ≥ K` and `max(H + 2P, K)` exist for any two numbers.
     Padded<H, P>: IsGreaterOrEqual<U<K>> + Max<U<K>>,
+    // K > H + 2P: `KernelFits`, "`{L}`: kernel {K} is larger than the input {A} `{HD}` plus
+    // 2 × padding {P}".
     GrEq<Padded<H, P>, U<K>>: KernelFits<L, A, K, P, Show<H>>,
+    // Never fails: `max(H + 2P, K) ≥ K`, so a kernel too large reports only `KernelFits`
+    // (pitfall 6).
     Maximum<Padded<H, P>, U<K>>: Sub<U<K>>,
+    // Never fails: the divisor is `max(S, 1) ≥ 1`, so S = 0 reports only `StrideNonZero`.
     Span<H, K, P>: Div<Divisor<S>> + Rem<Divisor<S>>,
+    // In `Exact` mode with `(H + 2P − K) % S ≠ 0`: `StrideTiles` (required by `Exact`'s
+    // `StrideMode` impl), "`{L}` doesn't fit: kernel {K} with stride {S} and padding {P} does not
+    // tile the input {A} `{HD}`". Never fails in `Floor` mode. An `M` that is neither mode:
+    // rustc's own "the trait bound `…: StrideMode<…>` is not satisfied".
     M: StrideMode<<Span<H, K, P> as Rem<Divisor<S>>>::Output, L, A, K, S, P, Show<H>>,
+    // Never fails: `HO = (H + 2P − K)/S + 1` is a typenum number.
     <Span<H, K, P> as Div<Divisor<S>>>::Output: Add<B1>,
     <<Span<H, K, P> as Div<Divisor<S>>>::Output as Add<B1>>::Output: Unsigned,
 {
@@ -471,7 +552,8 @@ impl<InShape, OutShape> ResidualKeepsShape<InShape, OutShape> for B1 {}
 pub trait TargetsMatch<PredShape, TargetShape> {}
 impl<PredShape, TargetShape> TargetsMatch<PredShape, TargetShape> for B1 {}
 
-/// Marker: the labels' class count equals the logits' feature count (`True` only).
+/// Marker: the labels' class count equals the logits' feature count (`True` only). Here `K` is
+/// the class count of `Labels<N, K>`, not a kernel size (the one exception to the legend).
 ///
 /// ```compile_fail,E0277
 /// use typed_cnn::prelude::*;
@@ -497,4 +579,6 @@ impl<const K: usize, Classes> ClassesMatch<K, Classes> for B1 {}
     label = "this tensor has shape `{Self}`"
 )]
 pub trait ShapeIs<Expected> {}
+// The crate's one identity marker (DESIGN.md pitfall 14): safe here because `expect_shape`
+// applies it to a tensor whose shape is already inferred, against sizes the user wrote.
 impl<T> ShapeIs<T> for T {}
