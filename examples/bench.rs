@@ -88,7 +88,7 @@ fn gemm_only(
     threads: usize,
     backward: bool,
 ) -> (f64, f64, f64) {
-    let (ckk, ohw) = (g.c * g.k * g.k, g.oh * g.ow);
+    let (ckk, hw_out) = (g.c * g.k * g.k, g.ho * g.wo);
     let mut rng = StdRng::seed_from_u64(1);
     let x: Vec<f32> =
         T4::<f32, 1, typenum::U1, typenum::U1, typenum::U1>::uniform(&mut rng, -1.0, 1.0)
@@ -100,33 +100,33 @@ fn gemm_only(
             .map(|(i, v)| v + (i % 7) as f32 * 0.1)
             .collect();
     let w = vec![0.01f32; cout * ckk];
-    let mut cols = vec![0.0f32; n * ckk * ohw];
+    let mut cols = vec![0.0f32; n * ckk * hw_out];
     for img in 0..n {
         let chw = g.c * g.h * g.w;
         im2col(
             &g,
             &x[img * chw..(img + 1) * chw],
-            &mut cols[img * ckk * ohw..(img + 1) * ckk * ohw],
+            &mut cols[img * ckk * hw_out..(img + 1) * ckk * hw_out],
         );
     }
-    let dy = vec![1.0f32; n * cout * ohw];
+    let dy = vec![1.0f32; n * cout * hw_out];
     // The layer's split: min(n, CHUNKS) fixed chunks of near-equal size, dealt round-robin.
     let k = n.min(typed_cnn::CHUNKS);
     let chunk = |i: usize| (i * n / k)..((i + 1) * n / k);
     let threads = threads.clamp(1, k.max(1));
     let run = |t: usize, y: &mut [f32], dw: &mut [f32], dcol: &mut [f32]| {
         for img in (t..k).step_by(threads).flat_map(chunk) {
-            let col = &cols[img * ckk * ohw..(img + 1) * ckk * ohw];
-            gemm(cout, ckk, ohw, &w, false, col, false, 0.0, &mut y[..cout * ohw]);
+            let col = &cols[img * ckk * hw_out..(img + 1) * ckk * hw_out];
+            gemm(cout, ckk, hw_out, &w, false, col, false, 0.0, &mut y[..cout * hw_out]);
             if backward {
-                let dyi = &dy[img * cout * ohw..(img + 1) * cout * ohw];
-                gemm(cout, ohw, ckk, dyi, false, col, true, 1.0, dw);
-                gemm(ckk, cout, ohw, &w, true, dyi, false, 0.0, dcol);
+                let dyi = &dy[img * cout * hw_out..(img + 1) * cout * hw_out];
+                gemm(cout, hw_out, ckk, dyi, false, col, true, 1.0, dw);
+                gemm(ckk, cout, hw_out, &w, true, dyi, false, 0.0, dcol);
             }
         }
     };
     let mut bufs: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..threads)
-        .map(|_| (vec![0.0; cout * ohw], vec![0.0; cout * ckk], vec![0.0; ckk * ohw]))
+        .map(|_| (vec![0.0; cout * hw_out], vec![0.0; cout * ckk], vec![0.0; ckk * hw_out]))
         .collect();
     time(b.quick, || {
         std::thread::scope(|s| {

@@ -18,13 +18,13 @@ pub use crate::gemm::gemm;
 /// Geometry of a sliding-window op on one image plane set (conv or pool).
 ///
 /// The window is square (`k × k`), with the same stride `s` and zero/−∞ padding `p` on all four
-/// sides; `h ≠ w` is fine. Build it with [`Geom::new`], which derives `oh` and `ow`.
+/// sides; `h ≠ w` is fine. Build it with [`Geom::new`], which derives `ho` and `wo`.
 ///
 /// ```
 /// use typed_cnn::kernels::Geom;
 /// // LeNet's first pooling: 6 channels of 24×24, 2×2 windows, stride 2: (24 − 2)/2 + 1 = 12
 /// let g = Geom::new(6, 24, 24, 2, 2, 0);
-/// assert_eq!(g, Geom { c: 6, h: 24, w: 24, k: 2, s: 2, p: 0, oh: 12, ow: 12 });
+/// assert_eq!(g, Geom { c: 6, h: 24, w: 24, k: 2, s: 2, p: 0, ho: 12, wo: 12 });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geom {
@@ -40,14 +40,14 @@ pub struct Geom {
     pub s: usize,
     /// Padding `P` added on each of the four sides.
     pub p: usize,
-    /// Output height `OH = (H + 2P − K) / S + 1` (floor mode).
-    pub oh: usize,
-    /// Output width `OW = (W + 2P − K) / S + 1` (floor mode).
-    pub ow: usize,
+    /// Output height `HO = (H + 2P − K) / S + 1` (floor mode).
+    pub ho: usize,
+    /// Output width `WO = (W + 2P − K) / S + 1` (floor mode).
+    pub wo: usize,
 }
 
 impl Geom {
-    /// Floor-mode output size, PyTorch's: `oh = (h + 2p − k)/s + 1`, likewise `ow`.
+    /// Floor-mode output size, PyTorch's: `ho = (h + 2p − k)/s + 1`, likewise `wo`.
     ///
     /// **Panics** (with the numbers) if `k == 0`, `s == 0`, or `k > h + 2p` / `k > w + 2p`
     /// (the window would not fit even once).
@@ -55,7 +55,7 @@ impl Geom {
     /// ```
     /// use typed_cnn::kernels::Geom;
     /// let g = Geom::new(3, 7, 9, 3, 2, 1);
-    /// assert_eq!((g.oh, g.ow), (4, 5));
+    /// assert_eq!((g.ho, g.wo), (4, 5));
     /// ```
     #[track_caller]
     pub fn new(c: usize, h: usize, w: usize, k: usize, s: usize, p: usize) -> Geom {
@@ -67,7 +67,7 @@ impl Geom {
             h + 2 * p,
             w + 2 * p
         );
-        Geom { c, h, w, k, s, p, oh: (h + 2 * p - k) / s + 1, ow: (w + 2 * p - k) / s + 1 }
+        Geom { c, h, w, k, s, p, ho: (h + 2 * p - k) / s + 1, wo: (w + 2 * p - k) / s + 1 }
     }
 
     /// `true` for the 1×1, stride-1, unpadded window, where the image already is its own
@@ -91,13 +91,13 @@ mod tests {
     #[test]
     fn geom_floor_mode_sizes() {
         let g = Geom::new(2, 7, 9, 3, 2, 1);
-        assert_eq!((g.oh, g.ow), (4, 5));
+        assert_eq!((g.ho, g.wo), (4, 5));
         // Stride 3 does not tile 11 + 2 − 4 = 9 → 9/3 + 1 = 4; 6 + 2 − 4 = 4 → 4/3 + 1 = 2.
         let g = Geom::new(1, 11, 6, 4, 3, 1);
-        assert_eq!((g.oh, g.ow), (4, 2));
+        assert_eq!((g.ho, g.wo), (4, 2));
         // Window as large as the input: 1×1 output.
         let g = Geom::new(1, 5, 5, 5, 1, 0);
-        assert_eq!((g.oh, g.ow), (1, 1));
+        assert_eq!((g.ho, g.wo), (1, 1));
         assert!(Geom::new(3, 4, 4, 1, 1, 0).is_pointwise());
         assert!(!Geom::new(3, 4, 4, 1, 2, 0).is_pointwise());
     }

@@ -338,7 +338,7 @@ where
             );
             return (y, x.into_storage());
         }
-        let mut cols = Storage::uninit(N * CIN * K * K * g.oh * g.ow);
+        let mut cols = Storage::uninit(N * CIN * K * K * g.ho * g.wo);
         let keep = Some(&mut cols[..]);
         conv::forward(&g, N, COUT, x.as_slice(), &self.weight, self.bias(), y.as_mut_slice(), keep);
         (y, cols)

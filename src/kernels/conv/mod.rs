@@ -1,6 +1,6 @@
 //! 2-D convolution (cross-correlation, PyTorch layouts) by im2col + one GEMM per image.
 //!
-//! Input `(N, C, H, W)`, weight `(COUT, C, K, K)`, output `(N, COUT, OH, OW)`, zero padding, no
+//! Input `(N, C, H, W)`, weight `(COUT, C, K, K)`, output `(N, COUT, HO, WO)`, zero padding, no
 //! dilation or groups. Shapes are checked by assertions only; the column buffers come from a
 //! pool of scratch buffers reused across calls.
 
@@ -11,25 +11,25 @@ use crate::Float;
 use crate::gemm::gemm;
 use crate::runtime::{Scratch, chunks, run_chunks};
 
-/// **Panics** unless an image holds `C·H·W` elements and the column buffer at least `C·K·K·OH·OW`.
+/// **Panics** unless an image holds `C·H·W` elements and the column buffer at least `C·K·K·HO·WO`.
 #[track_caller]
 fn check_image_and_col(who: &str, g: &Geom, image_len: usize, col_len: usize) {
-    let Geom { c, h, w, k, oh, ow, .. } = *g;
+    let Geom { c, h, w, k, ho, wo, .. } = *g;
     assert_eq!(image_len, c * h * w, "{who}: the image must be C·H·W for {g:?}");
     assert!(
-        col_len >= c * k * k * oh * ow,
-        "{who}: col needs C·K·K·OH·OW = {}, got {col_len} for {g:?}",
-        c * k * k * oh * ow
+        col_len >= c * k * k * ho * wo,
+        "{who}: col needs C·K·K·HO·WO = {}, got {col_len} for {g:?}",
+        c * k * k * ho * wo
     );
 }
 
-/// Unfolds one image `x: (C, H, W)` into `col: (C·K·K, OH·OW)`.
+/// Unfolds one image `x: (C, H, W)` into `col: (C·K·K, HO·WO)`.
 ///
-/// Row `(c·K + a)·K + b` holds, for every output position `(i, j)` (column `i·OW + j`), the input
+/// Row `(c·K + a)·K + b` holds, for every output position `(i, j)` (column `i·WO + j`), the input
 /// `x[c, i·S + a − P, j·S + b − P]`, or `0` where that falls in the padding. Every element of
-/// `col[..C·K·K·OH·OW]` is written.
+/// `col[..C·K·K·HO·WO]` is written.
 ///
-/// **Panics** if `x.len() != C·H·W` or `col.len() < C·K·K·OH·OW`.
+/// **Panics** if `x.len() != C·H·W` or `col.len() < C·K·K·HO·WO`.
 ///
 /// ```
 /// use typed_cnn::kernels::{Geom, conv::im2col};
@@ -47,20 +47,20 @@ fn check_image_and_col(who: &str, g: &Geom, image_len: usize, col_len: usize) {
 /// ```
 #[track_caller]
 pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
-    let Geom { c, h, w, k, s, p, oh, ow } = *g;
-    let ohw = oh * ow;
+    let Geom { c, h, w, k, s, p, ho, wo } = *g;
+    let hw_out = ho * wo;
     check_image_and_col("im2col", g, x.len(), col.len());
-    // rows of col: (C, K, K) flattened; each row is an (OH, OW) plane.
+    // rows of col: (C, K, K) flattened; each row is an (HO, WO) plane.
     // b outermost: the in-image column range depends on b only.
     for b in 0..k {
         // The output columns j whose input column j·S + b − P lies inside the image.
-        let (j0, j1) = inside(b, p, s, w, ow);
+        let (j0, j1) = inside(b, p, s, w, wo);
         for ci in 0..c {
             for a in 0..k {
                 let row = (ci * k + a) * k + b;
-                let dst = &mut col[row * ohw..(row + 1) * ohw];
-                // dst: (OH, OW); padded coordinates are (i·S + a, j·S + b), real = padded − P.
-                for (i, dst_row) in dst.chunks_exact_mut(ow).enumerate() {
+                let dst = &mut col[row * hw_out..(row + 1) * hw_out];
+                // dst: (HO, WO); padded coordinates are (i·S + a, j·S + b), real = padded − P.
+                for (i, dst_row) in dst.chunks_exact_mut(wo).enumerate() {
                     let py = i * s + a;
                     if py < p || py >= h + p || j0 >= j1 {
                         dst_row.fill(E::ZERO);
@@ -88,19 +88,19 @@ pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
 
 /// The range `j0..j1` of output columns whose input column `j·s + b − p` lies in `0..w`
 /// (empty when none does).
-fn inside(b: usize, p: usize, s: usize, w: usize, ow: usize) -> (usize, usize) {
+fn inside(b: usize, p: usize, s: usize, w: usize, wo: usize) -> (usize, usize) {
     // j·s + b ≥ p  ⇔  j ≥ ⌈(p − b)/s⌉;   j·s + b < w + p  ⇔  j < ⌈(w + p − b)/s⌉
-    let j0 = p.saturating_sub(b).div_ceil(s).min(ow);
-    let j1 = (w + p).saturating_sub(b).div_ceil(s).min(ow);
+    let j0 = p.saturating_sub(b).div_ceil(s).min(wo);
+    let j1 = (w + p).saturating_sub(b).div_ceil(s).min(wo);
     (j0, j1.max(j0))
 }
 
-/// The adjoint of [`im2col`]: ACCUMULATES (`+=`) every entry of `col: (C·K·K, OH·OW)` into the
+/// The adjoint of [`im2col`]: ACCUMULATES (`+=`) every entry of `col: (C·K·K, HO·WO)` into the
 /// position of `dx: (C, H, W)` it was copied from; entries that came from padding are dropped.
 ///
 /// Overlapping windows (`S < K`) add several entries into the same `dx` element.
 ///
-/// **Panics** if `dx.len() != C·H·W` or `col.len() < C·K·K·OH·OW`.
+/// **Panics** if `dx.len() != C·H·W` or `col.len() < C·K·K·HO·WO`.
 ///
 /// ```
 /// use typed_cnn::kernels::{Geom, conv::col2im};
@@ -112,19 +112,19 @@ fn inside(b: usize, p: usize, s: usize, w: usize, ow: usize) -> (usize, usize) {
 /// ```
 #[track_caller]
 pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
-    let Geom { c, h, w, k, s, p, oh, ow } = *g;
-    let ohw = oh * ow;
+    let Geom { c, h, w, k, s, p, ho, wo } = *g;
+    let hw_out = ho * wo;
     check_image_and_col("col2im", g, dx.len(), col.len());
-    // rows of col: (C, K, K) flattened; each row is an (OH, OW) plane.
+    // rows of col: (C, K, K) flattened; each row is an (HO, WO) plane.
     // b outermost: the in-image column range depends on b only.
     for b in 0..k {
-        let (j0, j1) = inside(b, p, s, w, ow);
+        let (j0, j1) = inside(b, p, s, w, wo);
         for ci in 0..c {
             for a in 0..k {
                 let row = (ci * k + a) * k + b;
-                let src = &col[row * ohw..(row + 1) * ohw];
-                // src: (OH, OW); skip the entries whose padded coordinate lies in the padding.
-                for (i, src_row) in src.chunks_exact(ow).enumerate() {
+                let src = &col[row * hw_out..(row + 1) * hw_out];
+                // src: (HO, WO); skip the entries whose padded coordinate lies in the padding.
+                for (i, src_row) in src.chunks_exact(wo).enumerate() {
                     let py = i * s + a;
                     if py < p || py >= h + p || j0 >= j1 {
                         continue;
@@ -196,37 +196,37 @@ pub fn forward<E: Float>(
     keep: Option<&mut [E]>,
 ) {
     check_conv("conv::forward", g, n, cout, x, weight);
-    let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
+    let (chw, ckk, hw_out) = (g.c * g.h * g.w, g.c * g.k * g.k, g.ho * g.wo);
     if let Some(cols) = keep.as_deref() {
-        let need = n * ckk * ohw;
+        let need = n * ckk * hw_out;
         assert_eq!(cols.len(), need, "conv::forward: cols must be N·C·K·K·HO·WO = {need} ({g:?})");
     }
     assert_eq!(
         y.len(),
-        n * cout * ohw,
-        "conv::forward: y must be N·COUT·OH·OW (n={n}, cout={cout}, {g:?})"
+        n * cout * hw_out,
+        "conv::forward: y must be N·COUT·HO·WO (n={n}, cout={cout}, {g:?})"
     );
     if let Some(b) = bias {
         assert_eq!(b.len(), cout, "conv::forward: bias must be COUT={cout}");
     }
     let ranges = chunks(n);
     let keep_parts: Vec<Option<&mut [E]>> = match keep {
-        Some(k) => split_by_images(k, &ranges, ckk * ohw).into_iter().map(Some).collect(),
+        Some(k) => split_by_images(k, &ranges, ckk * hw_out).into_iter().map(Some).collect(),
         None => ranges.iter().map(|_| None).collect(),
     };
     let mut outs: Vec<_> =
-        split_by_images(y, &ranges, cout * ohw).into_iter().zip(keep_parts).collect();
+        split_by_images(y, &ranges, cout * hw_out).into_iter().zip(keep_parts).collect();
     run_chunks(&mut outs, |ci, (yc, kept)| {
         let pointwise = g.is_pointwise();
-        let mut col = Scratch::take(if pointwise || kept.is_some() { 0 } else { ckk * ohw });
-        // images of this chunk: x[img]: (C, H, W), yc[k]: (COUT, OH·OW)
+        let mut col = Scratch::take(if pointwise || kept.is_some() { 0 } else { ckk * hw_out });
+        // images of this chunk: x[img]: (C, H, W), yc[k]: (COUT, HO·WO)
         for (k, img) in ranges[ci].clone().enumerate() {
             let xi = &x[img * chw..(img + 1) * chw];
-            let yi = &mut yc[k * cout * ohw..(k + 1) * cout * ohw];
-            // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
+            let yi = &mut yc[k * cout * hw_out..(k + 1) * cout * hw_out];
+            // cols: (C·K·K, HO·WO); for the pointwise case that is x[img] itself, (C, H·W).
             let cols: &[E] = match kept.as_deref_mut() {
                 Some(kept) => {
-                    let dst = &mut kept[k * ckk * ohw..(k + 1) * ckk * ohw];
+                    let dst = &mut kept[k * ckk * hw_out..(k + 1) * ckk * hw_out];
                     if pointwise {
                         dst.copy_from_slice(xi)
                     } else {
@@ -237,14 +237,14 @@ pub fn forward<E: Float>(
                 None if pointwise => xi,
                 None => {
                     im2col(g, xi, &mut col);
-                    &col[..ckk * ohw]
+                    &col[..ckk * hw_out]
                 }
             };
-            // y[img] (COUT, OH·OW) = W (COUT, C·K·K) · cols (C·K·K, OH·OW)
-            gemm(cout, ckk, ohw, weight, false, cols, false, E::ZERO, yi);
+            // y[img] (COUT, HO·WO) = W (COUT, C·K·K) · cols (C·K·K, HO·WO)
+            gemm(cout, ckk, hw_out, weight, false, cols, false, E::ZERO, yi);
             if let Some(b) = bias {
-                // yi: (COUT, OH·OW); add b[o] to every position of channel o.
-                for (o, plane) in yi.chunks_exact_mut(ohw).enumerate() {
+                // yi: (COUT, HO·WO); add b[o] to every position of channel o.
+                for (o, plane) in yi.chunks_exact_mut(hw_out).enumerate() {
                     plane.iter_mut().for_each(|v| *v += b[o]);
                 }
             }
@@ -296,11 +296,11 @@ struct ChunkGrads<'a, E: Float> {
 pub enum Source<'a, E> {
     /// The input `(N, C, H, W)`: im2col per image (or the image itself when pointwise).
     Input(&'a [E]),
-    /// Columns kept by the forward pass, `N·C·K·K·OH·OW`.
+    /// Columns kept by the forward pass, `N·C·K·K·HO·WO`.
     Cols(&'a [E]),
 }
 
-/// Convolution backward for the layout of [`forward`], given `dy: (N, COUT, OH, OW)`.
+/// Convolution backward for the layout of [`forward`], given `dy: (N, COUT, HO, WO)`.
 ///
 /// ALL gradients ACCUMULATE (`+=`) into what the caller passes, so zero them first for a fresh
 /// gradient: `dweight: (COUT, C, K, K)`, `dbias: (COUT)` (if `Some`) and `dx: (N, C, H, W)`
@@ -342,13 +342,13 @@ pub fn backward<E: Float>(
     dweight: &mut [E],
     dbias: Option<&mut [E]>,
 ) {
-    let (chw, ckk, ohw) = (g.c * g.h * g.w, g.c * g.k * g.k, g.oh * g.ow);
+    let (chw, ckk, hw_out) = (g.c * g.h * g.w, g.c * g.k * g.k, g.ho * g.wo);
     match source {
         Source::Input(x) => check_conv("conv::backward", g, n, cout, x, weight),
         Source::Cols(cols) => {
             assert_eq!(
                 cols.len(),
-                n * ckk * ohw,
+                n * ckk * hw_out,
                 "conv::backward: cols must be N·C·K·K·HO·WO ({g:?})"
             );
             assert_eq!(
@@ -360,8 +360,8 @@ pub fn backward<E: Float>(
     }
     assert_eq!(
         dy.len(),
-        n * cout * ohw,
-        "conv::backward: dy must be N·COUT·OH·OW (n={n}, cout={cout}, {g:?})"
+        n * cout * hw_out,
+        "conv::backward: dy must be N·COUT·HO·WO (n={n}, cout={cout}, {g:?})"
     );
     assert_eq!(
         dweight.len(),
@@ -391,27 +391,27 @@ pub fn backward<E: Float>(
         .collect();
     run_chunks(&mut parts, |ci, part| {
         // im2col's output, then (after dW has used it) dcol; kept columns are read in place
-        let mut col = Scratch::take(if pointwise { 0 } else { ckk * ohw });
-        // images: x[img], dx[img]: (C, H, W); dy[img]: (COUT, OH·OW)
+        let mut col = Scratch::take(if pointwise { 0 } else { ckk * hw_out });
+        // images: x[img], dx[img]: (C, H, W); dy[img]: (COUT, HO·WO)
         for (k, img) in ranges[ci].clone().enumerate() {
-            let dyi = &dy[img * cout * ohw..(img + 1) * cout * ohw];
+            let dyi = &dy[img * cout * hw_out..(img + 1) * cout * hw_out];
 
-            // cols: (C·K·K, OH·OW); for the pointwise case that is x[img] itself, (C, H·W).
+            // cols: (C·K·K, HO·WO); for the pointwise case that is x[img] itself, (C, H·W).
             let cols: &[E] = match source {
-                Source::Cols(c) => &c[img * ckk * ohw..(img + 1) * ckk * ohw],
+                Source::Cols(c) => &c[img * ckk * hw_out..(img + 1) * ckk * hw_out],
                 Source::Input(x) if pointwise => &x[img * chw..(img + 1) * chw],
                 Source::Input(x) => {
                     im2col(g, &x[img * chw..(img + 1) * chw], &mut col);
-                    &col[..ckk * ohw]
+                    &col[..ckk * hw_out]
                 }
             };
-            // dW (COUT, C·K·K) (+)= dY (COUT, OH·OW) · colsᵀ (OH·OW, C·K·K); the chunk's first
+            // dW (COUT, C·K·K) (+)= dY (COUT, HO·WO) · colsᵀ (HO·WO, C·K·K); the chunk's first
             // image overwrites the pooled buffer.
             let beta = if k == 0 { E::ZERO } else { E::ONE };
-            gemm(cout, ohw, ckk, dyi, false, cols, true, beta, &mut part.dweight[..cout * ckk]);
+            gemm(cout, hw_out, ckk, dyi, false, cols, true, beta, &mut part.dweight[..cout * ckk]);
 
-            // dyi: (COUT, OH·OW); db[o] += row sum of channel o.
-            for (db, plane) in part.dbias.iter_mut().zip(dyi.chunks_exact(ohw)) {
+            // dyi: (COUT, HO·WO); db[o] += row sum of channel o.
+            for (db, plane) in part.dbias.iter_mut().zip(dyi.chunks_exact(hw_out)) {
                 *db += sum(plane);
             }
 
@@ -419,12 +419,12 @@ pub fn backward<E: Float>(
                 let dxi = &mut dx[k * chw..(k + 1) * chw];
                 if pointwise {
                     // dx[img] (C, H·W) += Wᵀ (C, COUT) · dY (COUT, H·W)
-                    gemm(ckk, cout, ohw, weight, true, dyi, false, E::ONE, dxi);
+                    gemm(ckk, cout, hw_out, weight, true, dyi, false, E::ONE, dxi);
                 } else {
-                    // dcol (C·K·K, OH·OW) = Wᵀ (C·K·K, COUT) · dY (COUT, OH·OW), into the scratch
-                    gemm(ckk, cout, ohw, weight, true, dyi, false, E::ZERO, &mut col);
+                    // dcol (C·K·K, HO·WO) = Wᵀ (C·K·K, COUT) · dY (COUT, HO·WO), into the scratch
+                    gemm(ckk, cout, hw_out, weight, true, dyi, false, E::ZERO, &mut col);
                     // dx[img] (C, H, W) += col2im(dcol)
-                    col2im(g, &col[..ckk * ohw], dxi);
+                    col2im(g, &col[..ckk * hw_out], dxi);
                 }
             }
         }

@@ -8,7 +8,7 @@ use crate::kernels::Geom;
 /// Slow, obviously-correct oracle for [`super::forward`]:
 /// `y[n,o,i,j] = bias[o] + Σ_{c,a,b} weight[o,c,a,b] · x[n,c,i·S+a−P, j·S+b−P]`, zero padding.
 ///
-/// `x: (N, C, H, W)`, `weight: (COUT, C, K, K)`, `bias: (COUT)`, `y: (N, COUT, OH, OW)`
+/// `x: (N, C, H, W)`, `weight: (COUT, C, K, K)`, `bias: (COUT)`, `y: (N, COUT, HO, WO)`
 /// (overwritten). **Panics** on a length mismatch.
 #[track_caller]
 pub fn conv_forward_naive<E: Float>(
@@ -20,18 +20,18 @@ pub fn conv_forward_naive<E: Float>(
     bias: Option<&[E]>,
     y: &mut [E],
 ) {
-    let Geom { c, h, w, k, s, p, oh, ow } = *g;
+    let Geom { c, h, w, k, s, p, ho, wo } = *g;
     assert_eq!(x.len(), n * c * h * w, "conv_forward_naive: x");
     assert_eq!(weight.len(), cout * c * k * k, "conv_forward_naive: weight");
-    assert_eq!(y.len(), n * cout * oh * ow, "conv_forward_naive: y");
+    assert_eq!(y.len(), n * cout * ho * wo, "conv_forward_naive: y");
     if let Some(b) = bias {
         assert_eq!(b.len(), cout, "conv_forward_naive: bias");
     }
-    // y: (N, COUT, OH, OW); sum over (C, K, K)
+    // y: (N, COUT, HO, WO); sum over (C, K, K)
     for ni in 0..n {
         for o in 0..cout {
-            for i in 0..oh {
-                for j in 0..ow {
+            for i in 0..ho {
+                for j in 0..wo {
                     let mut acc = match bias {
                         Some(b) => b[o],
                         None => E::ZERO,
@@ -51,7 +51,7 @@ pub fn conv_forward_naive<E: Float>(
                             }
                         }
                     }
-                    y[((ni * cout + o) * oh + i) * ow + j] = acc;
+                    y[((ni * cout + o) * ho + i) * wo + j] = acc;
                 }
             }
         }
@@ -62,7 +62,7 @@ pub fn conv_forward_naive<E: Float>(
 /// [`conv_forward_naive`] with every multiply-add differentiated.
 ///
 /// ACCUMULATES (`+=`) into `dx: (N, C, H, W)` (if `Some`), `dweight: (COUT, C, K, K)` and
-/// `dbias: (COUT)` (if `Some`), given `dy: (N, COUT, OH, OW)`. **Panics** on a length mismatch.
+/// `dbias: (COUT)` (if `Some`), given `dy: (N, COUT, HO, WO)`. **Panics** on a length mismatch.
 #[track_caller]
 pub fn conv_backward_naive<E: Float>(
     g: &Geom,
@@ -75,10 +75,10 @@ pub fn conv_backward_naive<E: Float>(
     dweight: &mut [E],
     mut dbias: Option<&mut [E]>,
 ) {
-    let Geom { c, h, w, k, s, p, oh, ow } = *g;
+    let Geom { c, h, w, k, s, p, ho, wo } = *g;
     assert_eq!(x.len(), n * c * h * w, "conv_backward_naive: x");
     assert_eq!(weight.len(), cout * c * k * k, "conv_backward_naive: weight");
-    assert_eq!(dy.len(), n * cout * oh * ow, "conv_backward_naive: dy");
+    assert_eq!(dy.len(), n * cout * ho * wo, "conv_backward_naive: dy");
     assert_eq!(dweight.len(), cout * c * k * k, "conv_backward_naive: dweight");
     if let Some(dx) = dx.as_deref() {
         assert_eq!(dx.len(), n * c * h * w, "conv_backward_naive: dx");
@@ -86,12 +86,12 @@ pub fn conv_backward_naive<E: Float>(
     if let Some(db) = dbias.as_deref() {
         assert_eq!(db.len(), cout, "conv_backward_naive: dbias");
     }
-    // dy: (N, COUT, OH, OW); each output element fans back over (C, K, K)
+    // dy: (N, COUT, HO, WO); each output element fans back over (C, K, K)
     for ni in 0..n {
         for o in 0..cout {
-            for i in 0..oh {
-                for j in 0..ow {
-                    let g_out = dy[((ni * cout + o) * oh + i) * ow + j];
+            for i in 0..ho {
+                for j in 0..wo {
+                    let g_out = dy[((ni * cout + o) * ho + i) * wo + j];
                     if let Some(db) = dbias.as_deref_mut() {
                         db[o] += g_out;
                     }

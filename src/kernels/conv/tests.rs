@@ -53,22 +53,22 @@ fn fast_matches_naive<E: Float>(t: Case, seed: u64) {
     eprintln!("case {t:?} ({}), seed {seed}", core::any::type_name::<E>());
     let Case { n, c, h, w, cout, k, s, p } = t;
     let g = Geom::new(c, h, w, k, s, p);
-    let (ckk, ohw) = (c * k * k, g.oh * g.ow);
+    let (ckk, hw_out) = (c * k * k, g.ho * g.wo);
     let mut rng = Rng::new(seed);
     let x: Vec<E> = to_e(&rng.vec(n * c * h * w));
     let weight: Vec<E> = to_e(&rng.vec(cout * ckk));
     let bias_v: Vec<E> = to_e(&rng.vec(cout));
     let bias = if seed.is_multiple_of(2) { Some(&bias_v[..]) } else { None };
-    let dy: Vec<E> = to_e(&rng.vec(n * cout * ohw));
+    let dy: Vec<E> = to_e(&rng.vec(n * cout * hw_out));
     let dx0: Vec<E> = to_e(&rng.vec(n * c * h * w));
     let dw0: Vec<E> = to_e(&rng.vec(cout * ckk));
     let db0: Vec<E> = to_e(&rng.vec(cout));
     let nan = E::from_f64(f64::NAN);
 
-    // forward: y (N, COUT, OH, OW)
-    let mut y_fast = vec![nan; n * cout * ohw];
+    // forward: y (N, COUT, HO, WO)
+    let mut y_fast = vec![nan; n * cout * hw_out];
     forward(&g, n, cout, &x, &weight, bias, &mut y_fast, None);
-    let mut y_naive = vec![nan; n * cout * ohw];
+    let mut y_naive = vec![nan; n * cout * hw_out];
     conv_forward_naive(&g, n, cout, &x, &weight, bias, &mut y_naive);
     assert_close(&to_f64(&y_fast), &to_f64(&y_naive));
 
@@ -92,8 +92,8 @@ fn fast_matches_naive<E: Float>(t: Case, seed: u64) {
     assert_close(&to_f64(&db_f), &to_f64(&db_n));
 
     // the training pair: forward keeping what backward needs, backward from it
-    let mut kept = vec![nan; if g.is_pointwise() { n * c * h * w } else { n * ckk * ohw }];
-    let mut y_keep = vec![nan; n * cout * ohw];
+    let mut kept = vec![nan; if g.is_pointwise() { n * c * h * w } else { n * ckk * hw_out }];
+    let mut y_keep = vec![nan; n * cout * hw_out];
     forward(&g, n, cout, &x, &weight, bias, &mut y_keep, Some(&mut kept));
     assert_close(&to_f64(&y_keep), &to_f64(&y_naive));
     let (mut dx_k, mut dw_k, mut db_k) = (dx0.clone(), dw0.clone(), db0.clone());
@@ -137,7 +137,7 @@ fn conv_fast_matches_naive_f32() {
 fn col2im_is_adjoint_of_im2col() {
     for (i, t) in CASES.iter().enumerate() {
         let g = Geom::new(t.c, t.h, t.w, t.k, t.s, t.p);
-        let len = t.c * t.k * t.k * g.oh * g.ow;
+        let len = t.c * t.k * t.k * g.ho * g.wo;
         let mut rng = Rng::new(300 + i as u64);
         let x = rng.vec(t.c * t.h * t.w);
         let r = rng.vec(len);
@@ -229,15 +229,15 @@ fn conv_hand_worked_b() {
 fn conv_backward_matches_finite_differences() {
     let (n, cout) = (2, 3);
     let g = Geom::new(2, 5, 7, 3, 2, 1);
-    let (ckk, ohw) = (g.c * g.k * g.k, g.oh * g.ow);
+    let (ckk, hw_out) = (g.c * g.k * g.k, g.ho * g.wo);
     let mut rng = Rng::new(7);
     let x = rng.vec(n * g.c * g.h * g.w);
     let weight = rng.vec(cout * ckk);
     let bias = rng.vec(cout);
-    let r = rng.vec(n * cout * ohw);
+    let r = rng.vec(n * cout * hw_out);
     // params = [x, weight, bias]; loss(params) = Σ forward(params) · r
     let loss = |params: &[Vec<f64>; 3]| -> f64 {
-        let mut y = vec![0.0; n * cout * ohw];
+        let mut y = vec![0.0; n * cout * hw_out];
         forward(&g, n, cout, &params[0], &params[1], Some(&params[2]), &mut y, None);
         y.iter().zip(&r).map(|(a, b)| a * b).sum()
     };
@@ -317,7 +317,7 @@ impl ConvIn {
             x: g.vec(c.n * c.cin * c.h * c.w),
             w: g.vec(c.cout * c.cin * c.k * c.k),
             b,
-            dy: g.vec(c.n * c.cout * geom.oh * geom.ow),
+            dy: g.vec(c.n * c.cout * geom.ho * geom.wo),
             dx0: g.vec(c.n * c.cin * c.h * c.w),
             dw0: g.vec(c.cout * c.cin * c.k * c.k),
             db0: g.vec(c.cout),
@@ -329,10 +329,10 @@ impl ConvIn {
 fn run_conv_fast(c: &ConvShape, i: &ConvIn) -> ConvOut {
     let geom = c.geom();
     let (n, cout) = (c.n, c.cout);
-    let mut y = vec![f64::NAN; n * cout * geom.oh * geom.ow];
+    let mut y = vec![f64::NAN; n * cout * geom.ho * geom.wo];
     forward(&geom, n, cout, &i.x, &i.w, i.b.as_deref(), &mut y, None);
     let mut y_keep = vec![f64::NAN; y.len()];
-    let mut cols = vec![f64::NAN; n * c.cin * c.k * c.k * geom.oh * geom.ow];
+    let mut cols = vec![f64::NAN; n * c.cin * c.k * c.k * geom.ho * geom.wo];
     forward(&geom, n, cout, &i.x, &i.w, i.b.as_deref(), &mut y_keep, Some(&mut cols));
 
     let (mut dx, mut dw) = (i.dx0.clone(), i.dw0.clone());

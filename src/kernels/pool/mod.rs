@@ -38,18 +38,18 @@ fn avg_divisor(
     if count_include_pad { ph * pw } else { (h1 - h0) * (w1 - w0) }
 }
 
-/// Checks `x: (N, C, H, W)` and `y: (N, C, OH, OW)` lengths.
+/// Checks `x: (N, C, H, W)` and `y: (N, C, HO, WO)` lengths.
 #[track_caller]
 fn check_pool(op: &str, g: &Geom, n: usize, x_len: usize, y_len: usize) {
     assert_eq!(x_len, n * g.c * g.h * g.w, "{op}: input must be N·C·H·W (n={n}, {g:?})");
-    assert_eq!(y_len, n * g.c * g.oh * g.ow, "{op}: output must be N·C·OH·OW (n={n}, {g:?})");
+    assert_eq!(y_len, n * g.c * g.ho * g.wo, "{op}: output must be N·C·HO·WO (n={n}, {g:?})");
 }
 
 /// Max pooling: `y[n,c,i,j] = max` over the `K × K` window at `(i·S − P, j·S − P)` of
-/// `x: (N, C, H, W)`, into `y: (N, C, OH, OW)` (overwritten). Padding counts as `−∞`, i.e. is
+/// `x: (N, C, H, W)`, into `y: (N, C, HO, WO)` (overwritten). Padding counts as `−∞`, i.e. is
 /// never selected; windows may overlap (`S < K`).
 ///
-/// If `argmax` is `Some` (length `N·C·OH·OW`), it receives for each output the flat index
+/// If `argmax` is `Some` (length `N·C·HO·WO`), it receives for each output the flat index
 /// `row·W + col` within its `H·W` input plane of the chosen element: the first maximum in
 /// row-major window order on ties; a NaN in the window wins (and propagates, as in PyTorch).
 /// A window with no real element (only if `P ≥ K`, which callers rule out) yields `−∞` and
@@ -75,16 +75,16 @@ pub fn maxpool_forward<E: Float>(
     mut argmax: Option<&mut [u32]>,
 ) {
     check_pool("maxpool_forward", g, n, x.len(), y.len());
-    let Geom { c, h, w, k, s, p, oh, ow } = *g;
+    let Geom { c, h, w, k, s, p, ho, wo } = *g;
     assert!(
         u32::try_from(h * w).is_ok_and(|hw| hw != NO_ARGMAX),
         "maxpool_forward: H·W = {} does not fit a u32 argmax",
         h * w
     );
     if let Some(am) = argmax.as_deref() {
-        assert_eq!(am.len(), y.len(), "maxpool_forward: argmax must be N·C·OH·OW");
+        assert_eq!(am.len(), y.len(), "maxpool_forward: argmax must be N·C·HO·WO");
     }
-    let (hw, ohw) = (h * w, oh * ow);
+    let (hw, hw_out) = (h * w, ho * wo);
     if p == 0 {
         // No padding: every window lies inside the plane (floor mode never runs past the
         // edge), so the window bounds need no clipping. The same selection rule as below.
@@ -99,17 +99,17 @@ pub fn maxpool_forward<E: Float>(
             // over pairs instead of indexing, so the loop has no bounds checks.
             for plane in 0..n * c {
                 let xp = &x[plane * hw..(plane + 1) * hw];
-                let yp = &mut y[plane * ohw..(plane + 1) * ohw];
+                let yp = &mut y[plane * hw_out..(plane + 1) * hw_out];
                 let mut ap =
-                    argmax.as_deref_mut().map(|am| &mut am[plane * ohw..(plane + 1) * ohw]);
-                for i in 0..oh {
-                    let (r0, r1) = (&xp[2 * i * w..2 * i * w + 2 * ow], &xp[(2 * i + 1) * w..]);
-                    let yr = &mut yp[i * ow..(i + 1) * ow];
+                    argmax.as_deref_mut().map(|am| &mut am[plane * hw_out..(plane + 1) * hw_out]);
+                for i in 0..ho {
+                    let (r0, r1) = (&xp[2 * i * w..2 * i * w + 2 * wo], &xp[(2 * i + 1) * w..]);
+                    let yr = &mut yp[i * wo..(i + 1) * wo];
                     let pairs = r0.chunks_exact(2).zip(r1.chunks_exact(2));
                     let at = 2 * i * w;
                     match ap.as_deref_mut() {
                         Some(ap) => {
-                            let ar = &mut ap[i * ow..(i + 1) * ow];
+                            let ar = &mut ap[i * wo..(i + 1) * wo];
                             for (j, ((yv, av), (a, b))) in
                                 yr.iter_mut().zip(ar).zip(pairs).enumerate()
                             {
@@ -137,14 +137,14 @@ pub fn maxpool_forward<E: Float>(
             // 2×2 windows at another stride, unrolled: the four candidates in row-major order.
             for plane in 0..n * c {
                 let xp = &x[plane * hw..(plane + 1) * hw];
-                for i in 0..oh {
-                    for j in 0..ow {
+                for i in 0..ho {
+                    for j in 0..wo {
                         let f = i * s * w + j * s;
                         let mut m = (xp[f], f);
                         m = step(m, (xp[f + 1], f + 1));
                         m = step(m, (xp[f + w], f + w));
                         m = step(m, (xp[f + w + 1], f + w + 1));
-                        let out = plane * ohw + i * ow + j;
+                        let out = plane * hw_out + i * wo + j;
                         y[out] = m.0;
                         if let Some(am) = argmax.as_deref_mut() {
                             am[out] = m.1 as u32;
@@ -156,8 +156,8 @@ pub fn maxpool_forward<E: Float>(
         }
         for plane in 0..n * c {
             let xp = &x[plane * hw..(plane + 1) * hw];
-            for i in 0..oh {
-                for j in 0..ow {
+            for i in 0..ho {
+                for j in 0..wo {
                     let first = i * s * w + j * s;
                     let (mut best, mut best_idx) = (xp[first], first);
                     for r in 0..k {
@@ -166,7 +166,7 @@ pub fn maxpool_forward<E: Float>(
                             (best, best_idx) = step((best, best_idx), (v, row + t));
                         }
                     }
-                    let out = plane * ohw + i * ow + j;
+                    let out = plane * hw_out + i * wo + j;
                     y[out] = best;
                     if let Some(am) = argmax.as_deref_mut() {
                         am[out] = best_idx as u32;
@@ -176,12 +176,12 @@ pub fn maxpool_forward<E: Float>(
         }
         return;
     }
-    // planes: (N·C); x plane (H, W), y plane (OH, OW)
+    // planes: (N·C); x plane (H, W), y plane (HO, WO)
     for plane in 0..n * c {
         let xp = &x[plane * hw..(plane + 1) * hw];
-        for i in 0..oh {
+        for i in 0..ho {
             let (h0, h1, _) = window(i, h, k, s, p);
-            for j in 0..ow {
+            for j in 0..wo {
                 let (w0, w1, _) = window(j, w, k, s, p);
                 let mut best = E::NEG_INFINITY;
                 let mut best_idx = NO_ARGMAX;
@@ -199,7 +199,7 @@ pub fn maxpool_forward<E: Float>(
                         }
                     }
                 }
-                let out = plane * ohw + i * ow + j;
+                let out = plane * hw_out + i * wo + j;
                 y[out] = best;
                 if let Some(am) = argmax.as_deref_mut() {
                     am[out] = best_idx;
@@ -213,7 +213,7 @@ pub fn maxpool_forward<E: Float>(
 /// is the one [`maxpool_forward`] filled. ACCUMULATES: overlapping windows that chose the same
 /// input add up, and whatever `dx` held before is kept.
 ///
-/// `dy, argmax: (N, C, OH, OW)`, `dx: (N, C, H, W)`. **Panics** on a length mismatch or an
+/// `dy, argmax: (N, C, HO, WO)`, `dx: (N, C, H, W)`. **Panics** on a length mismatch or an
 /// argmax outside its `H·W` plane (other than the `u32::MAX` "no element" marker, skipped).
 ///
 /// ```
@@ -227,24 +227,24 @@ pub fn maxpool_forward<E: Float>(
 #[track_caller]
 pub fn maxpool_backward<E: Float>(g: &Geom, n: usize, argmax: &[u32], dy: &[E], dx: &mut [E]) {
     check_pool("maxpool_backward", g, n, dx.len(), dy.len());
-    assert_eq!(argmax.len(), dy.len(), "maxpool_backward: argmax must be N·C·OH·OW");
-    let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
-    // planes: (N·C); dy plane (OH·OW) routes into dx plane (H·W)
+    assert_eq!(argmax.len(), dy.len(), "maxpool_backward: argmax must be N·C·HO·WO");
+    let (hw, hw_out) = (g.h * g.w, g.ho * g.wo);
+    // planes: (N·C); dy plane (HO·WO) routes into dx plane (H·W)
     for plane in 0..n * g.c {
-        for o in 0..ohw {
-            let idx = argmax[plane * ohw + o];
+        for o in 0..hw_out {
+            let idx = argmax[plane * hw_out + o];
             if idx == NO_ARGMAX {
                 continue;
             }
             let idx = idx as usize;
             assert!(idx < hw, "maxpool_backward: argmax {idx} ≥ H·W = {hw}");
-            dx[plane * hw + idx] += dy[plane * ohw + o];
+            dx[plane * hw + idx] += dy[plane * hw_out + o];
         }
     }
 }
 
 /// Average pooling with zero padding, PyTorch's floor-mode `avg_pool2d`: `x: (N, C, H, W)` into
-/// `y: (N, C, OH, OW)` (overwritten).
+/// `y: (N, C, HO, WO)` (overwritten).
 ///
 /// Divisor, exactly as PyTorch computes it: with `start = i·S − P`, `end = min(start + K, H + P)`
 /// and `pool_size = (hend − hstart)·(wend − wstart)` taken *before* clipping the window to the
@@ -273,14 +273,14 @@ pub fn avgpool_forward<E: Float>(
     y: &mut [E],
 ) {
     check_pool("avgpool_forward", g, n, x.len(), y.len());
-    let Geom { c, h, w, k, s, p, oh, ow } = *g;
-    let (hw, ohw) = (h * w, oh * ow);
-    // planes: (N·C); x plane (H, W), y plane (OH, OW)
+    let Geom { c, h, w, k, s, p, ho, wo } = *g;
+    let (hw, hw_out) = (h * w, ho * wo);
+    // planes: (N·C); x plane (H, W), y plane (HO, WO)
     for plane in 0..n * c {
         let xp = &x[plane * hw..(plane + 1) * hw];
-        for i in 0..oh {
+        for i in 0..ho {
             let (h0, h1, ph) = window(i, h, k, s, p);
-            for j in 0..ow {
+            for j in 0..wo {
                 let (w0, w1, pw) = window(j, w, k, s, p);
                 let divisor = avg_divisor(count_include_pad, (h0, h1, ph), (w0, w1, pw));
                 let mut sum = E::ZERO;
@@ -290,7 +290,7 @@ pub fn avgpool_forward<E: Float>(
                         sum += xp[r * w + q];
                     }
                 }
-                y[plane * ohw + i * ow + j] =
+                y[plane * hw_out + i * wo + j] =
                     if divisor == 0 { E::ZERO } else { sum / E::from_usize(divisor) };
             }
         }
@@ -300,7 +300,7 @@ pub fn avgpool_forward<E: Float>(
 /// Average pooling backward: each `dy[n,c,i,j] / divisor` is ADDED to every real input element
 /// of its window (same divisor rule as [`avgpool_forward`]); overlapping windows add up.
 ///
-/// `dy: (N, C, OH, OW)`, `dx: (N, C, H, W)` (accumulated). **Panics** on a length mismatch.
+/// `dy: (N, C, HO, WO)`, `dx: (N, C, H, W)` (accumulated). **Panics** on a length mismatch.
 ///
 /// ```
 /// use typed_cnn::kernels::{Geom, pool::avgpool_backward};
@@ -319,20 +319,20 @@ pub fn avgpool_backward<E: Float>(
     dx: &mut [E],
 ) {
     check_pool("avgpool_backward", g, n, dx.len(), dy.len());
-    let Geom { c, h, w, k, s, p, oh, ow } = *g;
-    let (hw, ohw) = (h * w, oh * ow);
-    // planes: (N·C); dy plane (OH, OW) spreads into dx plane (H, W)
+    let Geom { c, h, w, k, s, p, ho, wo } = *g;
+    let (hw, hw_out) = (h * w, ho * wo);
+    // planes: (N·C); dy plane (HO, WO) spreads into dx plane (H, W)
     for plane in 0..n * c {
         let dxp = &mut dx[plane * hw..(plane + 1) * hw];
-        for i in 0..oh {
+        for i in 0..ho {
             let (h0, h1, ph) = window(i, h, k, s, p);
-            for j in 0..ow {
+            for j in 0..wo {
                 let (w0, w1, pw) = window(j, w, k, s, p);
                 let divisor = avg_divisor(count_include_pad, (h0, h1, ph), (w0, w1, pw));
                 if divisor == 0 {
                     continue;
                 }
-                let share = dy[plane * ohw + i * ow + j] / E::from_usize(divisor);
+                let share = dy[plane * hw_out + i * wo + j] / E::from_usize(divisor);
                 // window rows h0..h1, cols w0..w1 (clipped to the input)
                 for r in h0..h1 {
                     for q in w0..w1 {

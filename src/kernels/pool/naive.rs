@@ -30,23 +30,23 @@ fn add_unpadded<E: Float>(padded: &[E], h: usize, w: usize, p: usize, dst: &mut 
     }
 }
 
-/// Checks `x: (N, C, H, W)` and `y: (N, C, OH, OW)` lengths for the pooling oracles.
+/// Checks `x: (N, C, H, W)` and `y: (N, C, HO, WO)` lengths for the pooling oracles.
 #[track_caller]
 fn check_pool_naive(op: &str, g: &Geom, n: usize, x_len: usize, y_len: usize) {
     assert_eq!(x_len, n * g.c * g.h * g.w, "{op}: x/dx must be N·C·H·W (n={n}, {g:?})");
-    assert_eq!(y_len, n * g.c * g.oh * g.ow, "{op}: y/dy must be N·C·OH·OW (n={n}, {g:?})");
+    assert_eq!(y_len, n * g.c * g.ho * g.wo, "{op}: y/dy must be N·C·HO·WO (n={n}, {g:?})");
 }
 
 /// For one plane: per output `(i, j)`, the maximum of the `K × K` window at `(i·S, j·S)` of the
 /// `−∞`-padded plane and the padded coordinate `(row, col)` of its FIRST occurrence in row-major
 /// window order (strict `>`), or `None` if the window's maximum is `−∞`.
 fn max_windows<E: Float>(g: &Geom, xp: &[E]) -> Vec<(E, Option<(usize, usize)>)> {
-    let Geom { h, w, k, s, p, oh, ow, .. } = *g;
+    let Geom { h, w, k, s, p, ho, wo, .. } = *g;
     let padded = padded_plane(xp, h, w, p, E::NEG_INFINITY);
     let pw = w + 2 * p;
-    let mut out = Vec::with_capacity(oh * ow);
-    for i in 0..oh {
-        for j in 0..ow {
+    let mut out = Vec::with_capacity(ho * wo);
+    for i in 0..ho {
+        for j in 0..wo {
             let (mut best, mut at) = (E::NEG_INFINITY, None);
             for a in 0..k {
                 for b in 0..k {
@@ -65,18 +65,18 @@ fn max_windows<E: Float>(g: &Geom, xp: &[E]) -> Vec<(E, Option<(usize, usize)>)>
 /// Slow, independent oracle for [`super::maxpool_forward`]: `y[n,c,i,j]` = max of the
 /// `K × K` window at `(i·S, j·S)` of the `(H + 2P) × (W + 2P)` copy of `x[n,c]` padded with `−∞`.
 ///
-/// `x: (N, C, H, W)`, `y: (N, C, OH, OW)` (overwritten). NaN inputs are not modelled (a NaN
+/// `x: (N, C, H, W)`, `y: (N, C, HO, WO)` (overwritten). NaN inputs are not modelled (a NaN
 /// never beats the running maximum here, whereas the fast kernel propagates it).
 /// **Panics** on a length mismatch.
 #[track_caller]
 pub fn maxpool_forward_naive<E: Float>(g: &Geom, n: usize, x: &[E], y: &mut [E]) {
     check_pool_naive("maxpool_forward_naive", g, n, x.len(), y.len());
-    let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
-    // planes: (N·C); x plane (H, W), y plane (OH, OW)
+    let (hw, hw_out) = (g.h * g.w, g.ho * g.wo);
+    // planes: (N·C); x plane (H, W), y plane (HO, WO)
     for plane in 0..n * g.c {
         let maxima = max_windows(g, &x[plane * hw..(plane + 1) * hw]);
         for (o, &(v, _)) in maxima.iter().enumerate() {
-            y[plane * ohw + o] = v;
+            y[plane * hw_out + o] = v;
         }
     }
 }
@@ -86,21 +86,21 @@ pub fn maxpool_forward_naive<E: Float>(g: &Geom, n: usize, x: &[E], y: &mut [E])
 /// the `−∞`-padded plane, the same tie rule as the fast kernel. Windows whose maximum is `−∞`
 /// are skipped.
 ///
-/// `x: (N, C, H, W)`, `dy: (N, C, OH, OW)`, `dx: (N, C, H, W)` (ACCUMULATED). The maxima are
+/// `x: (N, C, H, W)`, `dy: (N, C, HO, WO)`, `dx: (N, C, H, W)` (ACCUMULATED). The maxima are
 /// recomputed from `x` (no argmax buffer). **Panics** on a length mismatch.
 #[track_caller]
 pub fn maxpool_backward_naive<E: Float>(g: &Geom, n: usize, x: &[E], dy: &[E], dx: &mut [E]) {
     check_pool_naive("maxpool_backward_naive", g, n, x.len(), dy.len());
     assert_eq!(dx.len(), x.len(), "maxpool_backward_naive: dx must be N·C·H·W");
     let Geom { h, w, p, .. } = *g;
-    let (hw, ohw, pw) = (h * w, g.oh * g.ow, w + 2 * p);
-    // planes: (N·C); dy plane (OH, OW) routes into a padded (H+2P, W+2P) plane, cropped into dx
+    let (hw, hw_out, pw) = (h * w, g.ho * g.wo, w + 2 * p);
+    // planes: (N·C); dy plane (HO, WO) routes into a padded (H+2P, W+2P) plane, cropped into dx
     for plane in 0..n * g.c {
         let maxima = max_windows(g, &x[plane * hw..(plane + 1) * hw]);
         let mut dpad = vec![E::ZERO; (h + 2 * p) * pw];
         for (o, &(_, at)) in maxima.iter().enumerate() {
             if let Some((r, q)) = at {
-                dpad[r * pw + q] += dy[plane * ohw + o];
+                dpad[r * pw + q] += dy[plane * hw_out + o];
             }
         }
         add_unpadded(&dpad, h, w, p, &mut dx[plane * hw..(plane + 1) * hw]);
@@ -111,12 +111,12 @@ pub fn maxpool_backward_naive<E: Float>(g: &Geom, n: usize, x: &[E], dy: &[E], d
 /// window at `(i·S, j·S)`: `K·K` if `count_include_pad`, else the sum of a padded 0/1 mask of
 /// real elements over the window.
 fn avg_divisors<E: Float>(g: &Geom, count_include_pad: bool) -> Vec<E> {
-    let Geom { h, w, k, s, p, oh, ow, .. } = *g;
+    let Geom { h, w, k, s, p, ho, wo, .. } = *g;
     let mask = padded_plane(&vec![E::ONE; h * w], h, w, p, E::ZERO);
     let pw = w + 2 * p;
-    let mut out = Vec::with_capacity(oh * ow);
-    for i in 0..oh {
-        for j in 0..ow {
+    let mut out = Vec::with_capacity(ho * wo);
+    for i in 0..ho {
+        for j in 0..wo {
             let mut count = E::ZERO;
             for a in 0..k {
                 for b in 0..k {
@@ -137,7 +137,7 @@ fn avg_divisors<E: Float>(g: &Geom, count_include_pad: bool) -> Vec<E> {
 /// In floor mode every window ends inside the padded plane, so PyTorch's clipped include-pad
 /// divisor is always `K·K` (see [`super::avgpool_forward`]).
 ///
-/// `x: (N, C, H, W)`, `y: (N, C, OH, OW)` (overwritten). **Panics** on a length mismatch.
+/// `x: (N, C, H, W)`, `y: (N, C, HO, WO)` (overwritten). **Panics** on a length mismatch.
 #[track_caller]
 pub fn avgpool_forward_naive<E: Float>(
     g: &Geom,
@@ -147,22 +147,22 @@ pub fn avgpool_forward_naive<E: Float>(
     y: &mut [E],
 ) {
     check_pool_naive("avgpool_forward_naive", g, n, x.len(), y.len());
-    let Geom { h, w, k, s, p, oh, ow, .. } = *g;
-    let (hw, ohw, pw) = (h * w, oh * ow, w + 2 * p);
+    let Geom { h, w, k, s, p, ho, wo, .. } = *g;
+    let (hw, hw_out, pw) = (h * w, ho * wo, w + 2 * p);
     let divisors = avg_divisors::<E>(g, count_include_pad);
-    // planes: (N·C); x plane (H, W) padded to (H+2P, W+2P), y plane (OH, OW)
+    // planes: (N·C); x plane (H, W) padded to (H+2P, W+2P), y plane (HO, WO)
     for plane in 0..n * g.c {
         let padded = padded_plane(&x[plane * hw..(plane + 1) * hw], h, w, p, E::ZERO);
-        for i in 0..oh {
-            for j in 0..ow {
+        for i in 0..ho {
+            for j in 0..wo {
                 let mut sum = E::ZERO;
                 for a in 0..k {
                     for b in 0..k {
                         sum += padded[(i * s + a) * pw + (j * s + b)];
                     }
                 }
-                let d = divisors[i * ow + j];
-                y[plane * ohw + i * ow + j] = if d == E::ZERO { E::ZERO } else { sum / d };
+                let d = divisors[i * wo + j];
+                y[plane * hw_out + i * wo + j] = if d == E::ZERO { E::ZERO } else { sum / d };
             }
         }
     }
@@ -173,7 +173,7 @@ pub fn avgpool_forward_naive<E: Float>(
 /// zero-initialised padded `(H + 2P) × (W + 2P)` gradient plane, whose interior is then added
 /// to `dx[n,c]` (what fell on the padding is dropped).
 ///
-/// `dy: (N, C, OH, OW)`, `dx: (N, C, H, W)` (ACCUMULATED). **Panics** on a length mismatch.
+/// `dy: (N, C, HO, WO)`, `dx: (N, C, H, W)` (ACCUMULATED). **Panics** on a length mismatch.
 #[track_caller]
 pub fn avgpool_backward_naive<E: Float>(
     g: &Geom,
@@ -183,19 +183,19 @@ pub fn avgpool_backward_naive<E: Float>(
     dx: &mut [E],
 ) {
     check_pool_naive("avgpool_backward_naive", g, n, dx.len(), dy.len());
-    let Geom { h, w, k, s, p, oh, ow, .. } = *g;
-    let (hw, ohw, pw) = (h * w, oh * ow, w + 2 * p);
+    let Geom { h, w, k, s, p, ho, wo, .. } = *g;
+    let (hw, hw_out, pw) = (h * w, ho * wo, w + 2 * p);
     let divisors = avg_divisors::<E>(g, count_include_pad);
-    // planes: (N·C); dy plane (OH, OW) spreads into a padded (H+2P, W+2P) plane, cropped into dx
+    // planes: (N·C); dy plane (HO, WO) spreads into a padded (H+2P, W+2P) plane, cropped into dx
     for plane in 0..n * g.c {
         let mut dpad = vec![E::ZERO; (h + 2 * p) * pw];
-        for i in 0..oh {
-            for j in 0..ow {
-                let d = divisors[i * ow + j];
+        for i in 0..ho {
+            for j in 0..wo {
+                let d = divisors[i * wo + j];
                 if d == E::ZERO {
                     continue;
                 }
-                let share = dy[plane * ohw + i * ow + j] / d;
+                let share = dy[plane * hw_out + i * wo + j] / d;
                 for a in 0..k {
                     for b in 0..k {
                         dpad[(i * s + a) * pw + (j * s + b)] += share;

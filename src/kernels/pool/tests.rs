@@ -66,15 +66,15 @@ fn maxpool_overlapping_windows_accumulate() {
 fn maxpool_padding_matches_definition() {
     let (n, c, h, w, k, s, p) = (2, 2, 5, 4, 3, 2, 1);
     let g = Geom::new(c, h, w, k, s, p);
-    assert_eq!((g.oh, g.ow), (3, 2));
+    assert_eq!((g.ho, g.wo), (3, 2));
     let mut rng = Rng::new(11);
     let x: Vec<f64> = rng.vec(n * c * h * w).iter().map(|v| v - 2.0).collect();
-    let dy = rng.vec(n * c * g.oh * g.ow);
+    let dy = rng.vec(n * c * g.ho * g.wo);
     let (ph, pw) = (h + 2 * p, w + 2 * p);
 
     let mut y_exp = vec![0.0; dy.len()];
     let mut dx_exp = vec![0.25; x.len()];
-    // planes: (N·C); padded plane (H+2P, W+2P), output plane (OH, OW)
+    // planes: (N·C); padded plane (H+2P, W+2P), output plane (HO, WO)
     for plane in 0..n * c {
         let mut padded = vec![NEG_INF; ph * pw];
         for r in 0..h {
@@ -82,8 +82,8 @@ fn maxpool_padding_matches_definition() {
                 padded[(r + p) * pw + (q + p)] = x[(plane * h + r) * w + q];
             }
         }
-        for i in 0..g.oh {
-            for j in 0..g.ow {
+        for i in 0..g.ho {
+            for j in 0..g.wo {
                 let (mut best, mut at) = (NEG_INF, (0, 0));
                 for a in 0..k {
                     for b in 0..k {
@@ -93,7 +93,7 @@ fn maxpool_padding_matches_definition() {
                         }
                     }
                 }
-                let o = (plane * g.oh + i) * g.ow + j;
+                let o = (plane * g.ho + i) * g.wo + j;
                 y_exp[o] = best;
                 dx_exp[(plane * h + at.0) * w + at.1] += dy[o];
             }
@@ -135,7 +135,7 @@ fn maxpool_ties_pick_first() {
 #[test]
 fn pool_all_padding_windows_do_not_panic() {
     let g = Geom::new(1, 2, 2, 1, 1, 1); // 1×1 windows over a 4×4 padded plane
-    assert_eq!((g.oh, g.ow), (4, 4));
+    assert_eq!((g.ho, g.wo), (4, 4));
     let x = [1., 2., 3., 4.];
     let mut y = [0.0; 16];
     let mut am = [0u32; 16];
@@ -211,7 +211,7 @@ fn avgpool_backward_is_adjoint_of_forward() {
         let g = Geom::new(c, h, w, k, s, p);
         let mut rng = Rng::new(40 + idx as u64);
         let x = rng.vec(n * c * h * w);
-        let r = rng.vec(n * c * g.oh * g.ow);
+        let r = rng.vec(n * c * g.ho * g.wo);
         for include in [true, false] {
             let mut y = vec![f64::NAN; r.len()];
             avgpool_forward(&g, n, include, &x, &mut y);
@@ -256,7 +256,7 @@ fn pool_shapes(seed: u64, count: usize) -> Vec<ConvShape> {
 fn check_pool_case(c: &ConvShape, g: &mut Gen) {
     let geom = c.geom();
     let n = c.n;
-    let (xlen, ylen) = (n * c.cin * c.h * c.w, n * c.cin * geom.oh * geom.ow);
+    let (xlen, ylen) = (n * c.cin * c.h * c.w, n * c.cin * geom.ho * geom.wo);
     // Half the cases draw from five integers, so windows tie: both sides take the first maximum.
     let ties = g.coin();
     let x = if ties { g.ties(xlen) } else { g.vec(xlen) };
