@@ -171,52 +171,18 @@ fn check_tensors(header: &[u8], data_len: u64, file: &str) -> Result<(), Weights
     Ok(())
 }
 
-/// What a model needs of one tensor.
-pub(super) enum Want {
-    /// Float values of this shape.
-    Values(Vec<usize>),
-    /// A counter (`I64`, shape `[]`).
-    Count,
-}
-
-/// Checks one file tensor against what the model needs; for a counter, returns its value.
-pub(super) fn check(
+/// The value of a counter tensor (already checked to be an `I64` scalar): a negative one is a
+/// [`WeightsError::Format`] error.
+pub(super) fn read_count(
     view: &TensorView<'_>,
     name: &str,
-    want: &Want,
-    float: Dtype,
     file: &str,
-) -> Result<Option<u64>, WeightsError> {
-    let (dtype, shape): (Dtype, &[usize]) = match want {
-        Want::Values(shape) => (float, shape),
-        Want::Count => (Dtype::I64, &[]),
-    };
-    if view.dtype() != dtype {
-        return Err(WeightsError::Dtype {
-            file: file.into(),
-            tensor: name.into(),
-            expected: dtype.to_string(),
-            found: view.dtype().to_string(),
-        });
-    }
-    if view.shape() != shape {
-        return Err(WeightsError::ShapeMismatch {
-            file: file.into(),
-            tensor: name.into(),
-            expected: shape.to_vec(),
-            found: view.shape().to_vec(),
-        });
-    }
-    match want {
-        Want::Values(_) => Ok(None),
-        Want::Count => {
-            let raw = i64::from_le_bytes(view.data().try_into().expect("8 bytes, checked"));
-            u64::try_from(raw).map(Some).map_err(|_| WeightsError::Format {
-                file: file.into(),
-                message: format!("tensor \"{name}\": negative count {raw}"),
-            })
-        }
-    }
+) -> Result<u64, WeightsError> {
+    let raw = i64::from_le_bytes(view.data().try_into().expect("8 bytes, checked"));
+    u64::try_from(raw).map_err(|_| WeightsError::Format {
+        file: file.into(),
+        message: format!("tensor \"{name}\": negative count {raw}"),
+    })
 }
 
 #[cfg(test)]

@@ -46,19 +46,21 @@
 
 mod codec;
 mod state_dict;
+mod validate;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::Float;
 use crate::module::{Buffer, BufferMut, Params};
 
-use codec::{Want, check, decode_into, float_dtype, float_size, parse, serialize};
+use codec::{decode_into, float_size, parse, serialize};
 pub use state_dict::{
     Entry, EntryData, StateDict, load_state_dict, save_state_dict, state_dict_from_bytes,
     state_dict_to_bytes,
 };
+pub(crate) use validate::{Want, validate};
 
 /// What went wrong reading or writing a weight file. Every message starts with the file name
 /// (or the name given to [`from_bytes`]) and names the tensor, what was expected and what was
@@ -287,36 +289,19 @@ pub fn from_bytes<E: Float, M: Params<E>>(
                     assert_eq!(shape.iter().product::<usize>(), values.len(), "{name}: shape");
                     Want::Values(shape.to_vec())
                 }
-                Buffer::Count(_) => Want::Count,
+                // PyTorch tolerates a missing `num_batches_tracked`; so do we, for every counter.
+                Buffer::Count(_) => Want::Count { required: false },
             },
         ));
     });
 
     // Validate everything before writing anything.
-    let mut seen = HashSet::new();
-    let mut counts: HashMap<&str, u64> = HashMap::new();
-    for (name, want) in &wants {
-        if !seen.insert(name.as_str()) {
-            return Err(WeightsError::Duplicate { file: file.into(), tensor: name.clone() });
-        }
-        match st.tensor(name) {
-            Ok(view) => {
-                if let Some(count) = check(&view, name, want, float_dtype::<E>(), file)? {
-                    counts.insert(name, count);
-                }
-            }
-            // PyTorch tolerates a missing `num_batches_tracked`; so do we, for every counter.
-            Err(_) if matches!(want, Want::Count) => {}
-            Err(_) => {
-                return Err(WeightsError::Missing { file: file.into(), tensor: name.clone() });
-            }
-        }
-    }
-    let mut extra: Vec<&str> = st.names().into_iter().filter(|n| !seen.contains(n)).collect();
-    extra.sort_unstable();
-    if let Some(name) = extra.first() {
-        return Err(WeightsError::Unexpected { file: file.into(), tensor: name.to_string() });
-    }
+    let counts = validate::<E>(&st, &wants, file)?;
+    let counts: HashMap<&str, u64> = wants
+        .iter()
+        .zip(counts)
+        .filter_map(|((name, _), count)| Some((name.as_str(), count?)))
+        .collect();
 
     // Write: every tensor is present with the right dtype and shape.
     let size = float_size::<E>();

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use safetensors::{Dtype, SafeTensors};
 
-use super::codec::{Want, check, decode_into, float_dtype, invalid, parse, serialize};
+use super::codec::{decode_into, float_dtype, invalid, parse, read_count, serialize};
+use super::validate::{Want, check_tensor};
 use super::{WeightsError, read};
 use crate::Float;
 use crate::module::{Buffer, Params};
@@ -227,11 +228,13 @@ pub fn state_dict_from_bytes<E: Float>(
     for name in header.offset_keys() {
         let view = st.tensor(&name).expect("a name of the file");
         let entry = if view.dtype() == Dtype::I64 {
-            let count = check(&view, &name, &Want::Count, float_dtype::<E>(), file)?;
-            Entry::count(name, count.expect("a count"))
+            let want = Want::Count { required: true };
+            check_tensor(&name, &want, (view.dtype(), view.shape()), float_dtype::<E>(), file)?;
+            let count = read_count(&view, &name, file)?;
+            Entry::count(name, count)
         } else {
             let want = Want::Values(view.shape().to_vec());
-            check(&view, &name, &want, float_dtype::<E>(), file)?;
+            check_tensor(&name, &want, (view.dtype(), view.shape()), float_dtype::<E>(), file)?;
             let mut values = vec![E::ZERO; view.shape().iter().product()];
             decode_into(view.data(), &mut values);
             Entry::values(name, view.shape().to_vec(), values)
