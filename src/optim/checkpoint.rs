@@ -1,0 +1,343 @@
+//! Checkpoint I/O of the optimizers, apart from their update math: the per-parameter state
+//! ([`Slots`]), its conversion to and from a [`StateDict`], the metadata helpers, and each
+//! optimizer's `state_dict` / `load_state_dict`.
+
+use super::{Adam, Sgd};
+use crate::Float;
+use crate::module::Params;
+use crate::weights::{Entry, EntryData, StateDict, WeightsError};
+
+/// Per-parameter state tensors, `kinds` of them per parameter (momentum, Adam's moments), in
+/// visitor order, made on the first step. Names and shapes are kept to check that later steps see
+/// the same model and to name the tensors of a checkpoint.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Slots<E> {
+    pub(crate) names: Vec<String>,
+    pub(crate) shapes: Vec<Vec<usize>>,
+    pub(crate) bufs: Vec<Vec<Box<[E]>>>,
+}
+
+impl<E: Float> Slots<E> {
+    /// Makes zero state for every parameter of `model` unless it exists.
+    pub(super) fn ensure<M: Params<E>>(&mut self, model: &M, kinds: usize) {
+        if !self.names.is_empty() {
+            return;
+        }
+        model.visit("", &mut |name, shape, values| {
+            self.names.push(name.to_string());
+            self.shapes.push(shape.to_vec());
+            self.bufs.push((0..kinds).map(|_| vec![E::ZERO; values.len()].into()).collect());
+        });
+    }
+
+    /// The state of parameter number `i`, checked against the parameter's name and length.
+    #[track_caller]
+    pub(super) fn get(&mut self, i: usize, name: &str, len: usize) -> &mut [Box<[E]>] {
+        let known = self.names.get(i).map(|n| (n.as_str(), self.bufs[i][0].len()));
+        assert!(
+            known == Some((name, len)),
+            "optimizer: parameter {i} is `{name}` ({len} values), but the state was made for \
+             {known:?}; use one optimizer per model"
+        );
+        &mut self.bufs[i]
+    }
+
+    /// The checkpoint: `"{kind}.{parameter}"` tensors, the step count as `"step"`, and the
+    /// hyperparameters as metadata.
+    fn to_state(&self, kinds: &[&str], steps: u64, hyper: &[(&str, String)]) -> StateDict<E> {
+        let mut state = StateDict::new();
+        for (k, kind) in kinds.iter().enumerate() {
+            for ((name, shape), bufs) in self.names.iter().zip(&self.shapes).zip(&self.bufs) {
+                state.entries.push(Entry::values(
+                    format!("{kind}.{name}"),
+                    shape.clone(),
+                    bufs[k].to_vec(),
+                ));
+            }
+        }
+        state.entries.push(Entry::count("step", steps));
+        for (key, value) in hyper {
+            state.metadata.insert(key.to_string(), value.clone());
+        }
+        state
+    }
+
+    /// Reads a checkpoint made by [`Slots::to_state`] for `model`: every `"{kind}.{parameter}"`
+    /// tensor with the parameter's shape, a `"step"` count and nothing else. Returns the state
+    /// and the step count; `self` is not touched.
+    fn from_state<M: Params<E>>(
+        model: &M,
+        kinds: &[&str],
+        state: &StateDict<E>,
+        file: &str,
+    ) -> Result<(Self, u64), WeightsError> {
+        let mut slots = Slots::default();
+        model.visit("", &mut |name, shape, _| {
+            slots.names.push(name.to_string());
+            slots.shapes.push(shape.to_vec());
+        });
+        let steps = match state.get("step").map(|e| &e.data) {
+            Some(EntryData::Count(n)) => *n,
+            Some(EntryData::Values(_)) => {
+                return Err(WeightsError::Dtype {
+                    file: file.to_string(),
+                    tensor: "step".to_string(),
+                    expected: "I64".to_string(),
+                    found: E::DTYPE.to_string(),
+                });
+            }
+            None => return Err(missing(file, "step")),
+        };
+        // Before the first step (or, for SGD, before momentum was used) there is no state; with
+        // state, every parameter has every kind.
+        let with_state = state.entries.iter().any(|e| {
+            kinds.iter().any(|k| e.name.strip_prefix(k).is_some_and(|r| r.starts_with('.')))
+        });
+        let mut expected: Vec<String> = vec!["step".to_string()];
+        for (name, shape) in slots.names.iter().zip(&slots.shapes) {
+            let mut bufs = Vec::new();
+            for kind in kinds.iter().filter(|_| with_state) {
+                let tensor = format!("{kind}.{name}");
+                let entry = state.get(&tensor).ok_or_else(|| missing(file, &tensor))?;
+                match &entry.data {
+                    EntryData::Values(v) if entry.shape == *shape => bufs.push(v.clone().into()),
+                    EntryData::Values(_) => {
+                        return Err(WeightsError::ShapeMismatch {
+                            file: file.to_string(),
+                            tensor,
+                            expected: shape.clone(),
+                            found: entry.shape.clone(),
+                        });
+                    }
+                    EntryData::Count(_) => {
+                        return Err(WeightsError::Dtype {
+                            file: file.to_string(),
+                            tensor,
+                            expected: E::DTYPE.to_string(),
+                            found: "I64".to_string(),
+                        });
+                    }
+                }
+                expected.push(format!("{kind}.{name}"));
+            }
+            slots.bufs.push(bufs);
+        }
+        if let Some(extra) = state.entries.iter().find(|e| !expected.contains(&e.name)) {
+            return Err(WeightsError::Unexpected {
+                file: file.to_string(),
+                tensor: extra.name.clone(),
+            });
+        }
+        if !with_state {
+            slots = Slots::default();
+        }
+        Ok((slots, steps))
+    }
+}
+
+fn missing(file: &str, tensor: &str) -> WeightsError {
+    WeightsError::Missing { file: file.to_string(), tensor: tensor.to_string() }
+}
+
+/// Reads hyperparameter `key` from a checkpoint's metadata.
+fn hyper(state: &StateDict<impl Float>, key: &str, file: &str) -> Result<f64, WeightsError> {
+    let text = state.metadata.get(key).ok_or_else(|| WeightsError::Format {
+        file: file.to_string(),
+        message: format!("the optimizer checkpoint has no `{key}` in its metadata"),
+    })?;
+    text.parse().map_err(|_| WeightsError::Format {
+        file: file.to_string(),
+        message: format!("metadata `{key}`: expected a number, found `{text}`"),
+    })
+}
+
+/// Checks the checkpoint's `optimizer` metadata.
+fn check_kind(state: &StateDict<impl Float>, kind: &str, file: &str) -> Result<(), WeightsError> {
+    match state.metadata.get("optimizer") {
+        Some(k) if k == kind => Ok(()),
+        found => Err(WeightsError::Format {
+            file: file.to_string(),
+            message: format!("expected a `{kind}` optimizer checkpoint, found {found:?}"),
+        }),
+    }
+}
+
+/// Checkpoints: the momentum buffers (`"momentum_buffer.{parameter}"`), the step count
+/// (`"step"`) and the hyperparameters (metadata), in the safetensors format of [`weights`](crate::weights);
+/// [`Optimizer::save`](super::Optimizer::save) and [`Optimizer::load`](super::Optimizer::load) write and read them as files.
+impl<E: Float> Sgd<E> {
+    const KINDS: &[&str] = &["momentum_buffer"];
+
+    /// The optimizer's state as named tensors.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
+    /// let mut sgd = Sgd::new(0.1).momentum(0.9);
+    /// let grads = fc.zeros_like();
+    /// sgd.step(&mut fc, &grads);
+    /// let names: Vec<_> = sgd.state_dict().entries.into_iter().map(|e| e.name).collect();
+    /// assert_eq!(names, ["momentum_buffer.weight", "momentum_buffer.bias", "step"]);
+    /// ```
+    pub fn state_dict(&self) -> StateDict<E> {
+        let hyper = [
+            ("optimizer", "sgd".to_string()),
+            ("lr", self.lr.to_string()),
+            ("momentum", self.momentum.to_string()),
+            ("dampening", self.dampening.to_string()),
+            ("nesterov", self.nesterov.to_string()),
+            ("weight_decay", self.weight_decay.to_string()),
+        ];
+        // Without momentum (so far) there are no buffers, and none are written.
+        self.state.to_state(Self::KINDS, self.steps, &hyper)
+    }
+
+    /// Restores a state made by [`Sgd::state_dict`] for `model`: the hyperparameters, the step
+    /// count and the momentum buffers, each checked against the model's parameters. On an error
+    /// (named after `file`) the optimizer is unchanged.
+    ///
+    /// # Errors
+    /// [`WeightsError`] naming the tensor or metadata entry that is missing, unexpected or of the
+    /// wrong shape.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
+    /// let mut sgd = Sgd::new(0.1).momentum(0.9);
+    /// let grads = fc.zeros_like();
+    /// sgd.step(&mut fc, &grads);
+    /// let mut resumed = Sgd::new(1.0);
+    /// resumed.load_state_dict(&fc, &sgd.state_dict(), "checkpoint").unwrap();
+    /// assert_eq!(resumed, sgd);
+    /// let other = Linear::<3, 1>::init(&mut rand::rng());
+    /// let err = resumed.load_state_dict(&other, &sgd.state_dict(), "checkpoint").unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     r#"checkpoint: tensor "momentum_buffer.weight": expected shape [1, 3], found [1, 2]"#
+    /// );
+    /// ```
+    pub fn load_state_dict<M: Params<E>>(
+        &mut self,
+        model: &M,
+        state: &StateDict<E>,
+        file: &str,
+    ) -> Result<(), WeightsError> {
+        check_kind(state, "sgd", file)?;
+        let momentum = hyper(state, "momentum", file)?;
+        let (slots, steps) = Slots::from_state(model, Self::KINDS, state, file)?;
+        let nesterov = match state.metadata.get("nesterov").map(String::as_str) {
+            Some("true") => true,
+            Some("false") => false,
+            found => {
+                return Err(WeightsError::Format {
+                    file: file.to_string(),
+                    message: format!(
+                        "metadata `nesterov`: expected true or false, found {found:?}"
+                    ),
+                });
+            }
+        };
+        *self = Self {
+            lr: hyper(state, "lr", file)?,
+            momentum,
+            dampening: hyper(state, "dampening", file)?,
+            nesterov,
+            weight_decay: hyper(state, "weight_decay", file)?,
+            state: slots,
+            steps,
+        };
+        Ok(())
+    }
+}
+
+/// Checkpoints: the moments (`"exp_avg.{parameter}"`, `"exp_avg_sq.{parameter}"`), the step
+/// count (`"step"`) and the hyperparameters (metadata), in the safetensors format of [`weights`](crate::weights);
+/// [`Optimizer::save`](super::Optimizer::save) and [`Optimizer::load`](super::Optimizer::load) write and read them as files.
+impl<E: Float> Adam<E> {
+    const KINDS: &[&str] = &["exp_avg", "exp_avg_sq"];
+
+    fn kind(&self) -> &'static str {
+        if self.decoupled { "adamw" } else { "adam" }
+    }
+
+    /// The optimizer's state as named tensors.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
+    /// let mut adam = Adam::new(1e-3);
+    /// let grads = fc.zeros_like();
+    /// adam.step(&mut fc, &grads);
+    /// let state = adam.state_dict();
+    /// assert_eq!(state.entries.len(), 5); // exp_avg and exp_avg_sq of weight and bias, step
+    /// assert_eq!(state.get("exp_avg_sq.weight").unwrap().shape, [1, 2]);
+    /// ```
+    pub fn state_dict(&self) -> StateDict<E> {
+        let hyper = [
+            ("optimizer", self.kind().to_string()),
+            ("lr", self.lr.to_string()),
+            ("beta1", self.betas.0.to_string()),
+            ("beta2", self.betas.1.to_string()),
+            ("eps", self.eps.to_string()),
+            ("weight_decay", self.weight_decay.to_string()),
+        ];
+        self.state.to_state(Self::KINDS, self.steps, &hyper)
+    }
+
+    /// Restores a state made by [`Adam::state_dict`] for `model` (Adam into Adam, AdamW into
+    /// AdamW): hyperparameters, step count and moments, each checked against the model's
+    /// parameters. On an error (named after `file`) the optimizer is unchanged.
+    ///
+    /// # Errors
+    /// [`WeightsError`] naming the tensor or metadata entry that is missing, unexpected or of the
+    /// wrong shape, or the optimizer kind that does not match.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
+    /// let mut adamw = Adam::adamw(1e-3);
+    /// let grads = fc.zeros_like();
+    /// adamw.step(&mut fc, &grads);
+    /// let mut resumed = Adam::adamw(0.5);
+    /// resumed.load_state_dict(&fc, &adamw.state_dict(), "ckpt").unwrap();
+    /// assert_eq!(resumed, adamw);
+    /// let err = Adam::new(0.5).load_state_dict(&fc, &adamw.state_dict(), "ckpt").unwrap_err();
+    /// assert!(err.to_string().contains("expected a `adam` optimizer checkpoint"));
+    /// ```
+    pub fn load_state_dict<M: Params<E>>(
+        &mut self,
+        model: &M,
+        state: &StateDict<E>,
+        file: &str,
+    ) -> Result<(), WeightsError> {
+        check_kind(state, self.kind(), file)?;
+        let (slots, steps) = Slots::from_state(model, Self::KINDS, state, file)?;
+        *self = Self {
+            lr: hyper(state, "lr", file)?,
+            betas: (hyper(state, "beta1", file)?, hyper(state, "beta2", file)?),
+            eps: hyper(state, "eps", file)?,
+            weight_decay: hyper(state, "weight_decay", file)?,
+            decoupled: self.decoupled,
+            state: slots,
+            steps,
+        };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::optim::one;
+    use crate::prelude::*;
+
+    #[test]
+    #[should_panic(expected = "use one optimizer per model")]
+    fn state_belongs_to_one_model() {
+        let mut opt = Sgd::new(0.1).momentum(0.9);
+        let mut a = one(1.0);
+        opt.step(&mut a, &one(1.0));
+        let mut b = Linear::<2, 1, f64>::from_parts(vec![1.0, 1.0], vec![0.0]).unwrap();
+        let g = b.zeros_like();
+        opt.step(&mut b, &g);
+    }
+}
