@@ -6,11 +6,8 @@ use crate::Float;
 use crate::module::{Params, zip_params};
 use crate::weights::{StateDict, WeightsError};
 
-/// Adam, and AdamW with decoupled weight decay, as PyTorch computes them (step t from 1):
-///
-/// Adam: `g ← g + wd·p` (L2); AdamW: `p ← p·(1 − lr·wd)`. Then
-/// `m ← β₁m + (1 − β₁)g`, `v ← β₂v + (1 − β₂)g²`,
-/// `p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)`.
+/// Adam, and AdamW with decoupled weight decay, as PyTorch computes them (the update is written
+/// out at [`Adam::step`]).
 ///
 /// ```
 /// use typed_cnn::prelude::*;
@@ -98,7 +95,20 @@ impl<E: Float> Adam<E> {
         self
     }
 
-    /// One step; the same as [`Optimizer::step`], callable without importing the trait.
+    /// **Panics** with PyTorch's rule if a hyperparameter is invalid.
+    #[track_caller]
+    fn check(&self) {
+        let Self { lr, betas: (b1, b2), eps, weight_decay, .. } = *self;
+        assert!(lr >= 0.0, "Adam: invalid learning rate {lr}");
+        assert!(eps >= 0.0, "Adam: invalid epsilon {eps}");
+        assert!((0.0..1.0).contains(&b1), "Adam: invalid beta parameter at index 0: {b1}");
+        assert!((0.0..1.0).contains(&b2), "Adam: invalid beta parameter at index 1: {b2}");
+        assert!(weight_decay >= 0.0, "Adam: invalid weight decay {weight_decay}");
+    }
+}
+
+impl<E: Float> Optimizer<E> for Adam<E> {
+    /// One step.
     ///
     /// ```
     /// use typed_cnn::prelude::*;
@@ -107,8 +117,19 @@ impl<E: Float> Adam<E> {
     /// Adam::adamw(0.5).weight_decay(0.1).step(&mut fc, &zero);
     /// assert_eq!(fc.weight()[0], 2.0 * (1.0 - 0.5 * 0.1)); // only the decoupled decay acts
     /// ```
+    ///
+    /// The loop is PyTorch's `torch.optim.Adam` and `AdamW`, for each parameter value `p` with
+    /// gradient `g` and moments `m`, `v`, at step `t` counted from 1:
+    ///
+    /// ```text
+    /// g ← g + wd·p                   (Adam: L2 penalty)
+    /// p ← p·(1 − lr·wd)              (AdamW: decoupled decay, instead)
+    /// m ← β₁·m + (1 − β₁)·g
+    /// v ← β₂·v + (1 − β₂)·g²
+    /// p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
+    /// ```
     #[track_caller]
-    pub fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M) {
+    fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M) {
         self.check();
         // powf, not powi: the step count can pass i32::MAX on a long enough run.
         let t = (self.steps + 1) as f64;
@@ -141,36 +162,55 @@ impl<E: Float> Adam<E> {
         model.update_buffers(grads);
         self.steps += 1;
     }
-}
 
-impl<E: Float> Adam<E> {
-    /// **Panics** with PyTorch's rule if a hyperparameter is invalid.
-    #[track_caller]
-    fn check(&self) {
-        let Self { lr, betas: (b1, b2), eps, weight_decay, .. } = *self;
-        assert!(lr >= 0.0, "Adam: invalid learning rate {lr}");
-        assert!(eps >= 0.0, "Adam: invalid epsilon {eps}");
-        assert!((0.0..1.0).contains(&b1), "Adam: invalid beta parameter at index 0: {b1}");
-        assert!((0.0..1.0).contains(&b2), "Adam: invalid beta parameter at index 1: {b2}");
-        assert!(weight_decay >= 0.0, "Adam: invalid weight decay {weight_decay}");
-    }
-}
-
-impl<E: Float> Optimizer<E> for Adam<E> {
-    fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M) {
-        Adam::step(self, model, grads);
-    }
+    /// The checkpoint: the moments (`"exp_avg.{parameter}"`, `"exp_avg_sq.{parameter}"`, none
+    /// before the first step), the step count (`"step"`) and the hyperparameters (metadata), in
+    /// the safetensors format of [`weights`](crate::weights); [`Optimizer::save`] and
+    /// [`Optimizer::load`] write and read them as files.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
+    /// let mut adam = Adam::new(1e-3);
+    /// let grads = fc.zeros_like();
+    /// adam.step(&mut fc, &grads);
+    /// let state = adam.state_dict();
+    /// assert_eq!(state.entries.len(), 5); // exp_avg and exp_avg_sq of weight and bias, step
+    /// assert_eq!(state.get("exp_avg_sq.weight").unwrap().shape, [1, 2]);
+    /// ```
     fn state_dict(&self) -> StateDict<E> {
-        Adam::state_dict(self)
+        self.checkpoint()
     }
+
+    /// Restores a state made by [`Optimizer::state_dict`] for `model` (Adam into Adam, AdamW into
+    /// AdamW): hyperparameters, step count and moments, each checked against the model's
+    /// parameters. On an error (named after `file`) the optimizer is unchanged.
+    ///
+    /// # Errors
+    /// [`WeightsError`] naming the tensor or metadata entry that is missing, unexpected or of the
+    /// wrong shape, or the optimizer kind that does not match.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
+    /// let mut adamw = Adam::adamw(1e-3);
+    /// let grads = fc.zeros_like();
+    /// adamw.step(&mut fc, &grads);
+    /// let mut resumed = Adam::adamw(0.5);
+    /// resumed.load_state_dict(&fc, &adamw.state_dict(), "ckpt").unwrap();
+    /// assert_eq!(resumed, adamw);
+    /// let err = Adam::new(0.5).load_state_dict(&fc, &adamw.state_dict(), "ckpt").unwrap_err();
+    /// assert!(err.to_string().contains("expected a `adam` optimizer checkpoint"));
+    /// ```
     fn load_state_dict<M: Params<E>>(
         &mut self,
         model: &M,
         state: &StateDict<E>,
         file: &str,
     ) -> Result<(), WeightsError> {
-        Adam::load_state_dict(self, model, state, file)
+        self.restore(model, state, file)
     }
+
     fn lr(&self) -> f64 {
         self.lr
     }

@@ -162,24 +162,13 @@ fn check_kind(state: &StateDict<impl Float>, kind: &str, file: &str) -> Result<(
     }
 }
 
-/// Checkpoints: the momentum buffers (`"momentum_buffer.{parameter}"`), the step count
-/// (`"step"`) and the hyperparameters (metadata), in the safetensors format of [`weights`](crate::weights);
-/// [`Optimizer::save`](super::Optimizer::save) and [`Optimizer::load`](super::Optimizer::load) write and read them as files.
+/// SGD's checkpoint: the momentum buffers (`"momentum_buffer.{parameter}"`), the step count
+/// (`"step"`) and the hyperparameters (metadata).
 impl<E: Float> Sgd<E> {
     const KINDS: &[&str] = &["momentum_buffer"];
 
-    /// The optimizer's state as named tensors.
-    ///
-    /// ```
-    /// use typed_cnn::prelude::*;
-    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
-    /// let mut sgd = Sgd::new(0.1).momentum(0.9);
-    /// let grads = fc.zeros_like();
-    /// sgd.step(&mut fc, &grads);
-    /// let names: Vec<_> = sgd.state_dict().entries.into_iter().map(|e| e.name).collect();
-    /// assert_eq!(names, ["momentum_buffer.weight", "momentum_buffer.bias", "step"]);
-    /// ```
-    pub fn state_dict(&self) -> StateDict<E> {
+    /// [`Optimizer::state_dict`](super::Optimizer::state_dict) for SGD.
+    pub(super) fn checkpoint(&self) -> StateDict<E> {
         let hyper = [
             ("optimizer", "sgd".to_string()),
             ("lr", self.lr.to_string()),
@@ -192,31 +181,8 @@ impl<E: Float> Sgd<E> {
         self.state.to_state(Self::KINDS, self.steps, &hyper)
     }
 
-    /// Restores a state made by [`Sgd::state_dict`] for `model`: the hyperparameters, the step
-    /// count and the momentum buffers, each checked against the model's parameters. On an error
-    /// (named after `file`) the optimizer is unchanged.
-    ///
-    /// # Errors
-    /// [`WeightsError`] naming the tensor or metadata entry that is missing, unexpected or of the
-    /// wrong shape.
-    ///
-    /// ```
-    /// use typed_cnn::prelude::*;
-    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
-    /// let mut sgd = Sgd::new(0.1).momentum(0.9);
-    /// let grads = fc.zeros_like();
-    /// sgd.step(&mut fc, &grads);
-    /// let mut resumed = Sgd::new(1.0);
-    /// resumed.load_state_dict(&fc, &sgd.state_dict(), "checkpoint").unwrap();
-    /// assert_eq!(resumed, sgd);
-    /// let other = Linear::<3, 1>::init(&mut rand::rng());
-    /// let err = resumed.load_state_dict(&other, &sgd.state_dict(), "checkpoint").unwrap_err();
-    /// assert_eq!(
-    ///     err.to_string(),
-    ///     r#"checkpoint: tensor "momentum_buffer.weight": expected shape [1, 3], found [1, 2]"#
-    /// );
-    /// ```
-    pub fn load_state_dict<M: Params<E>>(
+    /// [`Optimizer::load_state_dict`](super::Optimizer::load_state_dict) for SGD.
+    pub(super) fn restore<M: Params<E>>(
         &mut self,
         model: &M,
         state: &StateDict<E>,
@@ -250,29 +216,18 @@ impl<E: Float> Sgd<E> {
     }
 }
 
-/// Checkpoints: the moments (`"exp_avg.{parameter}"`, `"exp_avg_sq.{parameter}"`), the step
-/// count (`"step"`) and the hyperparameters (metadata), in the safetensors format of [`weights`](crate::weights);
-/// [`Optimizer::save`](super::Optimizer::save) and [`Optimizer::load`](super::Optimizer::load) write and read them as files.
+/// Adam's and AdamW's checkpoint: the moments (`"exp_avg.{parameter}"`,
+/// `"exp_avg_sq.{parameter}"`), the step count (`"step"`) and the hyperparameters (metadata).
 impl<E: Float> Adam<E> {
     const KINDS: &[&str] = &["exp_avg", "exp_avg_sq"];
 
+    /// The `optimizer` metadata.
     fn kind(&self) -> &'static str {
         if self.decoupled { "adamw" } else { "adam" }
     }
 
-    /// The optimizer's state as named tensors.
-    ///
-    /// ```
-    /// use typed_cnn::prelude::*;
-    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
-    /// let mut adam = Adam::new(1e-3);
-    /// let grads = fc.zeros_like();
-    /// adam.step(&mut fc, &grads);
-    /// let state = adam.state_dict();
-    /// assert_eq!(state.entries.len(), 5); // exp_avg and exp_avg_sq of weight and bias, step
-    /// assert_eq!(state.get("exp_avg_sq.weight").unwrap().shape, [1, 2]);
-    /// ```
-    pub fn state_dict(&self) -> StateDict<E> {
+    /// [`Optimizer::state_dict`](super::Optimizer::state_dict) for Adam and AdamW.
+    pub(super) fn checkpoint(&self) -> StateDict<E> {
         let hyper = [
             ("optimizer", self.kind().to_string()),
             ("lr", self.lr.to_string()),
@@ -284,27 +239,8 @@ impl<E: Float> Adam<E> {
         self.state.to_state(Self::KINDS, self.steps, &hyper)
     }
 
-    /// Restores a state made by [`Adam::state_dict`] for `model` (Adam into Adam, AdamW into
-    /// AdamW): hyperparameters, step count and moments, each checked against the model's
-    /// parameters. On an error (named after `file`) the optimizer is unchanged.
-    ///
-    /// # Errors
-    /// [`WeightsError`] naming the tensor or metadata entry that is missing, unexpected or of the
-    /// wrong shape, or the optimizer kind that does not match.
-    ///
-    /// ```
-    /// use typed_cnn::prelude::*;
-    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
-    /// let mut adamw = Adam::adamw(1e-3);
-    /// let grads = fc.zeros_like();
-    /// adamw.step(&mut fc, &grads);
-    /// let mut resumed = Adam::adamw(0.5);
-    /// resumed.load_state_dict(&fc, &adamw.state_dict(), "ckpt").unwrap();
-    /// assert_eq!(resumed, adamw);
-    /// let err = Adam::new(0.5).load_state_dict(&fc, &adamw.state_dict(), "ckpt").unwrap_err();
-    /// assert!(err.to_string().contains("expected a `adam` optimizer checkpoint"));
-    /// ```
-    pub fn load_state_dict<M: Params<E>>(
+    /// [`Optimizer::load_state_dict`](super::Optimizer::load_state_dict) for Adam and AdamW.
+    pub(super) fn restore<M: Params<E>>(
         &mut self,
         model: &M,
         state: &StateDict<E>,

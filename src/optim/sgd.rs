@@ -7,10 +7,7 @@ use crate::module::{Params, zip_params};
 use crate::weights::{StateDict, WeightsError};
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay,
-/// exactly as PyTorch computes it:
-///
-/// `g ← g + wd·p`; with momentum μ: `v ← g` on the first step, then `v ← μ·v + (1 − dampening)·g`;
-/// `g ← g + μ·v` (Nesterov) or `g ← v`; finally `p ← p − lr·g`.
+/// exactly as PyTorch computes it (the update is written out at [`Sgd::step`]).
 ///
 /// ```
 /// use typed_cnn::prelude::*;
@@ -95,7 +92,23 @@ impl<E: Float> Sgd<E> {
         self
     }
 
-    /// One step; the same as [`Optimizer::step`], callable without importing the trait.
+    /// **Panics** with PyTorch's rule if a hyperparameter is invalid.
+    #[track_caller]
+    fn check(&self) {
+        let Self { lr, momentum, dampening, nesterov, weight_decay, .. } = *self;
+        assert!(lr >= 0.0, "Sgd: invalid learning rate {lr}");
+        assert!(momentum >= 0.0, "Sgd: invalid momentum {momentum}");
+        assert!(weight_decay >= 0.0, "Sgd: invalid weight decay {weight_decay}");
+        assert!(
+            !nesterov || (momentum > 0.0 && dampening == 0.0),
+            "Sgd: Nesterov momentum needs a momentum and zero dampening \
+             (momentum {momentum}, dampening {dampening})"
+        );
+    }
+}
+
+impl<E: Float> Optimizer<E> for Sgd<E> {
+    /// One step.
     ///
     /// ```
     /// use typed_cnn::prelude::*;
@@ -107,8 +120,20 @@ impl<E: Float> Sgd<E> {
     /// Sgd::new(0.125).step(&mut fc, &grads);
     /// assert_eq!((fc.weight()[0], fc.bias()[0]), (0.0, -0.5)); // 1 − 0.125·8, 0 − 0.125·4
     /// ```
+    ///
+    /// The loop is PyTorch's `torch.optim.SGD`, for each parameter value `p` with gradient `g`
+    /// and momentum buffer `v`:
+    ///
+    /// ```text
+    /// g ← g + wd·p
+    /// v ← g                          (the first step with momentum)
+    /// v ← μ·v + (1 − dampening)·g    (later steps)
+    /// p ← p − lr·(g + μ·v)           (Nesterov)
+    /// p ← p − lr·v                   (momentum)
+    /// p ← p − lr·g                   (no momentum: no v)
+    /// ```
     #[track_caller]
-    pub fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M) {
+    fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M) {
         self.check();
         let lr = E::from_f64(self.lr);
         let wd = E::from_f64(self.weight_decay);
@@ -140,39 +165,58 @@ impl<E: Float> Sgd<E> {
         model.update_buffers(grads);
         self.steps += 1;
     }
-}
 
-impl<E: Float> Sgd<E> {
-    /// **Panics** with PyTorch's rule if a hyperparameter is invalid.
-    #[track_caller]
-    fn check(&self) {
-        let Self { lr, momentum, dampening, nesterov, weight_decay, .. } = *self;
-        assert!(lr >= 0.0, "Sgd: invalid learning rate {lr}");
-        assert!(momentum >= 0.0, "Sgd: invalid momentum {momentum}");
-        assert!(weight_decay >= 0.0, "Sgd: invalid weight decay {weight_decay}");
-        assert!(
-            !nesterov || (momentum > 0.0 && dampening == 0.0),
-            "Sgd: Nesterov momentum needs a momentum and zero dampening \
-             (momentum {momentum}, dampening {dampening})"
-        );
-    }
-}
-
-impl<E: Float> Optimizer<E> for Sgd<E> {
-    fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M) {
-        Sgd::step(self, model, grads);
-    }
+    /// The checkpoint: the momentum buffers (`"momentum_buffer.{parameter}"`, none before the
+    /// first step with momentum), the step count (`"step"`) and the hyperparameters (metadata), in
+    /// the safetensors format of [`weights`](crate::weights); [`Optimizer::save`] and
+    /// [`Optimizer::load`] write and read them as files.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
+    /// let mut sgd = Sgd::new(0.1).momentum(0.9);
+    /// let grads = fc.zeros_like();
+    /// sgd.step(&mut fc, &grads);
+    /// let names: Vec<_> = sgd.state_dict().entries.into_iter().map(|e| e.name).collect();
+    /// assert_eq!(names, ["momentum_buffer.weight", "momentum_buffer.bias", "step"]);
+    /// ```
     fn state_dict(&self) -> StateDict<E> {
-        Sgd::state_dict(self)
+        self.checkpoint()
     }
+
+    /// Restores a state made by [`Optimizer::state_dict`] for `model`: the hyperparameters, the
+    /// step count and the momentum buffers, each checked against the model's parameters. On an
+    /// error (named after `file`) the optimizer is unchanged.
+    ///
+    /// # Errors
+    /// [`WeightsError`] naming the tensor or metadata entry that is missing, unexpected or of the
+    /// wrong shape.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let mut fc = Linear::<2, 1>::init(&mut rand::rng());
+    /// let mut sgd = Sgd::new(0.1).momentum(0.9);
+    /// let grads = fc.zeros_like();
+    /// sgd.step(&mut fc, &grads);
+    /// let mut resumed = Sgd::new(1.0);
+    /// resumed.load_state_dict(&fc, &sgd.state_dict(), "checkpoint").unwrap();
+    /// assert_eq!(resumed, sgd);
+    /// let other = Linear::<3, 1>::init(&mut rand::rng());
+    /// let err = resumed.load_state_dict(&other, &sgd.state_dict(), "checkpoint").unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     r#"checkpoint: tensor "momentum_buffer.weight": expected shape [1, 3], found [1, 2]"#
+    /// );
+    /// ```
     fn load_state_dict<M: Params<E>>(
         &mut self,
         model: &M,
         state: &StateDict<E>,
         file: &str,
     ) -> Result<(), WeightsError> {
-        Sgd::load_state_dict(self, model, state, file)
+        self.restore(model, state, file)
     }
+
     fn lr(&self) -> f64 {
         self.lr
     }
