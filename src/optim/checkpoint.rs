@@ -265,6 +265,100 @@ impl<E: Float> Adam<E> {
 mod tests {
     use crate::optim::one;
     use crate::prelude::*;
+    use crate::weights::{Entry, EntryData, StateDict};
+
+    /// Before the first step (and for SGD, before the first step with momentum) a checkpoint
+    /// holds only the step count, and loads as such.
+    #[test]
+    fn a_checkpoint_without_state_tensors_holds_only_the_step() {
+        let mut p = one(1.0);
+        let adam = Adam::<f64>::new(0.1);
+        let names: Vec<_> = adam.state_dict().entries.into_iter().map(|e| e.name).collect();
+        assert_eq!(names, ["step"]);
+        let mut back = Adam::new(0.5);
+        back.load_state_dict(&p, &adam.state_dict(), "ckpt").unwrap();
+        assert_eq!(back, adam);
+
+        let mut sgd = Sgd::new(0.1);
+        sgd.step(&mut p, &one(1.0));
+        let state = sgd.state_dict();
+        assert_eq!(state.entries, [Entry::count("step", 1)]);
+        let mut back = Sgd::new(0.5).momentum(0.9);
+        back.load_state_dict(&p, &state, "ckpt").unwrap();
+        assert_eq!(back, sgd);
+    }
+
+    /// Every way a checkpoint can fail to fit the model, with the exact error; the optimizer is
+    /// unchanged after each.
+    #[test]
+    fn checkpoint_errors_name_the_tensor_and_change_nothing() {
+        let mut p = one(1.0);
+        let mut adam = Adam::<f64>::new(0.1);
+        adam.step(&mut p, &one(1.0));
+        let edit = |f: &dyn Fn(&mut StateDict<f64>)| {
+            let mut state = adam.state_dict();
+            f(&mut state);
+            let mut target = Adam::new(0.5);
+            let err = target.load_state_dict(&p, &state, "ckpt").unwrap_err();
+            assert_eq!(target, Adam::new(0.5));
+            err.to_string()
+        };
+        let set = |name: &'static str, entry: Entry<f64>| {
+            move |s: &mut StateDict<f64>| {
+                *s.entries.iter_mut().find(|e| e.name == name).unwrap() = entry.clone();
+            }
+        };
+        assert_eq!(
+            edit(&|s| s.entries.retain(|e| e.name != "step")),
+            r#"ckpt: missing tensor "step" (in the model, not in the file)"#
+        );
+        assert_eq!(
+            edit(&set("step", Entry::values("step", vec![], vec![1.0]))),
+            r#"ckpt: tensor "step": expected dtype I64, found F64"#
+        );
+        assert_eq!(
+            edit(&|s| s.entries.retain(|e| e.name != "exp_avg_sq.bias")),
+            r#"ckpt: missing tensor "exp_avg_sq.bias" (in the model, not in the file)"#
+        );
+        assert_eq!(
+            edit(&set("exp_avg.weight", Entry::count("exp_avg.weight", 3))),
+            r#"ckpt: tensor "exp_avg.weight": expected dtype F64, found I64"#
+        );
+        assert_eq!(
+            edit(&set("exp_avg_sq.weight", Entry::values("exp_avg_sq.weight", vec![1], vec![0.0]))),
+            r#"ckpt: tensor "exp_avg_sq.weight": expected shape [1, 1], found [1]"#
+        );
+        assert_eq!(
+            edit(&|s| s.entries.push(Entry::values("exp_avg.extra", vec![1], vec![0.0]))),
+            r#"ckpt: unexpected tensor "exp_avg.extra" (in the file, not in the model)"#
+        );
+        // The first problem in the model's order (step, then each parameter's kinds), then the
+        // first unexpected entry in the checkpoint's order.
+        assert_eq!(
+            edit(&|s| {
+                s.entries.retain(|e| e.name != "exp_avg.bias");
+                s.entries.retain(|e| e.name != "exp_avg_sq.weight");
+            }),
+            r#"ckpt: missing tensor "exp_avg_sq.weight" (in the model, not in the file)"#
+        );
+        assert_eq!(
+            edit(&|s| {
+                s.entries.insert(0, Entry::count("zzz", 1));
+                s.entries.push(Entry::count("aaa", 1));
+            }),
+            r#"ckpt: unexpected tensor "zzz" (in the file, not in the model)"#
+        );
+        assert_eq!(
+            edit(&|s| s.metadata.remove("optimizer").map(drop).unwrap()),
+            "ckpt: expected a `adam` optimizer checkpoint, found None"
+        );
+        assert_eq!(
+            edit(&|s| drop(s.metadata.insert("eps".into(), "x".into()))),
+            "ckpt: metadata `eps`: expected a number, found `x`"
+        );
+        let state = adam.state_dict();
+        assert!(matches!(state.get("step").unwrap().data, EntryData::Count(1)));
+    }
 
     #[test]
     #[should_panic(expected = "use one optimizer per model")]
