@@ -2,10 +2,12 @@
 //! ([`Slots`]), its conversion to and from a [`StateDict`], the metadata helpers, and each
 //! optimizer's `state_dict` / `load_state_dict`.
 
+use std::collections::HashSet;
+
 use super::{Adam, Sgd};
 use crate::Float;
 use crate::module::Params;
-use crate::weights::{Entry, EntryData, StateDict, WeightsError};
+use crate::weights::{self, Entry, EntryData, StateDict, Want, WeightsError};
 
 /// Per-parameter state tensors, `kinds` of them per parameter (momentum, Adam's moments), in
 /// visitor order, made on the first step. Names and shapes are kept to check that later steps see
@@ -63,8 +65,9 @@ impl<E: Float> Slots<E> {
     }
 
     /// Reads a checkpoint made by [`Slots::to_state`] for `model`: every `"{kind}.{parameter}"`
-    /// tensor with the parameter's shape, a `"step"` count and nothing else. Returns the state
-    /// and the step count; `self` is not touched.
+    /// tensor with the parameter's shape, a `"step"` count and nothing else, checked by the
+    /// validator of model loading ([`weights::validate`]). Returns the state and the step count;
+    /// `self` is not touched.
     fn from_state<M: Params<E>>(
         model: &M,
         kinds: &[&str],
@@ -76,67 +79,36 @@ impl<E: Float> Slots<E> {
             slots.names.push(name.to_string());
             slots.shapes.push(shape.to_vec());
         });
-        let steps = match state.get("step").map(|e| &e.data) {
-            Some(EntryData::Count(n)) => *n,
-            Some(EntryData::Values(_)) => {
-                return Err(WeightsError::Dtype {
-                    file: file.to_string(),
-                    tensor: "step".to_string(),
-                    expected: "I64".to_string(),
-                    found: E::DTYPE.to_string(),
-                });
-            }
-            None => return Err(missing(file, "step")),
-        };
         // Before the first step (or, for SGD, before momentum was used) there is no state; with
         // state, every parameter has every kind.
         let with_state = state.entries.iter().any(|e| {
             kinds.iter().any(|k| e.name.strip_prefix(k).is_some_and(|r| r.starts_with('.')))
         });
-        let mut expected: Vec<String> = vec!["step".to_string()];
-        for (name, shape) in slots.names.iter().zip(&slots.shapes) {
-            let mut bufs = Vec::new();
-            for kind in kinds.iter().filter(|_| with_state) {
+        // In the order in which a problem is reported: the step count, then each parameter's
+        // kinds. A visitor that repeats a parameter name (a layer bug) is checked once per name.
+        let mut expected = vec![("step".to_string(), Want::Count { required: true })];
+        let mut listed = HashSet::new();
+        for (name, shape) in slots.names.iter().zip(&slots.shapes).filter(|_| with_state) {
+            for kind in kinds {
                 let tensor = format!("{kind}.{name}");
-                let entry = state.get(&tensor).ok_or_else(|| missing(file, &tensor))?;
-                match &entry.data {
-                    EntryData::Values(v) if entry.shape == *shape => bufs.push(v.clone().into()),
-                    EntryData::Values(_) => {
-                        return Err(WeightsError::ShapeMismatch {
-                            file: file.to_string(),
-                            tensor,
-                            expected: shape.clone(),
-                            found: entry.shape.clone(),
-                        });
-                    }
-                    EntryData::Count(_) => {
-                        return Err(WeightsError::Dtype {
-                            file: file.to_string(),
-                            tensor,
-                            expected: E::DTYPE.to_string(),
-                            found: "I64".to_string(),
-                        });
-                    }
+                if listed.insert(tensor.clone()) {
+                    expected.push((tensor, Want::Values(shape.clone())));
                 }
-                expected.push(format!("{kind}.{name}"));
             }
-            slots.bufs.push(bufs);
         }
-        if let Some(extra) = state.entries.iter().find(|e| !expected.contains(&e.name)) {
-            return Err(WeightsError::Unexpected {
-                file: file.to_string(),
-                tensor: extra.name.clone(),
-            });
-        }
+        let steps = weights::validate::<E>(state, &expected, file)?[0].expect("a required count");
         if !with_state {
-            slots = Slots::default();
+            return Ok((Slots::default(), steps));
+        }
+        for name in &slots.names {
+            let bufs = kinds.iter().map(|kind| match state.get(&format!("{kind}.{name}")) {
+                Some(Entry { data: EntryData::Values(v), .. }) => v.clone().into(),
+                _ => unreachable!("\"{kind}.{name}\": values, checked"),
+            });
+            slots.bufs.push(bufs.collect());
         }
         Ok((slots, steps))
     }
-}
-
-fn missing(file: &str, tensor: &str) -> WeightsError {
-    WeightsError::Missing { file: file.to_string(), tensor: tensor.to_string() }
 }
 
 /// Reads hyperparameter `key` from a checkpoint's metadata.
