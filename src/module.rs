@@ -17,7 +17,7 @@ use crate::Float;
 /// "no method named `forward` found".
 ///
 /// Gradients have the model's own type: `backward_impl` accumulates (`+=`) parameter gradients
-/// into `grads`, a value shaped like `self` (made by [`Params::zeros_like`]), and returns the
+/// into `grads`, a value shaped like `self` (made by [`crate::ZerosLike::zeros_like`]), and returns the
 /// gradient with respect to the input.
 ///
 /// A layer of your own implements `Forward` and is then called through [`Module`]:
