@@ -138,12 +138,27 @@
 //!   accumulates into a gradient value of the model's own type; [`Params`] visits parameters in
 //!   one fixed order for optimizers, zeroing and gradient checks.
 //!
+//! ## How the crate is layered
+//! Read it bottom-up; each module uses only the modules before it in this order (a test,
+//! `tests/module_order.rs`, checks every `crate::` path against it, so there is no cycle):
+//!
+//! Dependency order: `shape` → `gemm` → `element` → `runtime` → `tensor` → `param` → `kernels` → `module` → `gradcheck` → `init` → `layers` → `loss` → `weights` → `optim` → `data` → `eval` → `finite`
+//!
+//! - [`shape`]: type-level sizes and the marker traits behind every compile-time message;
+//!   `gemm`: the length-checked GEMM (the only `unsafe`); `element`: [`Float`] (`f32`, `f64`).
+//! - `runtime`: the storage pool ([`Storage`], which every tensor and parameter owns and which
+//!   gives its buffer back when dropped) and the threads ([`set_threads`]).
+//! - `tensor`: [`Tensor`], [`Tensor2`]; `param`: [`Param1`], [`Param2`], [`Param4`].
+//! - [`kernels`]: run-time-sized compute, one folder per operation with its naive reference.
+//! - `module`: the traits ([`Forward`], [`Module`], [`Params`], [`ZerosLike`], [`Init`],
+//!   [`NoParams`], [`params!`]); [`layers`] hold the type-level glue and call one kernel each.
+//! - [`loss`], [`weights`], [`optim`], [`data`], [`eval`], [`finite`]: training around them.
+//!
 //! Minimum supported Rust version: 1.95 (stable).
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
-// The modules in dependency order: each uses only those above it (checked by
-// `tests/module_order.rs`).
+// Alphabetical (rustfmt); the dependency order is in the crate docs above.
 pub mod data;
 mod element;
 pub mod eval;

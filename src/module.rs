@@ -557,7 +557,7 @@ macro_rules! params {
         impl<$($g)*> $crate::Init for $T {
             fn init<R: $crate::__private::Rng + ?Sized>(rng: &mut R) -> Self {
                 let mut layer = <Self as ::core::default::Default>::default();
-                $($crate::init::Fill::apply($fill, &mut layer.$field, rng);)+
+                $($crate::__private::Fill::apply($fill, &mut layer.$field, rng);)+
                 layer
             }
         }
@@ -568,6 +568,8 @@ macro_rules! params {
 #[doc(hidden)]
 pub mod __private {
     pub use rand::Rng;
+
+    pub use crate::param::Fill;
 
     use super::{ParamFn, ParamFnMut, join};
     use crate::Float;

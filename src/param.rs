@@ -8,6 +8,8 @@
 use core::fmt;
 use core::ops::{Deref, DerefMut};
 
+use rand::Rng;
+
 use crate::Float;
 use crate::runtime::Storage;
 use crate::tensor::LengthError;
@@ -130,4 +132,43 @@ param_type! {
     /// assert_eq!(Param4::<16, 6, 5, 5>::LEN, 2400); // 16·6·5·5
     /// ```
     Param4[A, B, C, D] rank 4
+}
+
+/// How [`params!`](crate::params) initializes a parameter in [`crate::Init::init`].
+///
+/// ```
+/// use typed_cnn::{Param1, init::Fill};
+/// let mut b = Param1::<4, f64>::default();
+/// Fill::Const(0.5).apply(&mut b, &mut rand::rng());
+/// assert_eq!(b[..], [0.5; 4]);
+/// Fill::PyTorch { fan_in: 16 }.apply(&mut b, &mut rand::rng());
+/// assert!(b.iter().all(|v| v.abs() <= 0.25)); // U(±1/√16)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fill {
+    /// Every value the same (γ = 1, β = 0).
+    Const(f64),
+    /// `U(low, high)`.
+    Uniform(f64, f64),
+    /// PyTorch's default for `nn.Linear` and `nn.Conv2d` weights and biases: `U(±1/√fan_in)`.
+    PyTorch {
+        /// The fan-in, `IN` or `CIN·K·K`.
+        fan_in: usize,
+    },
+}
+
+impl Fill {
+    /// Fills `values` (drawing from `rng` for the random rules).
+    pub fn apply<E: Float, R: Rng + ?Sized>(self, values: &mut [E], rng: &mut R) {
+        match self {
+            Fill::Const(v) => values.fill(E::from_f64(v)),
+            Fill::Uniform(low, high) => {
+                values.iter_mut().for_each(|v| *v = E::from_f64(rng.random_range(low..high)))
+            }
+            Fill::PyTorch { fan_in } => {
+                let bound = 1.0 / (fan_in as f64).sqrt();
+                Fill::Uniform(-bound, bound).apply(values, rng)
+            }
+        }
+    }
 }

@@ -1,9 +1,23 @@
-//! Run-time-sized compute kernels: GEMM, im2col/col2im convolution, pooling.
+//! Run-time-sized compute kernels: convolution (im2col + GEMM), pooling, fully connected.
 //!
-//! Sizes here are plain `usize`s (the type-level shapes are checked before a kernel is called), so
-//! the kernels can be property-tested over many shapes. The convolution, linear and pooling
-//! kernels have naive references in [`naive`] (direct loops; pooling over explicitly padded
-//! planes) that the tests compare them against on hand-picked odd shapes and on random grids.
+//! Sizes here are plain `usize`s (the type-level shapes are checked before a kernel is called),
+//! so the kernels can be tested over many shapes. One folder per operation family, each holding
+//! the fast path (`mod.rs`), its naive reference (`naive.rs`: direct loops straight from the
+//! definition, compiled for tests only) and its tests (`tests.rs`: hand-worked cases, f64 finite
+//! differences, and random shape grids against the reference):
+//!
+//! | operation | forward | backward |
+//! |---|---|---|
+//! | [`conv`] | [`conv::forward`] (optionally keeping the im2col columns) | [`conv::backward`] (from the input or the kept columns) |
+//! | [`linear`] | [`linear::forward`] | [`linear::backward`] |
+//! | [`pool`] max | [`pool::maxpool_forward`] | [`pool::maxpool_backward`] |
+//! | [`pool`] average | [`pool::avgpool_forward`] | [`pool::avgpool_backward`] |
+//! | [`pool`] global average | [`pool::global_avgpool_forward`] | [`pool::global_avgpool_backward`] |
+//!
+//! Backward kernels accumulate (`+=`) into every gradient they are given. Every GEMM goes
+//! through [`gemm`], the crate's only `unsafe`. The legend of the comments is the crate's:
+//! `N` batch, `C`/`CIN`/`COUT` channels, `H, W` input size, `K` kernel, `S` stride, `P`
+//! padding, `HO, WO` output size, `IN, OUT` features.
 
 pub mod conv;
 pub mod linear;
