@@ -20,7 +20,10 @@ use crate::Float;
 /// into `grads`, a value shaped like `self` (made by [`crate::ZerosLike::zeros_like`]), and returns the
 /// gradient with respect to the input.
 ///
-/// A layer of your own implements `Forward` and is then called through [`Module`]:
+/// A layer of your own implements `Forward` and is then called through [`Module`]; one more
+/// line makes it trainable inside a network: [`NoParams`] for a layer without parameters (shown
+/// there), [`params!`](crate::params) for one with parameters (a learnable scale, trained and
+/// gradient-checked, is its example).
 /// ```
 /// use typed_cnn::{TensorData, prelude::*};
 /// struct Double; // y = 2x, on any tensor type
