@@ -107,12 +107,12 @@
 //!
 //! | typed-cnn | PyTorch |
 //! |---|---|
-//! | `Conv2d<CIN, COUT, K, S, P>` (`.without_bias()`) | `nn.Conv2d(CIN, COUT, K, stride=S, padding=P, bias=…)` |
+//! | `Conv2d<CIN, COUT, K, S, P>`, `Conv2d<CIN, COUT, K, S, P, M, E, NoBias>` | `nn.Conv2d(CIN, COUT, K, stride=S, padding=P)`, `…, bias=False)` |
 //! | `MaxPool2d<K, S, P>` | `nn.MaxPool2d(K, stride=S, padding=P)` |
 //! | `AvgPool2d<K, S, P>::new(count_include_pad)` | `nn.AvgPool2d(K, S, P, count_include_pad=…)` |
 //! | `GlobalAvgPool2d` | `nn.AdaptiveAvgPool2d(1)` |
 //! | `Flatten` | `nn.Flatten()` |
-//! | `Linear<IN, OUT>`, `FlatLinear<C, H, W, OUT>` | `nn.Linear(IN, OUT)`, `nn.Linear(C*H*W, OUT)` |
+//! | `Linear<IN, OUT>` (`Linear<IN, OUT, E, NoBias>`), `FlatLinear<C, H, W, OUT>` | `nn.Linear(IN, OUT)` (`bias=False`), `nn.Linear(C*H*W, OUT)` |
 //! | `Relu`, `LeakyRelu`, `Sigmoid`, `Tanh` | `nn.ReLU()`, `nn.LeakyReLU()`, `nn.Sigmoid()`, `nn.Tanh()` |
 //! | `Softmax`, `LogSoftmax` | `nn.Softmax(1)`, `nn.LogSoftmax(1)` |
 //! | `Residual<M>` | `x + m(x)` |
@@ -121,10 +121,12 @@
 //! | `cross_entropy`, `mse` | `F.cross_entropy`, `F.mse_loss` |
 //!
 //! Strides that do not tile the padded input are a compile error by default ([`shape::Exact`]);
-//! PyTorch's floor rule is an explicit opt-in, the last type parameter of `Conv2d`, `MaxPool2d`
-//! and `AvgPool2d` ([`shape::Floor`]). Element types are `f32` and `f64` (the last parameter of
+//! PyTorch's floor rule is an explicit opt-in, the mode parameter `M` of `Conv2d`, `MaxPool2d`
+//! and `AvgPool2d` ([`shape::Floor`]). Element types are `f32` and `f64` (the parameter `E` of
 //! the layers with weights, `f32` by default); `f64` makes [`gradcheck`] exact enough to catch
-//! real bugs.
+//! real bugs. Whether a layer has a bias is part of its type too (the last parameter of `Conv2d`
+//! and `Linear`: [`Bias`] by default, or [`NoBias`]), so `Default` and weight loading know which
+//! tensors a network has.
 //!
 //! ## How it works
 //! - **Shapes** ([`shape`]): output sizes `(H + 2P − K)/S + 1` are typenum computations; each
@@ -189,7 +191,7 @@ pub use module::{
     __private, Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, Module, NoParams, Out,
     PairFn, ParamFn, ParamFnMut, Params, Trace, ZerosLike,
 };
-pub use param::{Param1, Param2, Param4, ParamTensor};
+pub use param::{Bias, BiasMode, NoBias, Param1, Param2, Param4, ParamTensor};
 pub use runtime::{CHUNKS, Storage, release_buffers, set_threads, threads};
 pub use tensor::{LengthError, T2, T4, Tensor, Tensor2, TensorData};
 
@@ -199,6 +201,7 @@ pub mod prelude {
     pub use crate::loss::{Labels, cross_entropy, mse};
     pub use crate::module::{Forward, Init, Module, Params, ZerosLike};
     pub use crate::optim::{Adam, Optimizer, Sgd};
+    pub use crate::param::{Bias, NoBias};
     pub use crate::shape::{Exact, Floor};
     pub use crate::{Float, T2, T4, Tensor, Tensor2};
 }

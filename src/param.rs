@@ -172,3 +172,41 @@ impl Fill {
         }
     }
 }
+
+/// Whether a layer has a bias, as a type: [`Bias`] (the default of `Conv2d` and `Linear`, like
+/// PyTorch's `bias=True`) or [`NoBias`] (`bias=False`, as convolutions before batch norm are).
+/// Sealed.
+pub trait BiasMode:
+    Copy + Default + fmt::Debug + PartialEq + Send + Sync + 'static + sealed::Sealed
+{
+    /// `true` for [`Bias`].
+    const ON: bool;
+}
+
+/// The layer has a bias (PyTorch's `bias=True`, the default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bias;
+
+/// The layer has no bias (PyTorch's `bias=False`): its state dict has no `bias` tensor.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// let conv = Conv2d::<3, 8, 3, 1, 1, Exact, f32, NoBias>::default();
+/// assert_eq!(conv.bias(), None);
+/// assert_eq!(Params::<f32>::param_count(&conv), 8 * 3 * 3 * 3); // the weights only
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoBias;
+
+impl BiasMode for Bias {
+    const ON: bool = true;
+}
+impl BiasMode for NoBias {
+    const ON: bool = false;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Bias {}
+    impl Sealed for super::NoBias {}
+}

@@ -78,7 +78,7 @@ macro_rules! conv {
             let layer = Conv2d::<$cin, $cout, $k, $s, $p, $m, f64>::init(&mut rng);
             $(
                 let _ = stringify!($no_bias);
-                let layer = Conv2d::<$cin, $cout, $k, $s, $p, $m, f64>::from_parts(layer.weight().to_vec(), None).unwrap();
+                let layer = layer.without_bias();
             )?
             let x = Tensor::<$n, $cin, $h, $w, f64>::uniform(&mut rng, -1.0, 1.0);
             check(&layer, x);

@@ -12,6 +12,7 @@ use crate::init::Fill;
 use crate::kernels::Geom;
 use crate::kernels::conv::{self, Source};
 use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
+use crate::param::{Bias, BiasMode, NoBias};
 use crate::runtime::Storage;
 use crate::shape::{ChannelsMatch, Decimal, Exact, Height, Show, Width, Window, WindowOut};
 use crate::tensor::T4;
@@ -47,10 +48,11 @@ pub struct Conv2d<
     const P: usize = 0,
     M = Exact,
     E: Float = f32,
+    B: BiasMode = Bias,
 > {
     weight: Storage<E>,
     bias: Option<Storage<E>>,
-    mode: PhantomData<M>,
+    mode: PhantomData<(M, B)>,
 }
 
 impl<
@@ -61,7 +63,8 @@ impl<
     const P: usize,
     M,
     E: Float,
-> Conv2d<CIN, COUT, K, S, P, M, E>
+    B: BiasMode,
+> Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
     /// The number of weights, `COUT·CIN·K·K`.
     ///
@@ -71,45 +74,51 @@ impl<
     /// ```
     pub const WEIGHT_LEN: usize = COUT * CIN * K * K;
 
-    /// A convolution with the given weights `(COUT, CIN, K, K)` and optional biases `(COUT)`.
+    /// A convolution with the given weights `(COUT, CIN, K, K)` and biases `(COUT)`: `Some`
+    /// for a layer with [`Bias`] (the default), `None` for one with [`NoBias`].
     ///
     /// # Errors
-    /// [`crate::LengthError`] if a length does not match the layer's type.
+    /// [`crate::LengthError`] if a length does not match the layer's type; a bias given to a
+    /// [`NoBias`] layer counts as a tensor of shape `[0]`, a missing one as 0 values of `[COUT]`.
     ///
     /// ```
     /// use typed_cnn::prelude::*;
-    /// let conv = Conv2d::<1, 1, 2, 1, 0, Exact, f64>::from_parts(vec![3., -1., 4., 2.], None).unwrap();
+    /// type NoBiasConv = Conv2d<1, 1, 2, 1, 0, Exact, f64, NoBias>;
+    /// let conv = NoBiasConv::from_parts(vec![3., -1., 4., 2.], None).unwrap();
     /// let x = Tensor::<1, 1, 3, 3, f64>::from_slice(&[2., -3., 4., 1., -1., 2., -1., 2., 3.]).unwrap();
     /// assert_eq!(conv.forward(x).as_slice(), [11., -13., 4., 9.]);
+    /// assert!(Conv2d::<1, 1, 2, 1, 0, Exact, f64>::from_parts(vec![0.0; 4], None).is_err());
     /// ```
     pub fn from_parts(weight: Vec<E>, bias: Option<Vec<E>>) -> Result<Self, crate::LengthError> {
+        let wrong = |shape: Vec<usize>, found: usize| {
+            let expected = shape.iter().product();
+            Err(crate::LengthError { shape, expected, found })
+        };
         if weight.len() != Self::WEIGHT_LEN {
-            return Err(crate::LengthError {
-                shape: vec![COUT, CIN, K, K],
-                expected: Self::WEIGHT_LEN,
-                found: weight.len(),
-            });
+            return wrong(vec![COUT, CIN, K, K], weight.len());
         }
-        if let Some(b) = &bias
-            && b.len() != COUT
-        {
-            return Err(crate::LengthError { shape: vec![COUT], expected: COUT, found: b.len() });
+        match (&bias, B::ON) {
+            (Some(b), true) if b.len() != COUT => return wrong(vec![COUT], b.len()),
+            (None, true) => return wrong(vec![COUT], 0),
+            (Some(b), false) => return wrong(vec![0], b.len()),
+            _ => {}
         }
         Ok(Self { weight: weight.into(), bias: bias.map(Storage::from), mode: PhantomData })
     }
 
-    /// The same layer without bias (as convolutions before batch norm usually are).
+    /// The same layer without bias, as convolutions before batch norm usually are: the type
+    /// changes to [`NoBias`].
     ///
     /// **PyTorch equivalent**: `torch.nn.Conv2d(…, bias=False)`.
     ///
     /// ```
     /// use typed_cnn::prelude::*;
-    /// let conv = Conv2d::<3, 8, 3>::init(&mut rand::rng()).without_bias();
+    /// let conv: Conv2d<3, 8, 3, 1, 0, Exact, f32, NoBias> =
+    ///     Conv2d::<3, 8, 3>::init(&mut rand::rng()).without_bias();
     /// assert_eq!(Params::<f32>::param_count(&conv), 8 * 3 * 3 * 3);
     /// ```
-    pub fn without_bias(mut self) -> Self {
-        self.bias = None;
-        self
+    pub fn without_bias(self) -> Conv2d<CIN, COUT, K, S, P, M, E, NoBias> {
+        Conv2d { weight: self.weight, bias: None, mode: PhantomData }
     }
 
     /// The weights, `(COUT, CIN, K, K)` row-major.
@@ -167,7 +176,8 @@ impl<
     const P: usize,
     M,
     E: Float,
-> Clone for Conv2d<CIN, COUT, K, S, P, M, E>
+    B: BiasMode,
+> Clone for Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
     fn clone(&self) -> Self {
         Self { weight: self.weight.clone(), bias: self.bias.clone(), mode: PhantomData }
@@ -182,10 +192,11 @@ impl<
     const P: usize,
     M,
     E: Float,
-> core::fmt::Debug for Conv2d<CIN, COUT, K, S, P, M, E>
+    B: BiasMode,
+> core::fmt::Debug for Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Conv2d({CIN} → {COUT}, k={K}, s={S}, p={P}, bias={})", self.bias.is_some())
+        write!(f, "Conv2d({CIN} → {COUT}, k={K}, s={S}, p={P}, bias={})", B::ON)
     }
 }
 
@@ -197,14 +208,17 @@ impl<
     const P: usize,
     M,
     E: Float,
-> Init for Conv2d<CIN, COUT, K, S, P, M, E>
+    B: BiasMode,
+> Init for Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
     /// PyTorch's default init: `U(±1/√(CIN·K·K))` for weights and biases.
     fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
         let mut layer = Self::default();
         let fill = Fill::PyTorch { fan_in: CIN * K * K };
         fill.apply(&mut layer.weight, rng);
-        fill.apply(layer.bias.as_deref_mut().expect("Default has a bias"), rng);
+        if let Some(bias) = &mut layer.bias {
+            fill.apply(bias, rng);
+        }
         layer
     }
 }
@@ -217,12 +231,13 @@ impl<
     const P: usize,
     M,
     E: Float,
-> Default for Conv2d<CIN, COUT, K, S, P, M, E>
+    B: BiasMode,
+> Default for Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
     /// Zero weights and biases (to load weights into).
     fn default() -> Self {
-        let (weight, bias) = (Storage::zeros(Self::WEIGHT_LEN), Some(Storage::zeros(COUT)));
-        Self { weight, bias, mode: PhantomData }
+        let bias = B::ON.then(|| Storage::zeros(COUT));
+        Self { weight: Storage::zeros(Self::WEIGHT_LEN), bias, mode: PhantomData }
     }
 }
 
@@ -234,7 +249,8 @@ impl<
     const P: usize,
     M,
     E: Float,
-> Params<E> for Conv2d<CIN, COUT, K, S, P, M, E>
+    B: BiasMode,
+> Params<E> for Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
         f(&join(prefix, "weight"), &[COUT, CIN, K, K], &self.weight);
@@ -248,18 +264,11 @@ impl<
             f(&join(prefix, "bias"), &[COUT], b);
         }
     }
-    #[track_caller]
     fn visit_with_grads(&mut self, grads: &Self, f: &mut PairFn<'_, E>) {
         f(&mut self.weight, &grads.weight);
-        match (&mut self.bias, &grads.bias) {
-            (Some(b), Some(g)) => f(b, g),
-            (None, None) => {}
-            (b, _) => panic!(
-                "Conv2d: the layer {} a bias but its gradients {}; make gradients with \
-                 `zeros_like`",
-                if b.is_some() { "has" } else { "has no" },
-                if b.is_some() { "have none" } else { "have one" },
-            ),
+        // `B` decides for both: a bias is there in both or in neither.
+        if let (Some(b), Some(g)) = (&mut self.bias, &grads.bias) {
+            f(b, g);
         }
     }
 }
@@ -272,7 +281,8 @@ impl<
     const P: usize,
     M,
     E: Float,
-> ZerosLike for Conv2d<CIN, COUT, K, S, P, M, E>
+    B: BiasMode,
+> ZerosLike for Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
     fn zeros_like(&self) -> Self {
         let bias = self.bias.as_ref().map(|_| Storage::zeros(COUT));
@@ -288,13 +298,15 @@ impl<
     const P: usize,
     M,
     E,
+    B,
     const N: usize,
     C,
     H,
     W,
-> Forward<T4<E, N, C, H, W>> for Conv2d<CIN, COUT, K, S, P, M, E>
+> Forward<T4<E, N, C, H, W>> for Conv2d<CIN, COUT, K, S, P, M, E, B>
 where
     E: Float,
+    B: BiasMode,
     Const<CIN>: ToUInt,
     Const<COUT>: ToUInt,
     U<COUT>: Unsigned,
@@ -372,7 +384,8 @@ impl<
     const P: usize,
     M,
     E: Float,
-> Conv2d<CIN, COUT, K, S, P, M, E>
+    B: BiasMode,
+> Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
     /// The backward pass for an input of `(n, h, w)` images: parameter gradients into `grads`,
     /// the input gradient into `dx` if given.
@@ -385,14 +398,6 @@ impl<
         grads: &mut Self,
         dx: Option<&mut [E]>,
     ) {
-        assert_eq!(
-            self.bias.is_some(),
-            grads.bias.is_some(),
-            "Conv2d backward: the layer {} a bias but its gradients {}; make gradients with \
-             `zeros_like`",
-            if self.bias.is_some() { "has" } else { "has no" },
-            if grads.bias.is_some() { "have one" } else { "have none" },
-        );
         let g = Geom::new(CIN, h, w, K, S, P);
         conv::backward(
             &g,
@@ -418,7 +423,8 @@ mod tests {
     #[test]
     fn conv_hand_worked_3x3_input_2x2_filter() {
         let conv =
-            Conv2d::<1, 1, 2, 1, 0, Exact, f64>::from_parts(vec![3., -1., 4., 2.], None).unwrap();
+            Conv2d::<1, 1, 2, 1, 0, Exact, f64, NoBias>::from_parts(vec![3., -1., 4., 2.], None)
+                .unwrap();
         #[rustfmt::skip]
         let x = Tensor::<1, 1, 3, 3, f64>::from_slice(&[
             2., -3., 4.,

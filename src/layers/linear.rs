@@ -3,6 +3,7 @@
 //!
 //! Weights are `(OUT, IN)` row-major, as PyTorch stores them.
 
+use core::marker::PhantomData;
 use core::ops::Mul;
 use rand::Rng;
 use typenum::{Const, Eq, IsEqual, Prod, ToUInt, U, Unsigned};
@@ -11,6 +12,7 @@ use crate::Float;
 use crate::init::Fill;
 use crate::kernels::linear;
 use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
+use crate::param::{Bias, BiasMode, NoBias};
 use crate::runtime::Storage;
 use crate::shape::{Decimal, Dim, FeaturesMatch, Show};
 use crate::tensor::T2;
@@ -22,19 +24,22 @@ macro_rules! dense_layer {
     ) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq)]
-        pub struct $name<$(const $p: usize),*, E: Float = f32> {
+        pub struct $name<$(const $p: usize),*, E: Float = f32, B: BiasMode = Bias> {
             weight: Storage<E>,
-            bias: Storage<E>,
+            /// `Some` exactly when `B` is [`Bias`].
+            bias: Option<Storage<E>>,
+            mode: PhantomData<B>,
         }
 
-        impl<$(const $p: usize),*, E: Float> Default for $name<$($p),*, E> {
+        impl<$(const $p: usize),*, E: Float, B: BiasMode> Default for $name<$($p),*, E, B> {
             /// Zero weights and biases (to load weights into).
             fn default() -> Self {
-                Self { weight: Storage::zeros(OUT * Self::IN), bias: Storage::zeros(OUT) }
+                let bias = B::ON.then(|| Storage::zeros(OUT));
+                Self { weight: Storage::zeros(OUT * Self::IN), bias, mode: PhantomData }
             }
         }
 
-        impl<$(const $p: usize),*, E: Float> $name<$($p),*, E> {
+        impl<$(const $p: usize),*, E: Float, B: BiasMode> $name<$($p),*, E, B> {
             /// The number of input features.
             ///
             /// ```
@@ -44,34 +49,6 @@ macro_rules! dense_layer {
             /// ```
             pub const IN: usize = $in_expr;
 
-            /// A layer with the given weights `(OUT, IN)` and biases `(OUT)`, row-major.
-            ///
-            /// # Errors
-            /// [`crate::LengthError`] if a length does not match the layer's type.
-            ///
-            /// ```
-            /// use typed_cnn::prelude::*;
-            /// let w = vec![1., 0., 2., -1., 0., 3.]; // 3×2: [[1, 0], [2, −1], [0, 3]]
-            /// let fc = Linear::<2, 3, f64>::from_parts(w, vec![0.5, 0., -1.]).unwrap();
-            /// let y = fc.forward(Tensor2::<1, 2, f64>::from_slice(&[1., 2.]).unwrap());
-            /// assert_eq!(y.as_slice(), [1.5, 0., 5.]); // [1 + 0.5, 2 − 2 + 0, 6 − 1]
-            /// let err = Linear::<2, 3>::from_parts(vec![0.0; 5], vec![0.0; 3]).unwrap_err();
-            /// assert_eq!((err.expected, err.found), (6, 5));
-            /// ```
-            pub fn from_parts(weight: Vec<E>, bias: Vec<E>) -> Result<Self, crate::LengthError> {
-                let check = |shape: Vec<usize>, v: Vec<E>| {
-                    let expected: usize = shape.iter().product();
-                    if v.len() == expected {
-                        Ok(v.into())
-                    } else {
-                        Err(crate::LengthError { shape, expected, found: v.len() })
-                    }
-                };
-                Ok(Self {
-                    weight: check(vec![OUT, Self::IN], weight)?,
-                    bias: check(vec![OUT], bias)?,
-                })
-            }
             /// The weights, `(OUT, IN)` row-major.
             ///
             /// ```
@@ -94,6 +71,53 @@ macro_rules! dense_layer {
             pub fn weight_mut(&mut self) -> &mut [E] {
                 &mut self.weight
             }
+
+            /// The same layer without bias: the type changes to [`NoBias`].
+            ///
+            /// **PyTorch equivalent**: `torch.nn.Linear(IN, OUT, bias=False)`.
+            ///
+            /// ```
+            /// use typed_cnn::prelude::*;
+            /// let fc = Linear::<2, 1>::from_parts(vec![2.0, 3.0], vec![10.0]).unwrap().without_bias();
+            /// assert_eq!(fc.forward(Tensor2::<1, 2>::filled(1.0)).as_slice(), [5.0]); // no + 10
+            /// assert_eq!(Params::<f32>::param_count(&fc), 2);
+            /// ```
+            pub fn without_bias(self) -> $name<$($p),*, E, NoBias> {
+                $name { weight: self.weight, bias: None, mode: PhantomData }
+            }
+
+            fn check_weight(weight: Vec<E>) -> Result<Storage<E>, crate::LengthError> {
+                if weight.len() == OUT * Self::IN {
+                    Ok(weight.into())
+                } else {
+                    let (shape, expected) = (vec![OUT, Self::IN], OUT * Self::IN);
+                    Err(crate::LengthError { shape, expected, found: weight.len() })
+                }
+            }
+        }
+
+        impl<$(const $p: usize),*, E: Float> $name<$($p),*, E> {
+            /// A layer with the given weights `(OUT, IN)` and biases `(OUT)`, row-major.
+            ///
+            /// # Errors
+            /// [`crate::LengthError`] if a length does not match the layer's type.
+            ///
+            /// ```
+            /// use typed_cnn::prelude::*;
+            /// let w = vec![1., 0., 2., -1., 0., 3.]; // 3×2: [[1, 0], [2, −1], [0, 3]]
+            /// let fc = Linear::<2, 3, f64>::from_parts(w, vec![0.5, 0., -1.]).unwrap();
+            /// let y = fc.forward(Tensor2::<1, 2, f64>::from_slice(&[1., 2.]).unwrap());
+            /// assert_eq!(y.as_slice(), [1.5, 0., 5.]); // [1 + 0.5, 2 − 2 + 0, 6 − 1]
+            /// let err = Linear::<2, 3>::from_parts(vec![0.0; 5], vec![0.0; 3]).unwrap_err();
+            /// assert_eq!((err.expected, err.found), (6, 5));
+            /// ```
+            pub fn from_parts(weight: Vec<E>, bias: Vec<E>) -> Result<Self, crate::LengthError> {
+                let weight = Self::check_weight(weight)?;
+                if bias.len() != OUT {
+                    return Err(crate::LengthError { shape: vec![OUT], expected: OUT, found: bias.len() });
+                }
+                Ok(Self { weight, bias: Some(bias.into()), mode: PhantomData })
+            }
             /// The biases, `(OUT)`.
             ///
             /// ```
@@ -104,7 +128,7 @@ macro_rules! dense_layer {
             /// assert!(fc.bias().iter().all(|b| b.abs() < 0.7072));
             /// ```
             pub fn bias(&self) -> &[E] {
-                &self.bias
+                self.bias.as_deref().expect("a Linear with Bias has one")
             }
             /// The biases, mutable.
             ///
@@ -116,42 +140,67 @@ macro_rules! dense_layer {
             /// assert_eq!(y.as_slice(), [4.0, 6.0]); // 1·4 + 0, −1·4 + 10
             /// ```
             pub fn bias_mut(&mut self) -> &mut [E] {
-                &mut self.bias
+                self.bias.as_deref_mut().expect("a Linear with Bias has one")
             }
         }
 
-        impl<$(const $p: usize),*, E: Float> core::fmt::Debug for $name<$($p),*, E> {
+        impl<$(const $p: usize),*, E: Float> $name<$($p),*, E, NoBias> {
+            /// A layer without bias with the given weights `(OUT, IN)`, row-major.
+            ///
+            /// # Errors
+            /// [`crate::LengthError`] if the length does not match the layer's type.
+            ///
+            /// ```
+            /// use typed_cnn::prelude::*;
+            /// let fc = Linear::<2, 1, f32, NoBias>::from_weight(vec![2.0, 3.0]).unwrap();
+            /// assert_eq!(fc.forward(Tensor2::<1, 2>::filled(1.0)).as_slice(), [5.0]);
+            /// ```
+            pub fn from_weight(weight: Vec<E>) -> Result<Self, crate::LengthError> {
+                Ok(Self { weight: Self::check_weight(weight)?, bias: None, mode: PhantomData })
+            }
+        }
+
+        impl<$(const $p: usize),*, E: Float, B: BiasMode> core::fmt::Debug for $name<$($p),*, E, B> {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                write!(f, "{}({} → {})", stringify!($name), Self::IN, OUT)
+                write!(f, "{}({} → {}, bias={})", stringify!($name), Self::IN, OUT, B::ON)
             }
         }
 
-        impl<$(const $p: usize),*, E: Float> Init for $name<$($p),*, E> {
+        impl<$(const $p: usize),*, E: Float, B: BiasMode> Init for $name<$($p),*, E, B> {
             /// PyTorch's default init: `U(±1/√IN)` for weights and biases.
             fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
                 let mut layer = Self::default();
                 Fill::PyTorch { fan_in: Self::IN }.apply(&mut layer.weight, rng);
-                Fill::PyTorch { fan_in: Self::IN }.apply(&mut layer.bias, rng);
+                if let Some(bias) = &mut layer.bias {
+                    Fill::PyTorch { fan_in: Self::IN }.apply(bias, rng);
+                }
                 layer
             }
         }
 
-        impl<$(const $p: usize),*, E: Float> Params<E> for $name<$($p),*, E> {
+        impl<$(const $p: usize),*, E: Float, B: BiasMode> Params<E> for $name<$($p),*, E, B> {
             fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
                 f(&join(prefix, "weight"), &[OUT, Self::IN], &self.weight);
-                f(&join(prefix, "bias"), &[OUT], &self.bias);
+                if let Some(b) = &self.bias {
+                    f(&join(prefix, "bias"), &[OUT], b);
+                }
             }
             fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
                 f(&join(prefix, "weight"), &[OUT, Self::IN], &mut self.weight);
-                f(&join(prefix, "bias"), &[OUT], &mut self.bias);
+                if let Some(b) = &mut self.bias {
+                    f(&join(prefix, "bias"), &[OUT], b);
+                }
             }
             fn visit_with_grads(&mut self, grads: &Self, f: &mut PairFn<'_, E>) {
                 f(&mut self.weight, &grads.weight);
-                f(&mut self.bias, &grads.bias);
+                // `B` decides for both: a bias is there in both or in neither.
+                if let (Some(b), Some(g)) = (&mut self.bias, &grads.bias) {
+                    f(b, g);
+                }
             }
         }
 
-        impl<$(const $p: usize),*, E: Float> ZerosLike for $name<$($p),*, E> {
+        impl<$(const $p: usize),*, E: Float, B: BiasMode> ZerosLike for $name<$($p),*, E, B> {
             fn zeros_like(&self) -> Self {
                 Self::default()
             }
@@ -204,8 +253,8 @@ dense_layer! {
 
 macro_rules! dense_forward_impl {
     ($name:ident < $(const $p:ident),* >, expected = $expected:ty, show = $show:ty, where $($bounds:tt)*) => {
-        impl<$(const $p: usize),*, E: Float, const N: usize, F> Forward<T2<E, N, F>>
-            for $name<$($p),*, E>
+        impl<$(const $p: usize),*, E: Float, B: BiasMode, const N: usize, F> Forward<T2<E, N, F>>
+            for $name<$($p),*, E, B>
         where
             F: Unsigned + Decimal + IsEqual<$expected>,
             Eq<F, $expected>: FeaturesMatch<Self, $show, Show<F>>,
@@ -218,7 +267,7 @@ macro_rules! dense_forward_impl {
 
             fn forward_impl(&self, x: T2<E, N, F>) -> Self::Output {
                 let mut y = Self::Output::overwritten();
-                linear::forward(N, Self::IN, OUT, x.as_slice(), &self.weight, Some(&self.bias), y.as_mut_slice());
+                linear::forward(N, Self::IN, OUT, x.as_slice(), &self.weight, self.bias.as_deref(), y.as_mut_slice());
                 y
             }
 
@@ -237,7 +286,7 @@ macro_rules! dense_forward_impl {
                     dy.as_slice(),
                     Some(dx.as_mut_slice()),
                     &mut grads.weight,
-                    Some(&mut grads.bias),
+                    grads.bias.as_deref_mut(),
                 );
                 dx
             }
