@@ -62,7 +62,7 @@ fn main() {
         let mut meter = EpochMeter::start(epoch, args.epochs, train.len().div_ceil(BATCH));
         for batch in train.shuffled_batches::<BATCH>(&mut rng) {
             // Forward: the logits (the annotation is a shape the compiler checks) and a trace of
-            // what backward needs (layer inputs, pooling argmaxes, ReLU masks).
+            // what backward needs (im2col columns, pooling argmaxes, ReLU masks, inputs).
             let (logits, trace): (Tensor2<BATCH, 10>, _) = net.forward_train(batch.images);
             // The batch's mean cross-entropy and its gradient dL/dlogits, in one call.
             let (loss, dlogits) = cross_entropy(&logits, &batch.labels);

@@ -75,7 +75,7 @@ fn main() {
             let mut images = batch.images;
             random_shift(&mut images, 2, &mut rng);
             // Forward: the logits (the annotation is a shape the compiler checks) and a trace of
-            // what backward needs (layer inputs, pooling argmaxes, ReLU masks).
+            // what backward needs (im2col columns, pooling argmaxes, ReLU masks, inputs).
             let (logits, trace): (Tensor2<BATCH, 10>, _) = net.forward_train(images);
             // The batch's mean cross-entropy and its gradient dL/dlogits, in one call.
             let (loss, dlogits) = cross_entropy(&logits, &batch.labels);

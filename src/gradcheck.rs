@@ -6,7 +6,7 @@
 //! coordinate): use small shapes.
 
 use crate::Float;
-use crate::module::{Forward, Params};
+use crate::module::{Forward, Module, Params};
 use crate::tensor::TensorData;
 
 /// The worst disagreement a gradient check found.

@@ -199,7 +199,7 @@ pub use tensor::{LengthError, T2, T4, Tensor, Tensor2, TensorData};
 pub mod prelude {
     pub use crate::layers::*;
     pub use crate::loss::{Labels, cross_entropy, mse};
-    pub use crate::module::{Forward, Init, Module, Params, ZerosLike};
+    pub use crate::module::{Forward, Init, Module, Params};
     pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::param::{Bias, NoBias};
     pub use crate::shape::{Exact, Floor};

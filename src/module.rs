@@ -1,6 +1,8 @@
 //! The layer traits: [`Forward`] (implemented by every layer and by tuples of layers),
-//! [`Module`] (the user-facing `forward`/`forward_train`/`backward` calls), [`Params`] (the one
-//! parameter visitor) and [`Init`] (construction from a seeded generator).
+//! [`Module`] (the user-facing `forward`/`forward_train`/`backward`/`zeros_like` calls),
+//! [`Params`] (the one parameter visitor), [`ZerosLike`] (gradient values), [`Init`]
+//! (construction from a seeded generator), and the one-line forms that give a layer of your own
+//! all three: [`NoParams`] and [`params!`](crate::params).
 //!
 //! Networks are tuples, nested for blocks. There is no tape: each layer does its own backward,
 //! and a tuple runs its members' backwards in reverse order.
@@ -17,7 +19,7 @@ use crate::Float;
 /// "no method named `forward` found".
 ///
 /// Gradients have the model's own type: `backward_impl` accumulates (`+=`) parameter gradients
-/// into `grads`, a value shaped like `self` (made by [`crate::ZerosLike::zeros_like`]), and returns the
+/// into `grads`, a value shaped like `self` (made by [`Module::zeros_like`]), and returns the
 /// gradient with respect to the input.
 ///
 /// A layer of your own implements `Forward` and is then called through [`Module`]; one more
@@ -143,6 +145,24 @@ pub trait Module: Sized {
         self.backward_impl(trace.cache, dy, grads)
     }
 
+    /// A gradient value for this model: the same type and structure with every parameter (and
+    /// every buffer) zero; backward accumulates into it.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// let net: (Linear<2, 3>, Relu) = Init::init(&mut rand::rng());
+    /// let grads = net.zeros_like();
+    /// assert!(grads.0.weight().iter().all(|&g| g == 0.0));
+    /// let relu_grads = Relu.zeros_like(); // no element type to annotate
+    /// # let _ = relu_grads;
+    /// ```
+    fn zeros_like(&self) -> Self
+    where
+        Self: ZerosLike,
+    {
+        self.zeros_like_impl()
+    }
+
     /// Backward for training: like [`Module::backward`], but without the input gradient, which
     /// a training step does not need; the first layer skips computing it (for a convolution,
     /// a GEMM and a col2im per image).
@@ -195,7 +215,7 @@ pub type ParamFnMut<'f, E> = dyn FnMut(&str, &[usize], &mut [E]) + 'f;
 /// The parameter visitor: every parameter tensor, in one fixed order, with its PyTorch-style name
 /// (`"0.weight"`, `"2.1.bias"`: the tuple index path, as `nn.Sequential` names them) and shape.
 ///
-/// Optimizers, gradient zeroing and the gradient check all go through it (and weight files will),
+/// Optimizers, gradient zeroing, the gradient check and weight files all go through it,
 /// so none of them has per-layer code.
 ///
 /// ```
@@ -206,13 +226,18 @@ pub type ParamFnMut<'f, E> = dyn FnMut(&str, &[usize], &mut [E]) + 'f;
 /// assert_eq!(names, ["0.weight [3, 4]", "0.bias [3]", "2.weight [2, 3]", "2.bias [2]"]);
 /// assert_eq!(Params::<f32>::param_count(&net), 3 * 4 + 3 + 2 * 3 + 2); // 23
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not declare its parameters (of element type `{E}`)",
+    label = "this layer or network has no `Params<{E}>`",
+    note = "a layer without parameters needs one line, `impl NoParams for MyLayer {{}}`; a layer with parameters declares them with `typed_cnn::params!`; a network needs this of each of its layers"
+)]
 pub trait Params<E: Float>: ZerosLike {
     /// Calls `f(name, shape, values)` for every parameter tensor, in order.
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>);
     /// Calls `f(name, shape, values)` for every parameter tensor, in order, mutably.
     fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>);
     /// Calls `f(param, grad)` for every parameter tensor of `self` and the matching tensor of
-    /// `grads` (a value of the same type, made by [`ZerosLike::zeros_like`]), in the order of
+    /// `grads` (a value of the same type, made by [`Module::zeros_like`]), in the order of
     /// [`Params::visit`]: what an optimizer step needs. The pairing follows the structure, so it
     /// builds no names and allocates nothing.
     ///
@@ -306,9 +331,16 @@ pub type PairFn<'f, E> = dyn FnMut(&mut [E], &[E]) + 'f;
 /// let grads = (Relu, Flatten).zeros_like();
 /// assert_eq!(grads, (Relu, Flatten));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not declare its parameters, so it has no gradient value",
+    label = "no `zeros_like` for this layer or network",
+    note = "a layer without parameters needs one line, `impl NoParams for MyLayer {{}}`; a layer with parameters declares them with `typed_cnn::params!`; a network needs this of each of its layers"
+)]
 pub trait ZerosLike: Sized + Clone {
-    /// The same structure with every parameter (and every buffer) zero.
-    fn zeros_like(&self) -> Self;
+    /// The same structure with every parameter (and every buffer) zero. Users call
+    /// [`Module::zeros_like`], whose bound on the method gives a readable message when a layer
+    /// of the network lacks this trait.
+    fn zeros_like_impl(&self) -> Self;
 }
 
 /// Construction with PyTorch's default initialization from a seeded generator.
@@ -324,6 +356,11 @@ pub trait ZerosLike: Sized + Clone {
 /// assert_eq!(a, b); // same seed, same weights
 /// assert!(a.0.weight().iter().all(|w| w.abs() <= 1.0 / 3.0)); // bound 1/√(CIN·K·K) = 1/3
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be initialized with `init`",
+    label = "no `Init` for this layer or network",
+    note = "a layer without parameters gets `Init` from `impl NoParams for MyLayer {{}}` (with `Default`); a layer with parameters from `typed_cnn::params!`; a network needs it of each of its layers"
+)]
 pub trait Init: Sized {
     /// A freshly initialized layer or network.
     fn init<R: Rng + ?Sized>(rng: &mut R) -> Self;
@@ -334,7 +371,7 @@ pub(crate) fn join(prefix: &str, name: &str) -> String {
     if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") }
 }
 
-/// The one line a layer without parameters needs: `impl NoParams for MyLayer {}` gives it
+/// The one line a layer without parameters needs: `impl NoParams for MyLayer {{}}` gives it
 /// [`Params`] (for every element type, visiting nothing), [`ZerosLike`] (a clone) and [`Init`]
 /// (`Default`), so it can sit in any network, be trained and be saved.
 ///
@@ -368,7 +405,7 @@ impl<E: Float, T: NoParams> Params<E> for T {
 }
 
 impl<T: NoParams> ZerosLike for T {
-    fn zeros_like(&self) -> Self {
+    fn zeros_like_impl(&self) -> Self {
         self.clone()
     }
 }
@@ -445,8 +482,8 @@ macro_rules! tuple_impls {
         }
 
         impl<$($T: ZerosLike),+> ZerosLike for ($($T,)+) {
-            fn zeros_like(&self) -> Self {
-                ($(self.$i.zeros_like(),)+)
+            fn zeros_like_impl(&self) -> Self {
+                ($(self.$i.zeros_like_impl(),)+)
             }
         }
 
@@ -485,6 +522,24 @@ tuple_impls! {
 /// derives `Clone` and `Default` (`Default` is then the layer with zero weights, ready for
 /// [`crate::weights::load`]). Each field is named with its [`crate::init::Fill`], in the order
 /// they are visited (and saved); the generics of the impl go in square brackets.
+///
+/// List **every** parameter field: one left out is not trained, not saved and stays at zero
+/// after `init`. Fields that are not parameters (hyperparameters, a mode) are not listed.
+/// Mistakes in the call itself are compile errors that say what to write: an empty list
+/// ("a layer without parameters needs one line instead: `impl typed_cnn::NoParams for MyLayer
+/// {}`"), or generics in angle brackets ("write the generics of the impl in square brackets"):
+///
+/// ```compile_fail
+/// #[derive(Clone, Default)]
+/// struct Identity;
+/// typed_cnn::params!(impl[] Params<f32> for Identity {});
+/// ```
+/// ```compile_fail
+/// use typed_cnn::{Param1, init::Fill, prelude::*};
+/// #[derive(Clone, Default)]
+/// struct Bias<const C: usize> { b: Param1<C> }
+/// typed_cnn::params!(impl<const C: usize> Params<f32> for Bias<C> { b = Fill::Const(0.0) });
+/// ```
 ///
 /// A learnable scale `y = a·x` on any tensor, trained inside a tuple network and checked against
 /// f64 finite differences:
@@ -551,7 +606,7 @@ macro_rules! params {
             }
         }
         impl<$($g)*> $crate::ZerosLike for $T {
-            fn zeros_like(&self) -> Self {
+            fn zeros_like_impl(&self) -> Self {
                 let mut zeros = ::core::clone::Clone::clone(self);
                 $(zeros.$field.fill(<$E as $crate::Float>::ZERO);)+
                 zeros
@@ -564,6 +619,24 @@ macro_rules! params {
                 layer
             }
         }
+    };
+    (impl [$($g:tt)*] Params<$E:ty> for $T:ty { $(,)? }) => {
+        ::core::compile_error!(
+            "params!: no parameters listed; a layer without parameters needs one line instead: \
+             `impl typed_cnn::NoParams for MyLayer {}` (with `#[derive(Clone, Default)]`)"
+        );
+    };
+    (impl < $($rest:tt)*) => {
+        ::core::compile_error!(
+            "params!: write the generics of the impl in square brackets: \
+             `params!(impl[const C: usize, E: Float] Params<E> for MyLayer<C, E> { a = Fill::Const(1.0) })`"
+        );
+    };
+    ($($rest:tt)*) => {
+        ::core::compile_error!(
+            "params!: expected `impl[GENERICS] Params<E> for MyLayer { field = Fill::…, … }`, \
+             each field a Param1/Param2/Param4 with its initialization"
+        );
     };
 }
 

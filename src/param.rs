@@ -159,7 +159,24 @@ pub enum Fill {
 
 impl Fill {
     /// Fills `values` (drawing from `rng` for the random rules).
+    ///
+    /// **Panics** on a rule that describes no distribution: `Uniform(low, high)` with `low ≥ high`
+    /// or a bound that is not finite, `PyTorch { fan_in: 0 }` (a bound of `1/√0`).
+    #[track_caller]
     pub fn apply<E: Float, R: Rng + ?Sized>(self, values: &mut [E], rng: &mut R) {
+        if values.is_empty() {
+            return; // nothing is drawn
+        }
+        match self {
+            Fill::Uniform(low, high) => assert!(
+                low < high && low.is_finite() && high.is_finite(),
+                "Fill::Uniform({low}, {high}): needs finite low < high"
+            ),
+            Fill::PyTorch { fan_in } => {
+                assert!(fan_in > 0, "Fill::PyTorch {{ fan_in: 0 }}: the fan-in must be positive")
+            }
+            Fill::Const(_) => {}
+        }
         match self {
             Fill::Const(v) => values.fill(E::from_f64(v)),
             Fill::Uniform(low, high) => {

@@ -234,12 +234,11 @@ macro_rules! storage_methods {
             self.data.iter_mut().for_each(|v| *v = f(*v));
         }
         /// A tensor whose storage comes from the pool with unspecified (old, initialized)
-        /// contents: for outputs a kernel overwrites completely.
-        #[allow(dead_code, reason = "generated for both ranks; only convolution uses it so far")]
+        /// contents: for outputs a kernel overwrites completely (convolution, linear).
         pub(crate) fn overwritten() -> Self {
             Self::wrap(Storage::uninit(Self::LEN))
         }
-        /// The storage, for a cache or another tensor type of the same length.
+        /// The storage, for a cache (without the `Decimal` bounds of [`TensorData`]).
         #[allow(dead_code, reason = "generated for both ranks; only convolution uses it so far")]
         pub(crate) fn into_storage(self) -> Storage<E> {
             self.data

@@ -50,14 +50,14 @@ fn distinct<T: TensorData<Elem = f64>>(rng: &mut StdRng, mut x: T) -> T {
 /// maximum beats its runner-up by at least `margin` (so central differences see no kink).
 fn maxima_distinct(x: &[f64], [n, c, h, w]: [usize; 4], k: usize, s: usize, p: usize) -> bool {
     const MARGIN: f64 = 1e-4;
-    let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+    let (ho, wo) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
     let clip = |i: usize, len: usize| {
         let start = (i * s) as isize - p as isize;
         (start.max(0) as usize)..((start + k as isize).min(len as isize) as usize)
     };
     x.chunks_exact(h * w).take(n * c).all(|plane| {
-        (0..oh).all(|i| {
-            (0..ow).all(|j| {
+        (0..ho).all(|i| {
+            (0..wo).all(|j| {
                 let mut window: Vec<f64> =
                     clip(i, h).flat_map(|r| clip(j, w).map(move |q| plane[r * w + q])).collect();
                 window.sort_by(|a, b| b.total_cmp(a));

@@ -431,8 +431,8 @@ impl Params<f32> for Stats {
     }
 }
 
-impl ZerosLike for Stats {
-    fn zeros_like(&self) -> Self {
+impl typed_cnn::ZerosLike for Stats {
+    fn zeros_like_impl(&self) -> Self {
         Self { weight: vec![0.0; 2], running_mean: vec![0.0; 2], num_batches_tracked: 0 }
     }
 }

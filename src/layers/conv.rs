@@ -8,10 +8,10 @@ use rand::Rng;
 use typenum::{Const, Eq, IsEqual, ToUInt, U, Unsigned};
 
 use crate::Float;
-use crate::init::Fill;
 use crate::kernels::Geom;
 use crate::kernels::conv::{self, Source};
 use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
+use crate::param::Fill;
 use crate::param::{Bias, BiasMode, NoBias};
 use crate::runtime::Storage;
 use crate::shape::{ChannelsMatch, Decimal, Exact, Height, Show, Width, Window, WindowOut};
@@ -284,7 +284,7 @@ impl<
     B: BiasMode,
 > ZerosLike for Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
-    fn zeros_like(&self) -> Self {
+    fn zeros_like_impl(&self) -> Self {
         let bias = self.bias.as_ref().map(|_| Storage::zeros(COUT));
         Self { weight: Storage::zeros(Self::WEIGHT_LEN), bias, mode: PhantomData }
     }

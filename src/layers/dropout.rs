@@ -118,6 +118,19 @@ impl PartialEq for Dropout {
     }
 }
 
+impl Default for Dropout {
+    /// `p = 0.5` (PyTorch's default) and seed 0, for a network built without a generator
+    /// (to load weights into); [`Init::init`] draws the seed instead.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// assert_eq!(Dropout::default(), Dropout::new(0.5, 0));
+    /// ```
+    fn default() -> Self {
+        Self::new(0.5, 0)
+    }
+}
+
 impl Init for Dropout {
     /// `p = 0.5` (PyTorch's default) with a seed drawn from `rng`; change it with
     /// [`Dropout::set_p`].
@@ -133,7 +146,7 @@ impl<E: Float> Params<E> for Dropout {
 }
 
 impl ZerosLike for Dropout {
-    fn zeros_like(&self) -> Self {
+    fn zeros_like_impl(&self) -> Self {
         self.clone()
     }
 }

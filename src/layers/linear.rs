@@ -9,9 +9,9 @@ use rand::Rng;
 use typenum::{Const, Eq, IsEqual, Prod, ToUInt, U, Unsigned};
 
 use crate::Float;
-use crate::init::Fill;
 use crate::kernels::linear;
 use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
+use crate::param::Fill;
 use crate::param::{Bias, BiasMode, NoBias};
 use crate::runtime::Storage;
 use crate::shape::{Decimal, Dim, FeaturesMatch, Show};
@@ -201,7 +201,7 @@ macro_rules! dense_layer {
         }
 
         impl<$(const $p: usize),*, E: Float, B: BiasMode> ZerosLike for $name<$($p),*, E, B> {
-            fn zeros_like(&self) -> Self {
+            fn zeros_like_impl(&self) -> Self {
                 Self::default()
             }
         }

@@ -25,6 +25,7 @@ use crate::module::{
     Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, PairFn, ParamFn, ParamFnMut, Params,
     ZerosLike, join,
 };
+use crate::param::Param1;
 use crate::shape::{ChannelsMatch, Decimal, Show};
 use crate::tensor::T4;
 
@@ -57,11 +58,11 @@ use crate::tensor::T4;
 /// let _ = bn.forward_train(Tensor::<1, 3, 1, 1>::zeros()); // N·H·W = 1
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct BatchNorm2d<const C: usize, E = f32> {
-    weight: Box<[E]>,
-    bias: Box<[E]>,
-    running_mean: Box<[E]>,
-    running_var: Box<[E]>,
+pub struct BatchNorm2d<const C: usize, E: Float = f32> {
+    weight: Param1<C, E>,
+    bias: Param1<C, E>,
+    running_mean: Param1<C, E>,
+    running_var: Param1<C, E>,
     num_batches_tracked: u64,
     /// Added to the variance before the square root (PyTorch's `eps`, 1e-5).
     pub eps: f64,
@@ -90,16 +91,11 @@ impl<const C: usize, E: Float> BatchNorm2d<C, E> {
         running_mean: Vec<E>,
         running_var: Vec<E>,
     ) -> Result<Self, crate::LengthError> {
-        for v in [&weight, &bias, &running_mean, &running_var] {
-            if v.len() != C {
-                return Err(crate::LengthError { shape: vec![C], expected: C, found: v.len() });
-            }
-        }
         Ok(Self {
-            weight: weight.into_boxed_slice(),
-            bias: bias.into_boxed_slice(),
-            running_mean: running_mean.into_boxed_slice(),
-            running_var: running_var.into_boxed_slice(),
+            weight: Param1::from_vec(weight)?,
+            bias: Param1::from_vec(bias)?,
+            running_mean: Param1::from_vec(running_mean)?,
+            running_var: Param1::from_vec(running_var)?,
             num_batches_tracked: 0,
             eps: 1e-5,
             momentum: 0.1,
@@ -160,10 +156,10 @@ impl<const C: usize, E: Float> Default for BatchNorm2d<C, E> {
     /// PyTorch's fresh `nn.BatchNorm2d(C)`: γ = 1, β = 0, running mean 0, running variance 1.
     fn default() -> Self {
         Self {
-            weight: vec![E::ONE; C].into_boxed_slice(),
-            bias: vec![E::ZERO; C].into_boxed_slice(),
-            running_mean: vec![E::ZERO; C].into_boxed_slice(),
-            running_var: vec![E::ONE; C].into_boxed_slice(),
+            weight: Param1::from_fn(|_| E::ONE),
+            bias: Param1::zeros(),
+            running_mean: Param1::zeros(),
+            running_var: Param1::from_fn(|_| E::ONE),
             num_batches_tracked: 0,
             eps: 1e-5,
             momentum: 0.1,
@@ -179,8 +175,8 @@ impl<const C: usize, E: Float> Init for BatchNorm2d<C, E> {
 }
 
 impl<const C: usize, E: Float> ZerosLike for BatchNorm2d<C, E> {
-    fn zeros_like(&self) -> Self {
-        let zero = || vec![E::ZERO; C].into_boxed_slice();
+    fn zeros_like_impl(&self) -> Self {
+        let zero = || Param1::zeros();
         Self {
             weight: zero(),
             bias: zero(),

@@ -92,8 +92,8 @@ impl<E: Float, M: Params<E>> Params<E> for Residual<M> {
 }
 
 impl<M: crate::module::ZerosLike> crate::module::ZerosLike for Residual<M> {
-    fn zeros_like(&self) -> Self {
-        Residual(self.0.zeros_like())
+    fn zeros_like_impl(&self) -> Self {
+        Residual(self.0.zeros_like_impl())
     }
 }
 

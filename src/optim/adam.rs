@@ -1,7 +1,7 @@
 //! Adam and AdamW: the hyperparameters, their check, and the update.
 
-use super::Optimizer;
 use super::checkpoint::Slots;
+use super::{Optimizer, each_param};
 use crate::Float;
 use crate::module::Params;
 use crate::weights::{StateDict, WeightsError};
@@ -143,8 +143,7 @@ impl<E: Float> Optimizer<E> for Adam<E> {
         let decoupled = self.decoupled;
         self.state.ensure(model, 2);
         let state = &mut self.state;
-        let mut i = 0;
-        model.visit_with_grads(grads, &mut |p, g| {
+        each_param(model, grads, |i, p, g| {
             let [m, v] = state.get(i, p.len()) else { unreachable!("two moments") };
             for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
                 let g = if decoupled {
@@ -157,7 +156,6 @@ impl<E: Float> Optimizer<E> for Adam<E> {
                 *v = b2e * *v + nb2 * g * g;
                 *p -= step_size * *m / (v.sqrt() / sqrt_bc2 + eps);
             }
-            i += 1;
         });
         model.update_buffers(grads);
         self.steps += 1;

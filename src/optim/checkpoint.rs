@@ -32,16 +32,19 @@ impl<E: Float> Slots<E> {
         });
     }
 
-    /// The state of parameter number `i`, checked against the parameter's name and length.
+    /// The state of parameter number `i` (in visitor order), checked against its length: the
+    /// pairing is by position, so a different model shows as a different count or length.
     #[track_caller]
     pub(super) fn get(&mut self, i: usize, len: usize) -> &mut [Box<[E]>] {
-        let known = self.names.get(i).map(|n| (n.as_str(), self.bufs[i][0].len()));
-        assert!(
-            known.is_some_and(|(_, l)| l == len),
-            "optimizer: parameter {i} has {len} values, but the state was made for {known:?}; \
-             use one optimizer per model"
-        );
-        &mut self.bufs[i]
+        match self.bufs.get(i).map(|b| (self.names[i].as_str(), b[0].len())) {
+            Some((_, l)) if l == len => &mut self.bufs[i],
+            known => panic!(
+                "optimizer: parameter {i} has {len} values, but the state was made for {}; \
+                 use one optimizer per model",
+                known
+                    .map_or("fewer parameters".to_string(), |(n, l)| format!("`{n}` ({l} values)"))
+            ),
+        }
     }
 
     /// The checkpoint: `"{kind}.{parameter}"` tensors, the step count as `"step"`, and the

@@ -51,11 +51,12 @@ pub use sgd::Sgd;
 
 /// An optimizer: updates a model from gradients of the model's own type.
 pub trait Optimizer<E: Float> {
-    /// One update of `model` with `grads` (made by [`crate::ZerosLike::zeros_like`], filled by backward),
+    /// One update of `model` with `grads` (made by [`crate::Module::zeros_like`], filled by backward),
     /// followed by [`Params::update_buffers`].
     ///
-    /// **Panics** if `grads` does not have the model's tensors, or if the model's tensors changed
-    /// since the optimizer's state was made (a different model).
+    /// **Panics** if the model's tensors changed since the optimizer's state was made (a
+    /// different model), or if a hand-written [`Params`] impl pairs a parameter with a gradient
+    /// of another length. (`grads` has the model's own type, so it holds the model's tensors.)
     fn step<M: Params<E>>(&mut self, model: &mut M, grads: &M);
     /// The current learning rate.
     fn lr(&self) -> f64;
@@ -123,6 +124,32 @@ pub trait Optimizer<E: Float> {
         let state = weights::load_state_dict(path)?;
         self.load_state_dict(model, &state, &path.display().to_string())
     }
+}
+
+/// Calls `f(i, param, grad)` for parameter number `i` of `model` (in [`Params::visit`] order)
+/// and its gradient: what every optimizer step loops over.
+///
+/// **Panics** if a gradient's length differs from its parameter's: possible only with a
+/// hand-written [`Params`] impl whose `visit_with_grads` pairs the wrong tensors.
+#[track_caller]
+fn each_param<E: Float, M: Params<E>>(
+    model: &mut M,
+    grads: &M,
+    mut f: impl FnMut(usize, &mut [E], &[E]),
+) {
+    let mut i = 0;
+    model.visit_with_grads(grads, &mut |p, g| {
+        assert_eq!(
+            p.len(),
+            g.len(),
+            "optimizer: parameter {i} has {} values but its gradient {}; check the layer's \
+             `visit_with_grads`",
+            p.len(),
+            g.len()
+        );
+        f(i, p, g);
+        i += 1;
+    });
 }
 
 /// A one-parameter layer `y = w·x`, for hand-worked tests.

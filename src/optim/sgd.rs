@@ -1,7 +1,7 @@
 //! Stochastic gradient descent: the hyperparameters, their check, and the update.
 
-use super::Optimizer;
 use super::checkpoint::Slots;
+use super::{Optimizer, each_param};
 use crate::Float;
 use crate::module::Params;
 use crate::weights::{StateDict, WeightsError};
@@ -146,8 +146,7 @@ impl<E: Float> Optimizer<E> for Sgd<E> {
             self.state.ensure(model, 1);
         }
         let state = &mut self.state;
-        let mut i = 0;
-        model.visit_with_grads(grads, &mut |p, g| {
+        each_param(model, grads, |i, p, g| {
             if use_momentum {
                 let v = &mut state.get(i, p.len())[0];
                 for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
@@ -160,7 +159,6 @@ impl<E: Float> Optimizer<E> for Sgd<E> {
                     *p -= lr * (g + wd * *p);
                 }
             }
-            i += 1;
         });
         model.update_buffers(grads);
         self.steps += 1;

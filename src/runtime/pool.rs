@@ -189,7 +189,7 @@ impl<E: Float> Scratch<E> {
                 let i = (0..pool.len())
                     .filter(|&i| pool[i].len() >= len)
                     .min_by_key(|&i| pool[i].len())?;
-                Some(pool.swap_remove(i))
+                Some(pool.remove(i)) // `remove`: the pool stays in age order
             })
             .flatten();
         Scratch(found.unwrap_or_else(|| vec![E::ZERO; len]))

@@ -36,7 +36,7 @@
 //!    run by trybuild from `tests/ui.rs` (`TRYBUILD=overwrite cargo test --release --test ui`
 //!    writes the snapshot: read it before committing), plus a `compile_fail` doctest on the marker.
 //!
-//! Pitfalls, numbered as in DESIGN.md sections 7 and 8:
+//! Pitfalls, each met on stable Rust 1.95 (numbered as in the project's design notes):
 //!
 //! - **Compare, never unify** (4, 14). An identity marker (`impl<T> Same<T> for T`) or an equality
 //!   bound (`Const<CIN>: ToUInt<Output = C>`) steers type inference inside tuple networks and
@@ -354,7 +354,7 @@ pub trait Window<L, A, const K: usize, const S: usize, const P: usize, M> {
 // (`max`, the markers) keep typenum's own errors from showing.
 impl<H, L, A, M, const K: usize, const S: usize, const P: usize> Window<L, A, K, S, P, M> for H
 where
-    // K, S or P outside typenum's numbers (0..=1024, 2^k, 2^k − 1, 10^k; DESIGN.md pitfall 1):
+    // K, S or P outside typenum's numbers (0..=1024, 2^k, 2^k − 1, 10^k; pitfall 1 in the module docs):
     // rustc's own "the trait bound `Const<1025>: ToUInt` is not satisfied" (typenum's trait has
     // no custom message).
     Const<K>: ToUInt,
@@ -579,6 +579,6 @@ impl<const K: usize, Classes> ClassesMatch<K, Classes> for B1 {}
     label = "this tensor has shape `{Self}`"
 )]
 pub trait ShapeIs<Expected> {}
-// The crate's one identity marker (DESIGN.md pitfall 14): safe here because `expect_shape`
+// The crate's one identity marker (pitfall 14 in the module docs): safe here because `expect_shape`
 // applies it to a tensor whose shape is already inferred, against sizes the user wrote.
 impl<T> ShapeIs<T> for T {}

@@ -390,19 +390,19 @@ fn check_conv_case(c: &ConvShape, i: &ConvIn) {
 
     let ctx = format!("{c:?} bias={} cols_dx={}", i.b.is_some(), i.cols_dx);
     let close = |what: &str, got: &[f64], want: &[f64]| close(what, &ctx, got, want);
-    close("conv_forward y", &fast.y, &y);
-    close("conv_forward_keep y", &fast.y_keep, &y);
-    close("conv_backward dx", &fast.dx, &dx);
-    close("conv_backward dweight", &fast.dw, &dw);
-    close("conv_backward_cols dweight", &fast.dw_cols, &dw);
+    close("forward y", &fast.y, &y);
+    close("forward (keeping cols) y", &fast.y_keep, &y);
+    close("backward (input) dx", &fast.dx, &dx);
+    close("backward (input) dweight", &fast.dw, &dw);
+    close("backward (cols) dweight", &fast.dw_cols, &dw);
     if let (Some(got), Some(want)) = (&fast.db, &db) {
-        close("conv_backward dbias", got, want);
+        close("backward (input) dbias", got, want);
     }
     if let (Some(got), Some(want)) = (&fast.db_cols, &db) {
-        close("conv_backward_cols dbias", got, want);
+        close("backward (cols) dbias", got, want);
     }
     if let Some(got) = &fast.dx_cols {
-        close("conv_backward_cols dx", got, &dx);
+        close("backward (cols) dx", got, &dx);
     }
     assert!(fast.cols.iter().all(|v| v.is_finite()), "cols left unwritten for {ctx}");
 }

@@ -4,6 +4,13 @@
 use crate::Float;
 use crate::gemm::gemm;
 
+/// **Panics** unless `x` is `N·IN` and `w` is `OUT·IN`.
+#[track_caller]
+fn check<E>(op: &str, n: usize, inp: usize, out: usize, x: &[E], w: &[E]) {
+    assert_eq!(x.len(), n * inp, "{op}: x must be N·IN (n={n}, in={inp})");
+    assert_eq!(w.len(), out * inp, "{op}: w must be OUT·IN (out={out}, in={inp})");
+}
+
 /// `y = x·Wᵀ + b` (overwrites `y`), as one GEMM over the batch; without bias when `b` is `None`.
 ///
 /// **Panics** if a slice length does not match the shapes above.
@@ -25,6 +32,7 @@ pub fn forward<E: Float>(
     b: Option<&[E]>,
     y: &mut [E],
 ) {
+    check("linear::forward", n, inp, out, x, w);
     assert_eq!(y.len(), n * out, "linear::forward: y must be N·OUT (n={n}, out={out})");
     // y starts as the bias broadcast over the batch (or zero), then accumulates x · Wᵀ.
     match b {
@@ -66,7 +74,9 @@ pub fn backward<E: Float>(
     dw: &mut [E],
     db: Option<&mut [E]>,
 ) {
+    check("linear::backward", n, inp, out, x, w);
     assert_eq!(dy.len(), n * out, "linear::backward: dy must be N·OUT (n={n}, out={out})");
+    assert_eq!(dw.len(), out * inp, "linear::backward: dw must be OUT·IN (out={out}, in={inp})");
     // dw: (OUT, IN) += dyᵀ: (OUT, N) · x: (N, IN)
     gemm(out, n, inp, dy, true, x, false, E::ONE, dw);
     // db: (OUT) += column sums of dy: (N, OUT)
@@ -80,6 +90,7 @@ pub fn backward<E: Float>(
     }
     // dx: (N, IN) += dy: (N, OUT) · w: (OUT, IN)
     if let Some(dx) = dx {
+        assert_eq!(dx.len(), n * inp, "linear::backward: dx must be N·IN (n={n}, in={inp})");
         gemm(n, out, inp, dy, false, w, false, E::ONE, dx);
     }
 }

@@ -73,16 +73,6 @@ pub fn linear_backward_naive<E: Float>(
 mod tests {
     use super::*;
 
-    /// The hand-worked example of [`linear_forward_naive`].
-    #[test]
-    fn linear_forward_naive_example() {
-        // x = [[1, 2]], w = [[1, 0], [2, −1], [0, 3]] (OUT × IN = 3 × 2), b = [0.5, 0, −1]
-        let (x, w, b) = ([1., 2.], [1., 0., 2., -1., 0., 3.], [0.5, 0., -1.]);
-        let mut y = [0.0f64; 3];
-        linear_forward_naive(1, 2, 3, &x, &w, &b, &mut y);
-        assert_eq!(y, [1.5, 0., 5.]); // [1 + 0 + 0.5, 2 − 2 + 0, 0 + 6 − 1]
-    }
-
     /// The hand-worked example of [`linear_backward_naive`].
     #[test]
     fn linear_backward_naive_example() {
