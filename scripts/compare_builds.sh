@@ -43,6 +43,9 @@ done | tee /tmp/compare_builds.log
 
 echo "medians:"
 for who in before after; do
-    grep "^$who" /tmp/compare_builds.log | tr ' ' '\n' | grep '=' | sed 's/s$//' |
-        awk -F= -v who="$who" '{v[$1]=v[$1]" "$2} END {for (k in v) {n=split(v[k],a," "); asort(a); printf "%s %s median %s\n", who, k, a[int((n+1)/2)]}}' | sort
+    for key in lib_build ui_suite many_networks_build lenet1 res64 lenet_epoch; do
+        grep "^$who" /tmp/compare_builds.log | tr ' ' '\n' | grep "^$key=" | cut -d= -f2 |
+            tr -d s | sort -n | awk -v who="$who" -v key="$key" \
+            '{v[NR] = $1} END {printf "%s %s median %s (runs:", who, key, v[int((NR + 1) / 2)]; for (i = 1; i <= NR; i++) printf " %s", v[i]; print ")"}'
+    done
 done

@@ -67,15 +67,21 @@ fn argmax_row<E: Float>(row: &[E]) -> usize {
 /// assert_eq!(predict::<2, 1, 1, 3, 3>(&net, &images), [1, 0, 2]);
 /// ```
 #[track_caller]
-pub fn predict<const N: usize, const C: usize, const H: usize, const W: usize, const K: usize>(
-    model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, K>>,
+pub fn predict<
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const CLASSES: usize,
+>(
+    model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, CLASSES>>,
     images: &[f32],
 ) -> Vec<usize>
 where
     Const<C>: ToUInt<Output: Unsigned>,
     Const<H>: ToUInt<Output: Unsigned>,
     Const<W>: ToUInt<Output: Unsigned>,
-    Const<K>: ToUInt<Output: Unsigned>,
+    Const<CLASSES>: ToUInt<Output: Unsigned>,
 {
     const { assert!(N > 0, "the batch size N must be positive") };
     let size = C * H * W;
@@ -105,29 +111,35 @@ where
 /// let cm = evaluate::<4, _, _, _, _>(&Flatten, &data); // one padded batch
 /// assert_eq!((cm.count(0, 0), cm.count(0, 1)), (1, 1));
 /// ```
-pub fn evaluate<const N: usize, const C: usize, const H: usize, const W: usize, const K: usize>(
-    model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, K>>,
-    data: &Dataset<C, H, W, K>,
-) -> ConfusionMatrix<K>
+pub fn evaluate<
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const CLASSES: usize,
+>(
+    model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, CLASSES>>,
+    data: &Dataset<C, H, W, CLASSES>,
+) -> ConfusionMatrix<CLASSES>
 where
     Const<C>: ToUInt<Output: Unsigned>,
     Const<H>: ToUInt<Output: Unsigned>,
     Const<W>: ToUInt<Output: Unsigned>,
-    Const<K>: ToUInt<Output: Unsigned>,
+    Const<CLASSES>: ToUInt<Output: Unsigned>,
 {
     let mut cm = ConfusionMatrix::new();
-    for (i, pred) in predict::<N, C, H, W, K>(model, data.images()).into_iter().enumerate() {
+    for (i, pred) in predict::<N, C, H, W, CLASSES>(model, data.images()).into_iter().enumerate() {
         cm.add(data.label(i), pred);
     }
     cm
 }
 
-impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, H, W, K>
+impl<const C: usize, const H: usize, const W: usize, const CLASSES: usize> Dataset<C, H, W, CLASSES>
 where
     Const<C>: ToUInt<Output: Unsigned>,
     Const<H>: ToUInt<Output: Unsigned>,
     Const<W>: ToUInt<Output: Unsigned>,
-    Const<K>: ToUInt<Output: Unsigned>,
+    Const<CLASSES>: ToUInt<Output: Unsigned>,
 {
     /// The predicted class of each sample (see [`predict`]), in batches of `N`.
     ///
@@ -139,9 +151,9 @@ where
     /// ```
     pub fn predict<const N: usize>(
         &self,
-        model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, K>>,
+        model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, CLASSES>>,
     ) -> Vec<usize> {
-        predict::<N, C, H, W, K>(model, self.images())
+        predict::<N, C, H, W, CLASSES>(model, self.images())
     }
 
     /// The confusion matrix of `model` on this dataset (see [`evaluate`]), in batches of `N`.
@@ -153,13 +165,13 @@ where
     /// ```
     pub fn evaluate<const N: usize>(
         &self,
-        model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, K>>,
-    ) -> ConfusionMatrix<K> {
-        evaluate::<N, C, H, W, K>(model, self)
+        model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, CLASSES>>,
+    ) -> ConfusionMatrix<CLASSES> {
+        evaluate::<N, C, H, W, CLASSES>(model, self)
     }
 }
 
-/// Counts of (true class, predicted class) pairs over `K` classes.
+/// Counts of (true class, predicted class) pairs over `CLASSES` classes.
 ///
 /// Prints as a table, one row per true class and one column per predicted class, with each
 /// class's recall (the share of its samples predicted correctly) and the overall accuracy.
@@ -180,18 +192,18 @@ where
 /// );
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfusionMatrix<const K: usize> {
-    /// `counts[t·K + p]`: samples of true class `t` predicted as `p`.
+pub struct ConfusionMatrix<const CLASSES: usize> {
+    /// `counts[t·CLASSES + p]`: samples of true class `t` predicted as `p`.
     counts: Vec<u64>,
 }
 
-impl<const K: usize> Default for ConfusionMatrix<K> {
+impl<const CLASSES: usize> Default for ConfusionMatrix<CLASSES> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const K: usize> ConfusionMatrix<K> {
+impl<const CLASSES: usize> ConfusionMatrix<CLASSES> {
     /// An empty matrix.
     ///
     /// ```
@@ -199,11 +211,11 @@ impl<const K: usize> ConfusionMatrix<K> {
     /// assert_eq!(ConfusionMatrix::<10>::new().total(), 0);
     /// ```
     pub fn new() -> Self {
-        Self { counts: vec![0; K * K] }
+        Self { counts: vec![0; CLASSES * CLASSES] }
     }
 
     /// Counts one sample of true class `truth` predicted as `pred`. **Panics** if either is not
-    /// below `K`.
+    /// below `CLASSES`.
     ///
     /// ```
     /// use typed_cnn::eval::ConfusionMatrix;
@@ -213,12 +225,15 @@ impl<const K: usize> ConfusionMatrix<K> {
     /// ```
     #[track_caller]
     pub fn add(&mut self, truth: usize, pred: usize) {
-        assert!(truth < K && pred < K, "classes ({truth}, {pred}) out of range for {K} classes");
-        self.counts[truth * K + pred] += 1;
+        assert!(
+            truth < CLASSES && pred < CLASSES,
+            "classes ({truth}, {pred}) out of range for {CLASSES} classes"
+        );
+        self.counts[truth * CLASSES + pred] += 1;
     }
 
     /// The number of samples of true class `truth` predicted as `pred`. **Panics** if either is
-    /// not below `K`.
+    /// not below `CLASSES`.
     ///
     /// ```
     /// use typed_cnn::eval::ConfusionMatrix;
@@ -226,8 +241,11 @@ impl<const K: usize> ConfusionMatrix<K> {
     /// ```
     #[track_caller]
     pub fn count(&self, truth: usize, pred: usize) -> u64 {
-        assert!(truth < K && pred < K, "classes ({truth}, {pred}) out of range for {K} classes");
-        self.counts[truth * K + pred]
+        assert!(
+            truth < CLASSES && pred < CLASSES,
+            "classes ({truth}, {pred}) out of range for {CLASSES} classes"
+        );
+        self.counts[truth * CLASSES + pred]
     }
 
     /// The number of samples counted.
@@ -253,7 +271,7 @@ impl<const K: usize> ConfusionMatrix<K> {
     /// assert_eq!(cm.correct(), 1);
     /// ```
     pub fn correct(&self) -> u64 {
-        (0..K).map(|k| self.counts[k * K + k]).sum()
+        (0..CLASSES).map(|k| self.counts[k * CLASSES + k]).sum()
     }
 
     /// The share of samples predicted correctly, `correct / total` (0 when empty).
@@ -274,7 +292,7 @@ impl<const K: usize> ConfusionMatrix<K> {
     }
 
     /// The recall of class `k`: the share of its samples predicted as `k` (`None` if it has
-    /// none). **Panics** if `k ≥ K`.
+    /// none). **Panics** if `k ≥ CLASSES`.
     ///
     /// ```
     /// use typed_cnn::eval::ConfusionMatrix;
@@ -285,27 +303,27 @@ impl<const K: usize> ConfusionMatrix<K> {
     /// ```
     #[track_caller]
     pub fn recall(&self, k: usize) -> Option<f64> {
-        assert!(k < K, "class {k} out of range for {K} classes");
-        let row = &self.counts[k * K..(k + 1) * K];
+        assert!(k < CLASSES, "class {k} out of range for {CLASSES} classes");
+        let row = &self.counts[k * CLASSES..(k + 1) * CLASSES];
         let total: u64 = row.iter().sum();
         (total > 0).then(|| row[k] as f64 / total as f64)
     }
 }
 
-impl<const K: usize> fmt::Display for ConfusionMatrix<K> {
+impl<const CLASSES: usize> fmt::Display for ConfusionMatrix<CLASSES> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let head = "true\\pred";
         let largest = self.counts.iter().max().copied().unwrap_or(0);
-        let cell = largest.to_string().len().max(K.saturating_sub(1).to_string().len()) + 2;
+        let cell = largest.to_string().len().max(CLASSES.saturating_sub(1).to_string().len()) + 2;
         write!(f, "{head}")?;
-        for p in 0..K {
+        for p in 0..CLASSES {
             write!(f, "{p:>cell$}")?;
         }
         writeln!(f, "  recall")?;
-        for t in 0..K {
+        for t in 0..CLASSES {
             write!(f, "{t:>w$}", w = head.len())?;
-            for p in 0..K {
-                write!(f, "{:>cell$}", self.counts[t * K + p])?;
+            for p in 0..CLASSES {
+                write!(f, "{:>cell$}", self.counts[t * CLASSES + p])?;
             }
             match self.recall(t) {
                 Some(r) => writeln!(f, "{:>7.1}%", 100.0 * r)?,

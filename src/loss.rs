@@ -1,7 +1,7 @@
 //! Losses, each returning the value and the gradient with respect to its input in one call:
 //! softmax cross-entropy (fused gradient `(softmax − onehot)/N`) and mean squared error.
 //!
-//! Class labels are [`Labels<N, K>`]: `N` labels, each below `K`, checked once at construction so
+//! Class labels are [`Labels<N, CLASSES>`]: `N` labels, each below `CLASSES`, checked once at construction so
 //! the loss itself cannot fail.
 
 use core::fmt;
@@ -12,7 +12,7 @@ use crate::kernels::softmax::log_softmax_rows;
 use crate::shape::{ClassesMatch, Decimal, ShapeEq, Show, TargetsMatch};
 use crate::tensor::{T2, TensorData};
 
-/// `N` class labels, each in `0..K`.
+/// `N` class labels, each in `0..CLASSES`.
 ///
 /// ```
 /// use typed_cnn::loss::Labels;
@@ -21,7 +21,7 @@ use crate::tensor::{T2, TensorData};
 /// assert!(Labels::<3, 10>::new(vec![7, 0, 10]).is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Labels<const N: usize, const K: usize> {
+pub struct Labels<const N: usize, const CLASSES: usize> {
     labels: Box<[usize]>,
 }
 
@@ -42,13 +42,13 @@ pub enum LabelError {
         /// The number given.
         found: usize,
     },
-    /// A label is not below `K`.
+    /// A label is not below `CLASSES`.
     OutOfRange {
         /// Its position.
         index: usize,
         /// Its value.
         label: usize,
-        /// The number of classes `K`.
+        /// The number of classes `CLASSES`.
         classes: usize,
     },
 }
@@ -69,8 +69,8 @@ impl fmt::Display for LabelError {
 }
 impl std::error::Error for LabelError {}
 
-impl<const N: usize, const K: usize> Labels<N, K> {
-    /// Checks that there are `N` labels, each below `K`.
+impl<const N: usize, const CLASSES: usize> Labels<N, CLASSES> {
+    /// Checks that there are `N` labels, each below `CLASSES`.
     ///
     /// # Errors
     /// [`LabelError`] naming the count or the first label out of range.
@@ -78,15 +78,15 @@ impl<const N: usize, const K: usize> Labels<N, K> {
     /// ```
     /// use typed_cnn::loss::Labels;
     /// assert!(Labels::<2, 3>::new(vec![2, 0]).is_ok());
-    /// let err = Labels::<2, 3>::new(vec![0, 3]).unwrap_err(); // 3 is not below K = 3
+    /// let err = Labels::<2, 3>::new(vec![0, 3]).unwrap_err(); // 3 is not below CLASSES = 3
     /// assert_eq!(err.to_string(), "label 1 is 3, but there are only 3 classes (0..=2)");
     /// ```
     pub fn new(labels: Vec<usize>) -> Result<Self, LabelError> {
         if labels.len() != N {
             return Err(LabelError::Count { expected: N, found: labels.len() });
         }
-        if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= K) {
-            return Err(LabelError::OutOfRange { index, label, classes: K });
+        if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= CLASSES) {
+            return Err(LabelError::OutOfRange { index, label, classes: CLASSES });
         }
         Ok(Self { labels: labels.into_boxed_slice() })
     }
@@ -110,7 +110,7 @@ impl<const N: usize, const K: usize> Labels<N, K> {
 ///
 /// **PyTorch equivalent**: `torch.nn.functional.cross_entropy(z, labels)` (mean reduction).
 ///
-/// The class count `K` of the labels and their batch size `N` must equal the logits', which the
+/// The class count `CLASSES` of the labels and their batch size `N` must equal the logits', which the
 /// compiler checks.
 ///
 /// ```
@@ -127,15 +127,15 @@ impl<const N: usize, const K: usize> Labels<N, K> {
 /// let z = Tensor2::<1, 5, f64>::zeros();
 /// let _ = cross_entropy(&z, &Labels::<1, 10>::new(vec![0]).unwrap());
 /// ```
-pub fn cross_entropy<E: Float, const N: usize, F, const K: usize>(
+pub fn cross_entropy<E: Float, const N: usize, F, const CLASSES: usize>(
     logits: &T2<E, N, F>,
-    labels: &Labels<N, K>,
+    labels: &Labels<N, CLASSES>,
 ) -> (E, T2<E, N, F>)
 where
     F: Unsigned + Decimal,
-    Const<K>: ToUInt,
-    U<K>: IsEqual<F>,
-    Eq<U<K>, F>: ClassesMatch<K, Show<F>>,
+    Const<CLASSES>: ToUInt,
+    U<CLASSES>: IsEqual<F>,
+    Eq<U<CLASSES>, F>: ClassesMatch<CLASSES, Show<F>>,
 {
     let f = F::USIZE;
     let mut grad = T2::<E, N, F>::zeros();

@@ -149,14 +149,14 @@ impl EpochMeter {
 
     /// Counts one step: its loss, and its accuracy on the first `len` rows (the real samples;
     /// the rest of an epoch's last batch repeats earlier ones).
-    pub fn record<const N: usize, const K: usize>(
+    pub fn record<const N: usize, const CLASSES: usize>(
         &mut self,
         loss: f32,
-        logits: &Tensor2<N, K>,
-        labels: &Labels<N, K>,
+        logits: &Tensor2<N, CLASSES>,
+        labels: &Labels<N, CLASSES>,
         len: usize,
     ) where
-        Const<K>: ToUInt<Output: Unsigned>,
+        Const<CLASSES>: ToUInt<Output: Unsigned>,
     {
         let truth = &labels.as_slice()[..len];
         self.correct += argmax(logits).iter().zip(truth).filter(|(p, t)| p == t).count();
@@ -209,7 +209,7 @@ fn progress(len: u64, epoch: usize, epochs: usize) -> ProgressBar {
 }
 
 /// Prints the test set's confusion matrix, one row per true digit.
-pub fn print_confusion<const K: usize>(cm: &ConfusionMatrix<K>) {
+pub fn print_confusion<const CLASSES: usize>(cm: &ConfusionMatrix<CLASSES>) {
     println!("\ntest set, row = true digit, column = predicted:\n{cm}");
 }
 

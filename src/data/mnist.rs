@@ -98,10 +98,10 @@ pub fn parse_idx_images<const H: usize, const W: usize>(
     Ok(data.iter().map(|&p| f32::from(p) / 255.0).collect())
 }
 
-/// Parses an IDX label file (already inflated) of labels below `K`.
+/// Parses an IDX label file (already inflated) of labels below `CLASSES`.
 ///
 /// Checks the magic `0x00000801`, that the data is exactly `count` bytes, and that every label is
-/// below `K`. Never panics. `file` names the input in errors.
+/// below `CLASSES`. Never panics. `file` names the input in errors.
 ///
 /// # Errors
 /// [`DataError::Invalid`] naming `file`, the field, the expected and the found value.
@@ -116,13 +116,16 @@ pub fn parse_idx_images<const H: usize, const W: usize>(
 ///     "tiny: data length: expected count = 2 = 2 bytes after the 8-byte header, found 1 bytes"
 /// );
 /// ```
-pub fn parse_idx_labels<const K: usize>(bytes: &[u8], file: &str) -> Result<Vec<u8>, DataError> {
+pub fn parse_idx_labels<const CLASSES: usize>(
+    bytes: &[u8],
+    file: &str,
+) -> Result<Vec<u8>, DataError> {
     const HEADER: usize = 8;
     check_magic(bytes, LABELS_MAGIC, HEADER, file)?;
     let count = be_u32(bytes, 4, HEADER, file)?;
     let data = check_length(bytes, HEADER, count, &[], file)?;
-    if let Some((i, &l)) = data.iter().enumerate().find(|(_, l)| usize::from(**l) >= K) {
-        let expected = format!("0..={}", K.saturating_sub(1));
+    if let Some((i, &l)) = data.iter().enumerate().find(|(_, l)| usize::from(**l) >= CLASSES) {
+        let expected = format!("0..={}", CLASSES.saturating_sub(1));
         return Err(DataError::invalid(file, format_args!("label {i}"), expected, l));
     }
     Ok(data.to_vec())

@@ -1,6 +1,6 @@
 //! Datasets, loaders and typed mini-batches.
 //!
-//! - [`Dataset<C, H, W, K>`]: `n` images of `C × H × W` floats and `n` labels below `K`, checked
+//! - [`Dataset<C, H, W, CLASSES>`]: `n` images of `C × H × W` floats and `n` labels below `CLASSES`, checked
 //!   once when built ([`Dataset::from_parts`]).
 //! - Loaders: [`Mnist`] (IDX files, gzip'd or raw) and [`Digits`] (the UCI 8×8 digits CSV). Both
 //!   also parse bytes in memory ([`parse_idx_images`], [`parse_idx_labels`],
@@ -9,7 +9,7 @@
 //!   [`DataError`]s naming the file, the field, the expected and the found value.
 //! - Batches: [`Dataset::batches`] (in order) and [`Dataset::shuffled_batches`] (a permutation
 //!   drawn from the caller's generator, so a seeded run reproduces) yield [`Batch`]es whose images
-//!   are a typed `Tensor<N, C, H, W>` and whose labels are `Labels<N, K>`.
+//!   are a typed `Tensor<N, C, H, W>` and whose labels are `Labels<N, CLASSES>`.
 //! - [`augment`]: random shifts and horizontal flips of a batch, from the caller's generator.
 //!
 //! # The last batch of an epoch
@@ -217,7 +217,7 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
     decompress(&bytes, &path.display().to_string())
 }
 
-/// `n` images of `C × H × W` floats (row-major, `C·H·W` per image) with `n` labels below `K`.
+/// `n` images of `C × H × W` floats (row-major, `C·H·W` per image) with `n` labels below `CLASSES`.
 ///
 /// ```
 /// use typed_cnn::data::Dataset;
@@ -227,12 +227,14 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
 /// assert_eq!(data.image(1), [0.; 4]);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Dataset<const C: usize, const H: usize, const W: usize, const K: usize> {
+pub struct Dataset<const C: usize, const H: usize, const W: usize, const CLASSES: usize> {
     images: Vec<f32>,
     labels: Vec<u8>,
 }
 
-impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, H, W, K> {
+impl<const C: usize, const H: usize, const W: usize, const CLASSES: usize>
+    Dataset<C, H, W, CLASSES>
+{
     /// The number of floats in one image, `C·H·W`.
     ///
     /// ```
@@ -241,10 +243,10 @@ impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, 
     /// ```
     pub const IMAGE_LEN: usize = C * H * W;
 
-    /// A dataset from images (`n·C·H·W` floats) and labels (`n`, each below `K`).
+    /// A dataset from images (`n·C·H·W` floats) and labels (`n`, each below `CLASSES`).
     ///
     /// # Errors
-    /// [`DataError::Invalid`] if the lengths disagree or a label is not below `K`.
+    /// [`DataError::Invalid`] if the lengths disagree or a label is not below `CLASSES`.
     ///
     /// ```
     /// use typed_cnn::data::Dataset;
@@ -267,8 +269,9 @@ impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, 
                 ));
             }
         }
-        if let Some((i, &l)) = labels.iter().enumerate().find(|(_, l)| usize::from(**l) >= K) {
-            let expected = format!("0..={}", K.saturating_sub(1));
+        if let Some((i, &l)) = labels.iter().enumerate().find(|(_, l)| usize::from(**l) >= CLASSES)
+        {
+            let expected = format!("0..={}", CLASSES.saturating_sub(1));
             return Err(DataError::invalid("dataset", format_args!("label {i}"), expected, l));
         }
         Ok(Self { images, labels })
@@ -307,7 +310,7 @@ impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, 
         &self.images[i * Self::IMAGE_LEN..(i + 1) * Self::IMAGE_LEN]
     }
 
-    /// Label `i`, below `K`. **Panics** if `i ≥ len()`.
+    /// Label `i`, below `CLASSES`. **Panics** if `i ≥ len()`.
     ///
     /// ```
     /// use typed_cnn::data::Dataset;
@@ -348,8 +351,8 @@ impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, 
     /// let data = Dataset::<1, 1, 1, 3>::from_parts(vec![0.; 4], vec![2, 0, 2, 2]).unwrap();
     /// assert_eq!(data.class_counts(), [1, 0, 3]);
     /// ```
-    pub fn class_counts(&self) -> [usize; K] {
-        let mut counts = [0; K];
+    pub fn class_counts(&self) -> [usize; CLASSES] {
+        let mut counts = [0; CLASSES];
         for &l in &self.labels {
             if let Some(c) = counts.get_mut(usize::from(l)) {
                 *c += 1;
@@ -391,7 +394,7 @@ impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, 
     /// assert_eq!(batch.images.as_slice(), [0., 1., 2., 0.]);
     /// assert_eq!((batch.len, batch.indices), (3, vec![0, 1, 2, 0]));
     /// ```
-    pub fn batches<const N: usize>(&self) -> Batches<'_, N, C, H, W, K> {
+    pub fn batches<const N: usize>(&self) -> Batches<'_, N, C, H, W, CLASSES> {
         const { assert!(N > 0, "the batch size N must be positive") };
         Batches { data: self, order: (0..self.len()).collect(), pos: 0 }
     }
@@ -416,14 +419,14 @@ impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, 
     pub fn shuffled_batches<const N: usize>(
         &self,
         rng: &mut (impl Rng + ?Sized),
-    ) -> Batches<'_, N, C, H, W, K> {
+    ) -> Batches<'_, N, C, H, W, CLASSES> {
         let mut batches = self.batches::<N>();
         batches.order.shuffle(rng);
         batches
     }
 }
 
-/// `N` samples as typed tensors: images `Tensor<N, C, H, W>` and labels `Labels<N, K>`.
+/// `N` samples as typed tensors: images `Tensor<N, C, H, W>` and labels `Labels<N, CLASSES>`.
 ///
 /// Only the first [`len`](Batch::len) rows are real samples; the rest of the last batch of an
 /// epoch repeats samples from the start of the epoch's order (see
@@ -438,8 +441,13 @@ impl<const C: usize, const H: usize, const W: usize, const K: usize> Dataset<C, 
 /// assert_eq!(batch.labels.as_slice(), [1, 2]);
 /// ```
 #[derive(Clone, Debug)]
-pub struct Batch<const N: usize, const C: usize, const H: usize, const W: usize, const K: usize>
-where
+pub struct Batch<
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const CLASSES: usize,
+> where
     Const<C>: ToUInt<Output: Unsigned>,
     Const<H>: ToUInt<Output: Unsigned>,
     Const<W>: ToUInt<Output: Unsigned>,
@@ -447,7 +455,7 @@ where
     /// The images, `(N, C, H, W)`.
     pub images: Tensor<N, C, H, W>,
     /// The labels.
-    pub labels: Labels<N, K>,
+    pub labels: Labels<N, CLASSES>,
     /// How many rows are real samples (the first `len`; `N` except in an epoch's last batch).
     pub len: usize,
     /// The dataset index of each of the `N` rows.
@@ -469,21 +477,21 @@ pub struct Batches<
     const C: usize,
     const H: usize,
     const W: usize,
-    const K: usize,
+    const CLASSES: usize,
 > {
-    data: &'a Dataset<C, H, W, K>,
+    data: &'a Dataset<C, H, W, CLASSES>,
     order: Vec<usize>,
     pos: usize,
 }
 
-impl<const N: usize, const C: usize, const H: usize, const W: usize, const K: usize> Iterator
-    for Batches<'_, N, C, H, W, K>
+impl<const N: usize, const C: usize, const H: usize, const W: usize, const CLASSES: usize> Iterator
+    for Batches<'_, N, C, H, W, CLASSES>
 where
     Const<C>: ToUInt<Output: Unsigned>,
     Const<H>: ToUInt<Output: Unsigned>,
     Const<W>: ToUInt<Output: Unsigned>,
 {
-    type Item = Batch<N, C, H, W, K>;
+    type Item = Batch<N, C, H, W, CLASSES>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let n = self.order.len();
@@ -496,12 +504,12 @@ where
         let len = N.min(n - self.pos);
         self.pos += N;
         let mut images = Tensor::<N, C, H, W>::zeros();
-        let size = Dataset::<C, H, W, K>::IMAGE_LEN;
+        let size = Dataset::<C, H, W, CLASSES>::IMAGE_LEN;
         for (row, &i) in images.as_mut_slice().chunks_exact_mut(size.max(1)).zip(&indices) {
             row.copy_from_slice(self.data.image(i));
         }
         let labels = indices.iter().map(|&i| self.data.label(i)).collect();
-        let labels = Labels::new(labels).expect("labels are checked against K when built");
+        let labels = Labels::new(labels).expect("labels are checked against CLASSES when built");
         Some(Batch { images, labels, len, indices })
     }
 
@@ -511,8 +519,8 @@ where
     }
 }
 
-impl<const N: usize, const C: usize, const H: usize, const W: usize, const K: usize>
-    ExactSizeIterator for Batches<'_, N, C, H, W, K>
+impl<const N: usize, const C: usize, const H: usize, const W: usize, const CLASSES: usize>
+    ExactSizeIterator for Batches<'_, N, C, H, W, CLASSES>
 where
     Const<C>: ToUInt<Output: Unsigned>,
     Const<H>: ToUInt<Output: Unsigned>,

@@ -10,12 +10,12 @@
 //! One set of letters for dimensions, in type parameters, docs and kernel comments alike:
 //! `N` batch, `CIN`/`COUT` input and output channels (`C` for a channel count that is not
 //! renamed), `H, W` input height and width, `K` kernel, `S` stride, `P` padding, `HO, WO` output
-//! height and width, `IN, OUT` features.
+//! height and width, `IN, OUT` features (`F` for a feature count that is neither, as in
+//! `Tensor2<N, F>`), `CLASSES` a class count (`Labels<N, CLASSES>`).
 //!
 //! The other parameters in this module are not dimensions: `L` the layer a message names, `A` the
 //! axis ([`Height`] or [`Width`]), `M` the stride mode ([`Exact`] or [`Floor`]), `HD` the decimal
-//! form [`Show<H>`](Show) of an input size, `E` the element type. One exception comes from
-//! `Labels<N, K>`: in [`ClassesMatch`], `K` is a class count, not a kernel.
+//! form [`Show<H>`](Show) of an input size, `E` the element type.
 //!
 //! # Adding a shape rule
 //!
@@ -552,8 +552,8 @@ impl<InShape, OutShape> ResidualKeepsShape<InShape, OutShape> for B1 {}
 pub trait TargetsMatch<PredShape, TargetShape> {}
 impl<PredShape, TargetShape> TargetsMatch<PredShape, TargetShape> for B1 {}
 
-/// Marker: the labels' class count equals the logits' feature count (`True` only). Here `K` is
-/// the class count of `Labels<N, K>`, not a kernel size (the one exception to the legend).
+/// Marker: the labels' class count `CLASSES` equals the logits' feature count `Found` (`True`
+/// only).
 ///
 /// ```compile_fail,E0277
 /// use typed_cnn::prelude::*;
@@ -561,12 +561,12 @@ impl<PredShape, TargetShape> TargetsMatch<PredShape, TargetShape> for B1 {}
 /// let _ = cross_entropy(&Tensor2::<1, 10>::zeros(), &Labels::<1, 5>::new(vec![0]).unwrap());
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "cross-entropy gets logits with `{Classes}` classes but labels for {K} classes",
+    message = "cross-entropy gets logits with `{Found}` classes but labels for {CLASSES} classes",
     label = "class-count mismatch",
-    note = "the last layer's output features must equal the labels' class count `K` in `Labels<N, K>`"
+    note = "the last layer's output features must equal the labels' class count `CLASSES` in `Labels<N, CLASSES>`"
 )]
-pub trait ClassesMatch<const K: usize, Classes> {}
-impl<const K: usize, Classes> ClassesMatch<K, Classes> for B1 {}
+pub trait ClassesMatch<const CLASSES: usize, Found> {}
+impl<const CLASSES: usize, Found> ClassesMatch<CLASSES, Found> for B1 {}
 
 /// Marker: a tensor has the shape a [`crate::T4::expect_shape`] call asserts.
 ///
