@@ -31,8 +31,8 @@ pub(crate) trait Tensors {
     fn dtype_and_shape(&self, name: &str) -> Option<(Dtype, Vec<usize>)>;
     /// The value of the counter `name`, already checked to be present and an `I64` scalar.
     fn count(&self, name: &str, file: &str) -> Result<u64, WeightsError>;
-    /// Every tensor name, in the order in which the first unexpected one is looked for.
-    fn names(&self) -> Vec<&str>;
+    /// The first name not in `seen`, in this source's reporting order.
+    fn first_unexpected(&self, seen: &HashSet<&str>) -> Option<String>;
 }
 
 /// A file's tensors; an unexpected one is reported in name order (the file's own order is lost
@@ -42,12 +42,14 @@ impl Tensors for SafeTensors<'_> {
         self.tensor(name).ok().map(|view| (view.dtype(), view.shape().to_vec()))
     }
     fn count(&self, name: &str, file: &str) -> Result<u64, WeightsError> {
-        read_count(&self.tensor(name).expect("a tensor of the file, checked"), name, file)
+        match self.tensor(name) {
+            Ok(view) => read_count(&view, name, file),
+            Err(_) => unreachable!("\"{name}\": a tensor of the file, checked"),
+        }
     }
-    fn names(&self) -> Vec<&str> {
-        let mut names = SafeTensors::names(self);
-        names.sort_unstable();
-        names
+    fn first_unexpected(&self, seen: &HashSet<&str>) -> Option<String> {
+        // The least name in byte order: the same as sorting them all, without a sort.
+        self.names().into_iter().filter(|name| !seen.contains(name)).min().map(str::to_string)
     }
 }
 
@@ -66,8 +68,9 @@ impl<E: Float> Tensors for StateDict<E> {
             _ => unreachable!("\"{name}\": a count, checked"),
         }
     }
-    fn names(&self) -> Vec<&str> {
-        self.entries.iter().map(|entry| entry.name.as_str()).collect()
+    fn first_unexpected(&self, seen: &HashSet<&str>) -> Option<String> {
+        let mut names = self.entries.iter().map(|entry| entry.name.as_str());
+        names.find(|name| !seen.contains(name)).map(str::to_string)
     }
 }
 
@@ -135,8 +138,8 @@ pub(crate) fn validate<E: Float>(
             Want::Count { .. } => Some(found.count(name, file)?),
         });
     }
-    if let Some(extra) = found.names().into_iter().find(|name| !seen.contains(name)) {
-        return Err(WeightsError::Unexpected { file: file.into(), tensor: extra.to_string() });
+    if let Some(extra) = found.first_unexpected(&seen) {
+        return Err(WeightsError::Unexpected { file: file.into(), tensor: extra });
     }
     Ok(counts)
 }
