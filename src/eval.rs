@@ -21,10 +21,11 @@
 //! ```
 
 use core::fmt;
-use typenum::{Const, ToUInt, Unsigned};
+use typenum::Unsigned;
 
 use crate::data::Dataset;
 use crate::module::{Forward, Module};
+use crate::shape::{Dims, Size};
 use crate::{Float, T2, Tensor, Tensor2};
 
 /// The index of the largest value of each row of `logits` (ties go to the lowest index; NaNs are
@@ -78,10 +79,10 @@ pub fn predict<
     images: &[f32],
 ) -> Vec<usize>
 where
-    Const<C>: ToUInt<Output: Unsigned>,
-    Const<H>: ToUInt<Output: Unsigned>,
-    Const<W>: ToUInt<Output: Unsigned>,
-    Const<CLASSES>: ToUInt<Output: Unsigned>,
+    Dims<C>: Size,
+    Dims<H>: Size,
+    Dims<W>: Size,
+    Dims<CLASSES>: Size,
 {
     const { assert!(N > 0, "the batch size N must be positive") };
     let size = C * H * W;
@@ -122,10 +123,10 @@ pub fn evaluate<
     data: &Dataset<C, H, W, CLASSES>,
 ) -> ConfusionMatrix<CLASSES>
 where
-    Const<C>: ToUInt<Output: Unsigned>,
-    Const<H>: ToUInt<Output: Unsigned>,
-    Const<W>: ToUInt<Output: Unsigned>,
-    Const<CLASSES>: ToUInt<Output: Unsigned>,
+    Dims<C>: Size,
+    Dims<H>: Size,
+    Dims<W>: Size,
+    Dims<CLASSES>: Size,
 {
     let mut cm = ConfusionMatrix::new();
     for (i, pred) in predict::<N, C, H, W, CLASSES>(model, data.images()).into_iter().enumerate() {
@@ -136,10 +137,10 @@ where
 
 impl<const C: usize, const H: usize, const W: usize, const CLASSES: usize> Dataset<C, H, W, CLASSES>
 where
-    Const<C>: ToUInt<Output: Unsigned>,
-    Const<H>: ToUInt<Output: Unsigned>,
-    Const<W>: ToUInt<Output: Unsigned>,
-    Const<CLASSES>: ToUInt<Output: Unsigned>,
+    Dims<C>: Size,
+    Dims<H>: Size,
+    Dims<W>: Size,
+    Dims<CLASSES>: Size,
 {
     /// The predicted class of each sample (see [`predict`]), in batches of `N`.
     ///

@@ -131,7 +131,9 @@
 //! ## How it works
 //! - **Shapes** ([`shape`]): output sizes `(H + 2P − K)/S + 1` are typenum computations; each
 //!   rule a user can break is a marker trait with `#[diagnostic::on_unimplemented]`, and sizes are
-//!   turned back into decimals (`Dim<24>`) for the message through a 1024-entry table.
+//!   turned back into decimals (`Dim<24>`) for the message through a 1024-entry table. Sizes
+//!   written in types go through the [size table](shape::Size): 0 to 4096 and the multiples of
+//!   16 up to 16,384.
 //! - **Kernels** ([`kernels`]): convolution is im2col + one `matrixmultiply` GEMM per image,
 //!   backward is two GEMMs and col2im; the conv, linear and pooling kernels are tested against
 //!   naive references at odd sizes and on random shape grids.

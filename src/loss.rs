@@ -5,11 +5,11 @@
 //! the loss itself cannot fail.
 
 use core::fmt;
-use typenum::{Const, Eq, IsEqual, ToUInt, U, Unsigned};
+use typenum::{Eq, IsEqual, Unsigned};
 
 use crate::Float;
 use crate::kernels::softmax::log_softmax_rows;
-use crate::shape::{ClassesMatch, Decimal, ShapeEq, Show, TargetsMatch};
+use crate::shape::{ClassesMatch, Decimal, Dims, Num, ShapeEq, Show, Size, TargetsMatch};
 use crate::tensor::{T2, TensorData};
 
 /// `N` class labels, each in `0..CLASSES`.
@@ -133,9 +133,9 @@ pub fn cross_entropy<E: Float, const N: usize, F, const CLASSES: usize>(
 ) -> (E, T2<E, N, F>)
 where
     F: Unsigned + Decimal,
-    Const<CLASSES>: ToUInt,
-    U<CLASSES>: IsEqual<F>,
-    Eq<U<CLASSES>, F>: ClassesMatch<CLASSES, Show<F>>,
+    Dims<CLASSES>: Size,
+    Num<CLASSES>: IsEqual<F>,
+    Eq<Num<CLASSES>, F>: ClassesMatch<CLASSES, Show<F>>,
 {
     let f = F::USIZE;
     let mut grad = T2::<E, N, F>::zeros();

@@ -7,11 +7,11 @@
 use core::fmt;
 use core::marker::PhantomData;
 use rand::Rng;
-use typenum::{U, Unsigned};
+use typenum::Unsigned;
 
 use crate::Float;
 use crate::runtime::Storage;
-use crate::shape::{Decimal, Dim, Shape, Shape2, ShapeEq, ShapeIs, Show};
+use crate::shape::{Decimal, Dim, Num, Shape, Shape2, ShapeEq, ShapeIs, Show};
 use core::ops::BitAnd;
 use typenum::{And, Eq, IsEqual};
 
@@ -55,7 +55,7 @@ pub struct T2<E: Float, const N: usize, F> {
 /// assert_eq!(x.as_slice().len(), 2 * 28 * 27);
 /// ```
 pub type Tensor<const N: usize, const C: usize, const H: usize, const W: usize, E = f32> =
-    T4<E, N, U<C>, U<H>, U<W>>;
+    T4<E, N, Num<C>, Num<H>, Num<W>>;
 
 /// `Tensor2<N, F>`: a batch of `N` vectors of `F` features (the input and output of `Linear`).
 ///
@@ -64,7 +64,7 @@ pub type Tensor<const N: usize, const C: usize, const H: usize, const W: usize, 
 /// let x = Tensor2::<3, 10, f64>::from_fn(|n, f| (n * 10 + f) as f64);
 /// assert_eq!(x.get(2, 5), 25.0);
 /// ```
-pub type Tensor2<const N: usize, const F: usize, E = f32> = T2<E, N, U<F>>;
+pub type Tensor2<const N: usize, const F: usize, E = f32> = T2<E, N, Num<F>>;
 
 /// A run-time length did not match a tensor type: data from outside (a `Vec`, a file) has the
 /// wrong number of elements for the shape the type demands.

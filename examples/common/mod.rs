@@ -10,7 +10,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use typed_cnn::eval::{ConfusionMatrix, argmax};
 use typed_cnn::prelude::*;
-use typenum::{Const, ToUInt, Unsigned};
+use typed_cnn::shape::{Dims, Size};
 
 /// The command line every training example accepts.
 pub struct Args {
@@ -156,7 +156,7 @@ impl EpochMeter {
         labels: &Labels<N, CLASSES>,
         len: usize,
     ) where
-        Const<CLASSES>: ToUInt<Output: Unsigned>,
+        Dims<CLASSES>: Size,
     {
         let truth = &labels.as_slice()[..len];
         self.correct += argmax(logits).iter().zip(truth).filter(|(p, t)| p == t).count();

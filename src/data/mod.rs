@@ -44,10 +44,10 @@ use std::path::{Path, PathBuf};
 
 use rand::Rng;
 use rand::seq::SliceRandom;
-use typenum::{Const, ToUInt, Unsigned};
 
 use crate::Tensor;
 use crate::loss::Labels;
+use crate::shape::{Dims, Size};
 
 pub mod augment;
 mod digits;
@@ -448,9 +448,9 @@ pub struct Batch<
     const W: usize,
     const CLASSES: usize,
 > where
-    Const<C>: ToUInt<Output: Unsigned>,
-    Const<H>: ToUInt<Output: Unsigned>,
-    Const<W>: ToUInt<Output: Unsigned>,
+    Dims<C>: Size,
+    Dims<H>: Size,
+    Dims<W>: Size,
 {
     /// The images, `(N, C, H, W)`.
     pub images: Tensor<N, C, H, W>,
@@ -487,9 +487,9 @@ pub struct Batches<
 impl<const N: usize, const C: usize, const H: usize, const W: usize, const CLASSES: usize> Iterator
     for Batches<'_, N, C, H, W, CLASSES>
 where
-    Const<C>: ToUInt<Output: Unsigned>,
-    Const<H>: ToUInt<Output: Unsigned>,
-    Const<W>: ToUInt<Output: Unsigned>,
+    Dims<C>: Size,
+    Dims<H>: Size,
+    Dims<W>: Size,
 {
     type Item = Batch<N, C, H, W, CLASSES>;
 
@@ -522,9 +522,9 @@ where
 impl<const N: usize, const C: usize, const H: usize, const W: usize, const CLASSES: usize>
     ExactSizeIterator for Batches<'_, N, C, H, W, CLASSES>
 where
-    Const<C>: ToUInt<Output: Unsigned>,
-    Const<H>: ToUInt<Output: Unsigned>,
-    Const<W>: ToUInt<Output: Unsigned>,
+    Dims<C>: Size,
+    Dims<H>: Size,
+    Dims<W>: Size,
 {
 }
 

@@ -5,7 +5,7 @@
 
 use core::marker::PhantomData;
 use rand::Rng;
-use typenum::{Const, Eq, IsEqual, ToUInt, U, Unsigned};
+use typenum::{Eq, IsEqual, Unsigned};
 
 use crate::Float;
 use crate::kernels::Geom;
@@ -14,7 +14,9 @@ use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLik
 use crate::param::Fill;
 use crate::param::{Bias, BiasMode, NoBias};
 use crate::runtime::Storage;
-use crate::shape::{ChannelsMatch, Decimal, Exact, Height, Show, Width, Window, WindowOut};
+use crate::shape::{
+    ChannelsMatch, Decimal, Dims, Exact, Height, Num, Show, Size, Width, Window, WindowOut,
+};
 use crate::tensor::T4;
 
 /// 2-D convolution (cross-correlation), computed as im2col followed by one GEMM per image.
@@ -307,18 +309,17 @@ impl<
 where
     E: Float,
     B: BiasMode,
-    Const<CIN>: ToUInt,
-    Const<COUT>: ToUInt,
-    U<COUT>: Unsigned,
-    C: Unsigned + Decimal + IsEqual<U<CIN>>,
-    Eq<C, U<CIN>>: ChannelsMatch<Self, CIN, Show<C>>,
+    Dims<CIN>: Size,
+    Dims<COUT>: Size,
+    C: Unsigned + Decimal + IsEqual<Num<CIN>>,
+    Eq<C, Num<CIN>>: ChannelsMatch<Self, CIN, Show<C>>,
     H: Unsigned + Window<Self, Height, K, S, P, M>,
     W: Unsigned + Window<Self, Width, K, S, P, M>,
 {
     type Output = T4<
         E,
         N,
-        U<COUT>,
+        Num<COUT>,
         WindowOut<H, Self, Height, K, S, P, M>,
         WindowOut<W, Self, Width, K, S, P, M>,
     >;

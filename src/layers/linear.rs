@@ -1,12 +1,12 @@
 //! Fully connected layers `y = x·Wᵀ + b` on GEMM: `Linear<IN, OUT>` and `FlatLinear<C, H, W, OUT>`
-//! (the same layer with `C·H·W` in-features, for counts above 1024 such as 64·12·12 = 9216).
+//! (the same layer with `C·H·W` in-features, for counts the size table does not hold).
 //!
 //! Weights are `(OUT, IN)` row-major, as PyTorch stores them.
 
 use core::marker::PhantomData;
 use core::ops::Mul;
 use rand::Rng;
-use typenum::{Const, Eq, IsEqual, Prod, ToUInt, U, Unsigned};
+use typenum::{Eq, IsEqual, Prod, Unsigned};
 
 use crate::Float;
 use crate::kernels::linear;
@@ -14,7 +14,7 @@ use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLik
 use crate::param::Fill;
 use crate::param::{Bias, BiasMode, NoBias};
 use crate::runtime::Storage;
-use crate::shape::{Decimal, Dim, FeaturesMatch, Show};
+use crate::shape::{Decimal, Dim, Dims, FeaturesMatch, Num, Show, Size};
 use crate::tensor::T2;
 
 macro_rules! dense_layer {
@@ -216,8 +216,9 @@ dense_layer! {
     /// # Shapes
     /// - input: `(N, IN)`, output: `(N, OUT)`
     ///
-    /// `IN` and `OUT` are what `typenum::U` covers (0..=1024 and some powers); for in-features
-    /// above that, as after a large `Flatten`, use [`FlatLinear`].
+    /// `IN` and `OUT` are sizes of the [size table](crate::shape::Size) (0 to 4096, and the
+    /// multiples of 16 up to 16,384, such as PyTorch's MNIST net's 9216); for other in-feature
+    /// counts, as after a large `Flatten`, use [`FlatLinear`].
     ///
     /// ```
     /// use typed_cnn::prelude::*;
@@ -236,7 +237,9 @@ dense_layer! {
 
 dense_layer! {
     /// [`Linear`] whose in-features are `C·H·W`, the output of [`crate::layers::Flatten`] on a
-    /// `(C, H, W)` input: use it where `C·H·W` exceeds what `Linear<IN, OUT>` can spell, as in
+    /// `(C, H, W)` input: use it where `C·H·W` is a number `Linear<IN, OUT>` cannot spell (the
+    /// [size table](crate::shape::Size) holds 0 to 4096 and the multiples of 16 up to 16,384),
+    /// such as 5000 = 8·25·25, or to state the shape the features come from, as here for
     /// PyTorch's MNIST example, `Linear(9216, 128)` after 64 channels of 12×12.
     ///
     /// **PyTorch equivalent**: `torch.nn.Linear(C*H*W, OUT)`; weights `(OUT, C·H·W)`.
@@ -258,11 +261,10 @@ macro_rules! dense_forward_impl {
         where
             F: Unsigned + Decimal + IsEqual<$expected>,
             Eq<F, $expected>: FeaturesMatch<Self, $show, Show<F>>,
-            Const<OUT>: ToUInt,
-            U<OUT>: Unsigned,
+            Dims<OUT>: Size,
             $($bounds)*
         {
-            type Output = T2<E, N, U<OUT>>;
+            type Output = T2<E, N, Num<OUT>>;
             type Cache = T2<E, N, F>;
 
             fn forward_impl(&self, x: T2<E, N, F>) -> Self::Output {
@@ -296,16 +298,16 @@ macro_rules! dense_forward_impl {
 
 dense_forward_impl!(
     Linear<const IN, const OUT>,
-    expected = U<IN>,
+    expected = Num<IN>,
     show = Dim<IN>,
-    where Const<IN>: ToUInt,
+    where Dims<IN>: Size,
 );
 dense_forward_impl!(
     FlatLinear<const C, const H, const W, const OUT>,
-    expected = Prod<Prod<U<C>, U<H>>, U<W>>,
+    expected = Prod<Prod<Num<C>, Num<H>>, Num<W>>,
     show = (Dim<C>, Dim<H>, Dim<W>),
-    where Const<C>: ToUInt, Const<H>: ToUInt, Const<W>: ToUInt, U<C>: Mul<U<H>>,
-        Prod<U<C>, U<H>>: Mul<U<W>>,
+    where Dims<C>: Size, Dims<H>: Size, Dims<W>: Size, Num<C>: Mul<Num<H>>,
+        Prod<Num<C>, Num<H>>: Mul<Num<W>>,
 );
 
 #[cfg(test)]

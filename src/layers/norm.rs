@@ -18,7 +18,7 @@
 //! grows by k. [`Params::zero`] clears the gathered statistics with the gradients.
 
 use rand::Rng;
-use typenum::{Const, Eq, IsEqual, ToUInt, U, Unsigned};
+use typenum::{Eq, IsEqual, Unsigned};
 
 use crate::Float;
 use crate::module::{
@@ -26,7 +26,7 @@ use crate::module::{
     ZerosLike, join,
 };
 use crate::param::Param1;
-use crate::shape::{ChannelsMatch, Decimal, Show};
+use crate::shape::{ChannelsMatch, Decimal, Dims, Num, Show, Size};
 use crate::tensor::T4;
 
 /// Batch normalization over `(N, H, W)` for each of `C` channels.
@@ -246,9 +246,9 @@ pub struct BatchNormCache<E> {
 impl<const C: usize, E, const N: usize, Ch, H, W> Forward<T4<E, N, Ch, H, W>> for BatchNorm2d<C, E>
 where
     E: Float,
-    Const<C>: ToUInt,
-    Ch: Unsigned + Decimal + IsEqual<U<C>>,
-    Eq<Ch, U<C>>: ChannelsMatch<Self, C, Show<Ch>>,
+    Dims<C>: Size,
+    Ch: Unsigned + Decimal + IsEqual<Num<C>>,
+    Eq<Ch, Num<C>>: ChannelsMatch<Self, C, Show<Ch>>,
     H: Unsigned,
     W: Unsigned,
 {

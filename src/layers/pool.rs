@@ -4,7 +4,7 @@
 
 use core::marker::PhantomData;
 use core::ops::Mul;
-use typenum::{Const, IsLessOrEqual, LeEq, Prod, ToUInt, U, U1, U2, Unsigned};
+use typenum::{IsLessOrEqual, LeEq, Prod, U1, U2, Unsigned};
 
 use crate::Float;
 use crate::kernels::Geom;
@@ -13,7 +13,7 @@ use crate::kernels::pool::{
     maxpool_backward, maxpool_forward,
 };
 use crate::module::{Forward, NoParams};
-use crate::shape::{Exact, Height, PoolPadding, Width, Window, WindowOut};
+use crate::shape::{Dims, Exact, Height, Num, PoolPadding, Size, Width, Window, WindowOut};
 use crate::tensor::T4;
 
 /// 2-D max pooling over `K × K` windows with stride `S` and `−∞` padding `P`.
@@ -126,11 +126,11 @@ impl<E: Float, const N: usize, C, H, W, const K: usize, const S: usize, const P:
     Forward<T4<E, N, C, H, W>> for MaxPool2d<K, S, P, M>
 where
     C: Unsigned,
-    Const<K>: ToUInt,
-    Const<P>: ToUInt,
-    U<P>: Mul<U2>,
-    Prod<U<P>, U2>: IsLessOrEqual<U<K>>,
-    LeEq<Prod<U<P>, U2>, U<K>>: PoolPadding<Self, K, P>,
+    Dims<K>: Size,
+    Dims<P>: Size,
+    Num<P>: Mul<U2>,
+    Prod<Num<P>, U2>: IsLessOrEqual<Num<K>>,
+    LeEq<Prod<Num<P>, U2>, Num<K>>: PoolPadding<Self, K, P>,
     H: Unsigned + Window<Self, Height, K, S, P, M>,
     W: Unsigned + Window<Self, Width, K, S, P, M>,
 {
@@ -165,11 +165,11 @@ impl<E: Float, const N: usize, C, H, W, const K: usize, const S: usize, const P:
     Forward<T4<E, N, C, H, W>> for AvgPool2d<K, S, P, M>
 where
     C: Unsigned,
-    Const<K>: ToUInt,
-    Const<P>: ToUInt,
-    U<P>: Mul<U2>,
-    Prod<U<P>, U2>: IsLessOrEqual<U<K>>,
-    LeEq<Prod<U<P>, U2>, U<K>>: PoolPadding<Self, K, P>,
+    Dims<K>: Size,
+    Dims<P>: Size,
+    Num<P>: Mul<U2>,
+    Prod<Num<P>, U2>: IsLessOrEqual<Num<K>>,
+    LeEq<Prod<Num<P>, U2>, Num<K>>: PoolPadding<Self, K, P>,
     H: Unsigned + Window<Self, Height, K, S, P, M>,
     W: Unsigned + Window<Self, Width, K, S, P, M>,
 {
@@ -227,12 +227,9 @@ mod tests {
     fn distinct<const N: usize, const C: usize, const H: usize, const W: usize>()
     -> Tensor<N, C, H, W, f64>
     where
-        typenum::Const<C>: typenum::ToUInt,
-        typenum::Const<H>: typenum::ToUInt,
-        typenum::Const<W>: typenum::ToUInt,
-        typenum::U<C>: typenum::Unsigned,
-        typenum::U<H>: typenum::Unsigned,
-        typenum::U<W>: typenum::Unsigned,
+        crate::shape::Dims<C>: crate::shape::Size,
+        crate::shape::Dims<H>: crate::shape::Size,
+        crate::shape::Dims<W>: crate::shape::Size,
     {
         let len = Tensor::<N, C, H, W, f64>::LEN;
         // A permutation of 0..len (multiplier coprime to len), scaled into [-1, 1).

@@ -2,8 +2,10 @@
 //! compile-time output-size rule `(H + 2P − K)/S + 1` of convolution and pooling.
 //!
 //! Users never write typenum: tensors and layers take plain `usize` const generics and this module
-//! turns them into typenum numbers, computes output sizes with typenum arithmetic on stable Rust,
-//! and turns them back into decimals (`Dim<24>`) for the messages of failed shape checks.
+//! turns them into typenum numbers through the [size table](Size) (`Num<N>`: 0 to 4096 and the
+//! multiples of 16 up to 16,384), computes output sizes with typenum arithmetic on stable Rust,
+//! and turns them back into decimals (`Dim<24>`) for the messages of failed shape checks. Code
+//! generic over a size bounds it with `Dims<C>: Size` (see [`Size`]).
 //!
 //! # The legend
 //!
@@ -21,7 +23,7 @@
 //!
 //! A shape rule is a trait bound that fails at `cargo check` with a message of its own:
 //!
-//! 1. Compute the condition as a typenum type: a comparison (`Eq<C, U<CIN>>` from `IsEqual`,
+//! 1. Compute the condition as a typenum type: a comparison (`Eq<C, Num<CIN>>` from `IsEqual`,
 //!    `GrEq<…>`) or a remainder (`Mod<…>`).
 //! 2. Declare a **marker trait** implemented only for the passing value (`B1`, typenum's `True`,
 //!    or `U0` for a remainder), with the layer `L` and the numbers its message prints as
@@ -39,7 +41,7 @@
 //! Pitfalls, each met on stable Rust 1.95 (numbered as in the project's design notes):
 //!
 //! - **Compare, never unify** (4, 14). An identity marker (`impl<T> Same<T> for T`) or an equality
-//!   bound (`Const<CIN>: ToUInt<Output = C>`) steers type inference inside tuple networks and
+//!   bound (`Dims<CIN>: Size<Output = C>`) steers type inference inside tuple networks and
 //!   reports binary typenum (E0271, E0308) instead of the message. Compare with `IsEqual` and a
 //!   marker for `True`, as [`ShapeEq`] and [`ChannelsMatch`] do. ([`ShapeIs`] is the one identity
 //!   marker: `expect_shape` applies it to a tensor whose shape is already known, both sides in
@@ -56,10 +58,15 @@
 //!   own "cannot subtract `B1` from `UInt<…>`" never shows.
 //! - **Messages print decimals through the table `Dim<N>`** (1, 7, 8). Write sizes through
 //!   [`Show`], which maps `0..=1023` to [`Dim<N>`](Dim) and larger numbers to [`Thousands`]. The
-//!   table names concrete types (coherence rejects `impl X for U<0>` beside `impl X for U<1>`,
+//!   table names concrete types (coherence rejects `impl X for Num<0>` beside `impl X for Num<1>`,
 //!   E0119), so it is generated (`scripts/gen_decimal_table.py`); keep it near 1k entries, as
 //!   trait-impl tables slow every build. A wrong output annotation still prints binary: point
 //!   users to `expect_shape`.
+//! - **Written sizes go through [`Num<N>`](Num), never typenum's `U<N>`** (1). typenum's
+//!   `Const<N>: ToUInt` stops at 1024 (plus powers of two and ten) with rustc's bare "trait bound
+//!   not satisfied"; the [`Size`] table reaches 16,384 and names the number. Its ~4,900 impls
+//!   share one self type, so coherence compares them pairwise: about 1.7 s of every build of the
+//!   crate, growing faster than the table. Measure before adding entries.
 //! - **Unique names** (11). A second item named like a shape type anywhere in the crate (a
 //!   `Shape` variant did it) makes every message print full paths.
 //! - **Pinned snapshots** (10). `.stderr` wording changes between rustc versions: the suite is
@@ -68,17 +75,119 @@
 use core::marker::PhantomData;
 use core::ops::{Add, Div, Rem, Sub};
 use typenum::{
-    B1, Bit, Const, Gr, GrEq, IsGreater, IsGreaterOrEqual, Max, Maximum, Mod, Quot, ToUInt, U, U0,
-    U1, U1000, UInt, Unsigned,
+    B1, Bit, Gr, GrEq, IsEqual, IsGreater, IsGreaterOrEqual, Max, Maximum, Mod, Quot, U0, U1,
+    U1000, UInt, Unsigned,
 };
 
 mod decimal_table;
+mod size_table;
+
+/// A size as written in a type: `Dims<1280>` is the number 1280 that a [`Size`] bound is about.
+///
+/// ```
+/// use typed_cnn::shape::{Dims, Size};
+/// use typenum::Unsigned;
+/// assert_eq!(<<Dims<1280> as Size>::Num as Unsigned>::USIZE, 1280);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Dims<const N: usize>;
+
+/// The sizes a type can hold: every channel count, spatial size, feature count, class count,
+/// kernel, stride and padding written in a tensor or layer type goes through this table to
+/// its typenum number [`Num<N>`](Num), on which the shape rules compute.
+///
+/// Supported: **every number from 0 to 4096, and the multiples of 16 up to 16,384** (1280, 1536,
+/// 1920, 2160, 3072, 3840, 4320, 7680, 9216, 12,544, …). Sizes the crate computes (a layer's
+/// output size, a flattened feature count `C·H·W`) are not limited. Any other number is an
+/// error at `cargo check` naming it. Stable Rust cannot turn a const generic into a type by
+/// arithmetic, so the table names each number (`scripts/gen_size_table.py`), and a larger
+/// table slows every build of the crate.
+///
+/// A function generic over a size needs this one bound per size it takes, and no `typenum`:
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// use typed_cnn::shape::{Dims, Size};
+///
+/// /// Any channel count: ReLU, then a 2×2 max-pool, then a 3×3 convolution to 8 channels.
+/// fn block<const C: usize>(conv: &Conv2d<C, 8, 3, 1, 1>, x: Tensor<1, C, 4, 4>) -> Tensor<1, 8, 2, 2>
+/// where
+///     Dims<C>: Size,
+/// {
+///     let y: Tensor<1, C, 2, 2> = (Relu, MaxPool2d::<2>::default()).forward(x);
+///     conv.forward(y)
+/// }
+/// let conv = Conv2d::<1280, 8, 3, 1, 1>::default();
+/// // C appears in the types only through the table, so it is spelled at the call
+/// let y = block::<1280>(&conv, Tensor::<1, 1280, 4, 4>::zeros());
+/// assert_eq!(y.shape(), [1, 8, 2, 2]);
+/// ```
+///
+/// A number outside the table is rejected where it is used, with the message of [`SizeTable`]:
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// let _ = Tensor2::<1, 5000>::zeros(); // 5000 is neither ≤ 4096 nor a multiple of 16
+/// ```
+///
+/// The bounds on [`Size::Num`] are what layers need of a size (its decimal form for messages,
+/// and equality with itself), so that generic code needs no bound beyond `Dims<C>: Size`. They
+/// are proven once here, for any `N` in the table, rather than once per table entry, which
+/// would cost the crate's build tens of seconds.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}`: typed-cnn cannot write this number as a size in a type",
+    label = "sizes written in a type are 0 to 4096, or multiples of 16 up to 16384",
+    note = "for a `Linear` after `Flatten`, write the in-features as the shape they are flattened from: `FlatLinear<C, H, W, OUT>` (in-features C·H·W)",
+    note = "there is no workaround for a channel count, an output feature count, a kernel, stride or padding, or an input size outside the table: choose a supported number (pad or crop the image)"
+)]
+pub trait Size {
+    /// The number as a typenum type.
+    type Num: Unsigned
+        + Decimal
+        + IsEqual<Self::Num, Output = B1>
+        + Default
+        + Copy
+        + Send
+        + Sync
+        + 'static;
+}
+
+impl<const N: usize> Size for Dims<N>
+where
+    Dims<N>: SizeTable,
+    <Dims<N> as SizeTable>::Num: Decimal + IsEqual<<Dims<N> as SizeTable>::Num, Output = B1>,
+{
+    type Num = <Dims<N> as SizeTable>::Num;
+}
+
+/// The generated table behind [`Size`] (`scripts/gen_size_table.py`): one impl per supported
+/// number, `Dims<1280>` to typenum's 1280. Write [`Size`] in bounds, not this trait.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}`: typed-cnn cannot write this number as a size in a type",
+    label = "sizes written in a type are 0 to 4096, or multiples of 16 up to 16384",
+    note = "for a `Linear` after `Flatten`, write the in-features as the shape they are flattened from: `FlatLinear<C, H, W, OUT>` (in-features C·H·W)",
+    note = "there is no workaround for a channel count, an output feature count, a kernel, stride or padding, or an input size outside the table: choose a supported number (pad or crop the image)"
+)]
+pub trait SizeTable {
+    /// The number as a typenum type.
+    type Num: Unsigned + Default + Copy + Send + Sync + 'static;
+}
+
+/// A size written in a type as its typenum number: `Num<1280>` is typenum's 1280 (see [`Size`]
+/// for the numbers it covers).
+///
+/// ```
+/// use typed_cnn::shape::Num;
+/// use typenum::Unsigned;
+/// assert_eq!(<Num<9216> as Unsigned>::USIZE, 9216);
+/// ```
+pub type Num<const N: usize> = <Dims<N> as Size>::Num;
 
 /// A dimension as a decimal const generic: what compiler messages print for a size (`Dim<24>`).
 ///
 /// ```
 /// use typed_cnn::shape::{Decimal, Dim};
-/// let _: Dim<24> = <typenum::U<24> as Decimal>::Dim::default();
+/// let _: Dim<24> = <typed_cnn::shape::Num<24> as Decimal>::Dim::default();
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Dim<const N: usize>;
@@ -93,7 +202,7 @@ pub struct Dim<const N: usize>;
 ///
 /// ```
 /// use typed_cnn::shape::{Decimal, Dim};
-/// let _: Dim<12> = <typenum::U<12> as Decimal>::Dim::default();
+/// let _: Dim<12> = <typed_cnn::shape::Num<12> as Decimal>::Dim::default();
 /// // 1024 and above print as thousands and remainder: 2048 = 2·1000 + 48
 /// let _: typed_cnn::shape::Thousands<Dim<2>, Dim<48>> = <typenum::U2048 as Decimal>::Dim::default();
 /// ```
@@ -155,7 +264,7 @@ pub struct Thousands<Hi, Lo>(PhantomData<(Hi, Lo)>);
 ///
 /// ```
 /// use typed_cnn::shape::{Dim, Show};
-/// let _: Dim<24> = <Show<typenum::U<24>>>::default();
+/// let _: Dim<24> = <Show<typed_cnn::shape::Num<24>>>::default();
 /// ```
 pub type Show<T> = <T as Decimal>::Dim;
 
@@ -217,20 +326,20 @@ pub struct Floor;
 /// The axis a size check failed on, named in compiler messages.
 ///
 /// ```
-/// use typed_cnn::shape::{Exact, Height, WindowOut};
-/// use typenum::{U, Unsigned};
+/// use typed_cnn::shape::{Exact, Height, Num, WindowOut};
+/// use typenum::Unsigned;
 /// // 24 rows, 2×2 windows, stride 2: (24 − 2)/2 + 1 = 12
-/// assert_eq!(<WindowOut<U<24>, (), Height, 2, 2, 0, Exact> as Unsigned>::USIZE, 12);
+/// assert_eq!(<WindowOut<Num<24>, (), Height, 2, 2, 0, Exact> as Unsigned>::USIZE, 12);
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Height;
 /// The axis a size check failed on, named in compiler messages.
 ///
 /// ```
-/// use typed_cnn::shape::{Exact, Width, WindowOut};
-/// use typenum::{U, Unsigned};
+/// use typed_cnn::shape::{Exact, Num, Width, WindowOut};
+/// use typenum::Unsigned;
 /// // 20 columns, 5-wide kernel, stride 1: 20 − 5 + 1 = 16
-/// assert_eq!(<WindowOut<U<20>, (), Width, 5, 1, 0, Exact> as Unsigned>::USIZE, 16);
+/// assert_eq!(<WindowOut<Num<20>, (), Width, 5, 1, 0, Exact> as Unsigned>::USIZE, 16);
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Width;
@@ -239,10 +348,10 @@ pub struct Width;
 /// [`Floor`] always.
 ///
 /// ```
-/// use typed_cnn::shape::{Floor, Height, WindowOut};
-/// use typenum::{U, Unsigned};
+/// use typed_cnn::shape::{Floor, Height, Num, WindowOut};
+/// use typenum::Unsigned;
 /// // Floor accepts a remainder: ⌊(7 − 2)/2⌋ + 1 = 3
-/// assert_eq!(<WindowOut<U<7>, (), Height, 2, 2, 0, Floor> as Unsigned>::USIZE, 3);
+/// assert_eq!(<WindowOut<Num<7>, (), Height, 2, 2, 0, Floor> as Unsigned>::USIZE, 3);
 /// ```
 /// `Exact`, the default, rejects it: `(7 − 2) % 2 == 1`.
 /// ```compile_fail,E0277
@@ -314,21 +423,21 @@ impl<L, A, const K: usize, const P: usize, HD> KernelFits<L, A, K, P, HD> for B1
 /// `H + 2P` as a typenum number.
 ///
 /// ```
-/// use typed_cnn::shape::Padded;
-/// use typenum::{U, Unsigned};
-/// assert_eq!(<Padded<U<28>, 2> as Unsigned>::USIZE, 32); // 28 + 2·2
+/// use typed_cnn::shape::{Num, Padded};
+/// use typenum::Unsigned;
+/// assert_eq!(<Padded<Num<28>, 2> as Unsigned>::USIZE, 32); // 28 + 2·2
 /// ```
-pub type Padded<H, const P: usize> = <<H as Add<U<P>>>::Output as Add<U<P>>>::Output;
+pub type Padded<H, const P: usize> = <<H as Add<Num<P>>>::Output as Add<Num<P>>>::Output;
 /// `H + 2P − K`, computed from `max(H + 2P, K)` so that a kernel that is too large reports only
 /// the [`KernelFits`] message, not typenum's "cannot subtract `B1` from `UInt<…>`".
 ///
 /// ```
-/// use typed_cnn::shape::Span;
-/// use typenum::{U, Unsigned};
-/// assert_eq!(<Span<U<28>, 5, 2> as Unsigned>::USIZE, 27); // 28 + 2·2 − 5
+/// use typed_cnn::shape::{Num, Span};
+/// use typenum::Unsigned;
+/// assert_eq!(<Span<Num<28>, 5, 2> as Unsigned>::USIZE, 27); // 28 + 2·2 − 5
 /// ```
 pub type Span<H, const K: usize, const P: usize> =
-    <Maximum<Padded<H, P>, U<K>> as Sub<U<K>>>::Output;
+    <Maximum<Padded<H, P>, Num<K>> as Sub<Num<K>>>::Output;
 
 /// The output size of a sliding window of kernel `K`, stride `S`, padding `P` along one axis `A`
 /// of layer `L`, in stride mode `M`: `HO = (H + 2P − K)/S + 1` (on the [`Width`] axis, `W` and
@@ -339,10 +448,10 @@ pub type Span<H, const K: usize, const P: usize> =
 /// `cargo check`: [`KernelFits`] and, in [`Exact`] mode, [`StrideTiles`].
 ///
 /// ```
-/// use typed_cnn::shape::{Exact, Height, Window};
-/// use typenum::{U, Unsigned};
+/// use typed_cnn::shape::{Exact, Height, Num, Window};
+/// use typenum::Unsigned;
 /// // (28 + 2·1 − 4)/2 + 1 = 14
-/// assert_eq!(<<U<28> as Window<(), Height, 4, 2, 1, Exact>>::Out as Unsigned>::USIZE, 14);
+/// assert_eq!(<<Num<28> as Window<(), Height, 4, 2, 1, Exact>>::Out as Unsigned>::USIZE, 14);
 /// ```
 pub trait Window<L, A, const K: usize, const S: usize, const P: usize, M> {
     /// The output size `HO` as a typenum number.
@@ -354,32 +463,31 @@ pub trait Window<L, A, const K: usize, const S: usize, const P: usize, M> {
 // (`max`, the markers) keep typenum's own errors from showing.
 impl<H, L, A, M, const K: usize, const S: usize, const P: usize> Window<L, A, K, S, P, M> for H
 where
-    // K, S or P outside typenum's numbers (0..=1024, 2^k, 2^k − 1, 10^k; pitfall 1 in the module docs):
-    // rustc's own "the trait bound `Const<1025>: ToUInt` is not satisfied" (typenum's trait has
-    // no custom message).
-    Const<K>: ToUInt,
-    Const<S>: ToUInt,
-    Const<P>: ToUInt,
+    // K, S or P outside the size table (0..=4096 and multiples of 16 up to 16384): `Size`,
+    // "`Dims<5000>`: typed-cnn cannot write this number as a size in a type".
+    Dims<K>: Size,
+    Dims<S>: Size,
+    Dims<P>: Size,
     // Never fails: any number compares with 0.
-    U<K>: IsGreater<U0>,
+    Num<K>: IsGreater<U0>,
     // K = 0: `KernelNonZero`, "`{L}`: the kernel size is {K}, but it must be at least 1".
-    Gr<U<K>, U0>: KernelNonZero<L, K>,
+    Gr<Num<K>, U0>: KernelNonZero<L, K>,
     // Never fails: any number compares with 0 and has a maximum with 1.
-    U<S>: IsGreater<U0> + Max<U1>,
+    Num<S>: IsGreater<U0> + Max<U1>,
     // S = 0: `StrideNonZero`, "`{L}`: the stride is {S}, but it must be at least 1".
-    Gr<U<S>, U0>: StrideNonZero<L, S>,
+    Gr<Num<S>, U0>: StrideNonZero<L, S>,
     // Never fails for a tensor's size: every typenum number has a decimal form and adds.
-    H: Decimal + Add<U<P>>,
+    H: Decimal + Add<Num<P>>,
     // Never fails: `(H + P) + P`.
-    <H as Add<U<P>>>::Output: Add<U<P>>,
+    <H as Add<Num<P>>>::Output: Add<Num<P>>,
     // Never fails: `H + 2P ≥ K` and `max(H + 2P, K)` exist for any two numbers.
-    Padded<H, P>: IsGreaterOrEqual<U<K>> + Max<U<K>>,
+    Padded<H, P>: IsGreaterOrEqual<Num<K>> + Max<Num<K>>,
     // K > H + 2P: `KernelFits`, "`{L}`: kernel {K} is larger than the input {A} `{HD}` plus
     // 2 × padding {P}".
-    GrEq<Padded<H, P>, U<K>>: KernelFits<L, A, K, P, Show<H>>,
+    GrEq<Padded<H, P>, Num<K>>: KernelFits<L, A, K, P, Show<H>>,
     // Never fails: `max(H + 2P, K) ≥ K`, so a kernel too large reports only `KernelFits`
     // (pitfall 6).
-    Maximum<Padded<H, P>, U<K>>: Sub<U<K>>,
+    Maximum<Padded<H, P>, Num<K>>: Sub<Num<K>>,
     // Never fails: the divisor is `max(S, 1) ≥ 1`, so S = 0 reports only `StrideNonZero`.
     Span<H, K, P>: Div<Divisor<S>> + Rem<Divisor<S>>,
     // In `Exact` mode with `(H + 2P − K) % S ≠ 0`: `StrideTiles` (required by `Exact`'s
@@ -403,7 +511,7 @@ where
 /// assert_eq!(<Divisor<3> as Unsigned>::USIZE, 3);
 /// assert_eq!(<Divisor<0> as Unsigned>::USIZE, 1); // max(0, 1)
 /// ```
-pub type Divisor<const S: usize> = Maximum<U<S>, U1>;
+pub type Divisor<const S: usize> = Maximum<Num<S>, U1>;
 
 /// Marker: the kernel size `K` of layer `L` is at least 1 (implemented for `True`).
 ///
@@ -459,10 +567,10 @@ impl<L, const K: usize, const P: usize> PoolPadding<L, K, P> for B1 {}
 /// The output size of [`Window`].
 ///
 /// ```
-/// use typed_cnn::shape::{Exact, Height, WindowOut};
-/// use typenum::{U, Unsigned};
+/// use typed_cnn::shape::{Exact, Height, Num, WindowOut};
+/// use typenum::Unsigned;
 /// // LeNet's first convolution: (28 + 2·0 − 5)/1 + 1 = 24
-/// assert_eq!(<WindowOut<U<28>, (), Height, 5, 1, 0, Exact> as Unsigned>::USIZE, 24);
+/// assert_eq!(<WindowOut<Num<28>, (), Height, 5, 1, 0, Exact> as Unsigned>::USIZE, 24);
 /// ```
 pub type WindowOut<H, L, A, const K: usize, const S: usize, const P: usize, M> =
     <H as Window<L, A, K, S, P, M>>::Out;
