@@ -25,7 +25,7 @@ use typenum::Unsigned;
 
 use crate::data::Dataset;
 use crate::module::{Forward, Module};
-use crate::shape::{Dims, Size};
+use crate::shape::{BatchSize, Dims, Size};
 use crate::{Float, T2, Tensor, Tensor2};
 
 /// The index of the largest value of each row of `logits` (ties go to the lowest index; NaNs are
@@ -79,12 +79,12 @@ pub fn predict<
     images: &[f32],
 ) -> Vec<usize>
 where
+    Dims<N>: BatchSize,
     Dims<C>: Size,
     Dims<H>: Size,
     Dims<W>: Size,
     Dims<CLASSES>: Size,
 {
-    const { assert!(N > 0, "the batch size N must be positive") };
     let size = C * H * W;
     if size == 0 {
         return Vec::new();
@@ -123,6 +123,7 @@ pub fn evaluate<
     data: &Dataset<C, H, W, CLASSES>,
 ) -> ConfusionMatrix<CLASSES>
 where
+    Dims<N>: BatchSize,
     Dims<C>: Size,
     Dims<H>: Size,
     Dims<W>: Size,
@@ -153,7 +154,10 @@ where
     pub fn predict<const N: usize>(
         &self,
         model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, CLASSES>>,
-    ) -> Vec<usize> {
+    ) -> Vec<usize>
+    where
+        Dims<N>: BatchSize,
+    {
         predict::<N, C, H, W, CLASSES>(model, self.images())
     }
 
@@ -167,7 +171,10 @@ where
     pub fn evaluate<const N: usize>(
         &self,
         model: &impl Forward<Tensor<N, C, H, W>, Output = Tensor2<N, CLASSES>>,
-    ) -> ConfusionMatrix<CLASSES> {
+    ) -> ConfusionMatrix<CLASSES>
+    where
+        Dims<N>: BatchSize,
+    {
         evaluate::<N, C, H, W, CLASSES>(model, self)
     }
 }

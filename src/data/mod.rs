@@ -47,7 +47,7 @@ use rand::seq::SliceRandom;
 
 use crate::Tensor;
 use crate::loss::Labels;
-use crate::shape::{Dims, Size};
+use crate::shape::{BatchSize, Dims, Size};
 
 pub mod augment;
 mod digits;
@@ -385,7 +385,8 @@ impl<const C: usize, const H: usize, const W: usize, const CLASSES: usize>
     }
 
     /// One epoch of batches of `N` in dataset order; the last batch is filled by wrapping around
-    /// (see [the module docs](self#the-last-batch-of-an-epoch)). `N = 0` does not compile.
+    /// (see [the module docs](self#the-last-batch-of-an-epoch)). `N` is a
+    /// [`BatchSize`](crate::shape::BatchSize): `N = 0` is an error at `cargo check`.
     ///
     /// ```
     /// use typed_cnn::data::Dataset;
@@ -394,8 +395,10 @@ impl<const C: usize, const H: usize, const W: usize, const CLASSES: usize>
     /// assert_eq!(batch.images.as_slice(), [0., 1., 2., 0.]);
     /// assert_eq!((batch.len, batch.indices), (3, vec![0, 1, 2, 0]));
     /// ```
-    pub fn batches<const N: usize>(&self) -> Batches<'_, N, C, H, W, CLASSES> {
-        const { assert!(N > 0, "the batch size N must be positive") };
+    pub fn batches<const N: usize>(&self) -> Batches<'_, N, C, H, W, CLASSES>
+    where
+        Dims<N>: BatchSize,
+    {
         Batches { data: self, order: (0..self.len()).collect(), pos: 0 }
     }
 
@@ -419,7 +422,10 @@ impl<const C: usize, const H: usize, const W: usize, const CLASSES: usize>
     pub fn shuffled_batches<const N: usize>(
         &self,
         rng: &mut (impl Rng + ?Sized),
-    ) -> Batches<'_, N, C, H, W, CLASSES> {
+    ) -> Batches<'_, N, C, H, W, CLASSES>
+    where
+        Dims<N>: BatchSize,
+    {
         let mut batches = self.batches::<N>();
         batches.order.shuffle(rng);
         batches

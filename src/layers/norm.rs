@@ -256,8 +256,10 @@ where
     type Cache = BatchNormCache<E>;
 
     fn forward_impl(&self, mut x: T4<E, N, Ch, H, W>) -> Self::Output {
-        const { assert!(H::USIZE * W::USIZE > 0, "BatchNorm2d needs a non-empty (H, W) plane") };
         let plane = H::USIZE * W::USIZE;
+        if plane == 0 {
+            return x; // an empty (H, W) plane: nothing to normalize, as in PyTorch
+        }
         let eps = self.eps;
         for (i, chunk) in x.as_mut_slice().chunks_exact_mut(plane).enumerate() {
             let c = i % C;
@@ -366,6 +368,16 @@ mod tests {
     use crate::module::Buffer;
     use crate::prelude::*;
     use crate::testing::seeded;
+
+    #[test]
+    fn eval_on_an_empty_plane_is_the_empty_tensor() {
+        // PyTorch's eval-mode batch norm returns an empty input unchanged; before, a build-time
+        // assert refused H·W = 0.
+        let bn = BatchNorm2d::<3>::default();
+        let y: Tensor<2, 3, 0, 5> = bn.forward(Tensor::<2, 3, 0, 5>::zeros());
+        assert_eq!(y.shape(), [2, 3, 0, 5]);
+        assert!(y.as_slice().is_empty());
+    }
 
     #[test]
     fn batchnorm_backward_matches_finite_differences() {

@@ -182,6 +182,60 @@ pub trait SizeTable {
     type Num;
 }
 
+/// A batch size a method can take: `Dims<N>: BatchSize` holds for every `N` of the size table
+/// (see [`Size`]) except 0.
+///
+/// Most of the crate takes any batch size `N`, even 0 (an empty batch is an empty tensor). The
+/// methods that divide by `N` or that would loop forever on it carry this bound instead, so that
+/// `N = 0` is an error at `cargo check` rather than at run time: [`Dataset::batches`] and
+/// [`Dataset::shuffled_batches`], [`predict`] and [`evaluate`] (and their `Dataset` methods).
+/// Since the rule needs `N` as a typenum number, these methods take only the batch sizes of the
+/// table: up to 4096, then multiples of 16 up to 16,384.
+///
+/// Generic code that calls them writes the same bound:
+///
+/// ```
+/// use typed_cnn::data::Dataset;
+/// use typed_cnn::shape::{BatchSize, Dims};
+/// fn batch_count<const N: usize>(data: &Dataset<1, 1, 1, 10>) -> usize
+/// where
+///     Dims<N>: BatchSize,
+/// {
+///     data.batches::<N>().count()
+/// }
+/// let data = Dataset::<1, 1, 1, 10>::from_parts(vec![0.; 5], vec![0; 5]).unwrap();
+/// assert_eq!(batch_count::<2>(&data), 3);
+/// ```
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::data::Dataset;
+/// let data = Dataset::<1, 1, 1, 10>::from_parts(vec![0.; 5], vec![0; 5]).unwrap();
+/// let _ = data.batches::<0>(); // the batch size is 0, but it must be at least 1
+/// ```
+///
+/// [`Dataset::batches`]: crate::data::Dataset::batches
+/// [`Dataset::shuffled_batches`]: crate::data::Dataset::shuffled_batches
+/// [`predict`]: crate::eval::predict
+/// [`evaluate`]: crate::eval::evaluate
+pub trait BatchSize {}
+
+impl<const N: usize> BatchSize for Dims<N>
+where
+    Dims<N>: Size,
+    Num<N>: IsGreater<U0>,
+    Gr<Num<N>, U0>: BatchNonZero<N>,
+{
+}
+
+/// Marker: the batch size `N` of a [`BatchSize`] bound is at least 1 (implemented for `True`).
+#[diagnostic::on_unimplemented(
+    message = "the batch size is {N}, but it must be at least 1",
+    label = "a batch of 0 samples",
+    note = "batches, shuffled_batches, predict and evaluate take batches of N ≥ 1 samples (a last partial batch is padded)"
+)]
+pub trait BatchNonZero<const N: usize> {}
+impl<const N: usize> BatchNonZero<N> for B1 {}
+
 /// A size written in a type as its typenum number: `Num<1280>` is typenum's 1280 (see [`Size`]
 /// for the numbers it covers).
 ///
