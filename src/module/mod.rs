@@ -114,10 +114,8 @@ impl<M: Forward<In>, In> core::fmt::Debug for Trace<M, In> {
 /// # let _ = dx;
 /// ```
 ///
-/// `Module` is implemented for every type, references included, so through a `&mut M` (a
-/// training function that also steps the optimizer) call it on the value: `(*model).forward_train(x)`;
-/// `model.forward_train(x)` would look for a layer of type `&mut M` and report that it
-/// "cannot take an input".
+/// A network held through `&mut` (a training function that also steps the optimizer) is called
+/// the same way: [`ModuleMut`], in the prelude, forwards these methods to the network.
 pub trait Module: Sized {
     /// Inference forward: allocates the output and nothing for backward.
     fn forward<In>(&self, x: In) -> Out<Self, In>
@@ -188,6 +186,108 @@ pub trait Module: Sized {
 
 impl<T> Module for T {}
 
+/// [`Module`]'s methods on a network held through `&mut`: `model.forward_train(x)` with
+/// `model: &mut Net` calls `Net`'s. It is in the prelude; code never names it.
+///
+/// Without it, `Module` (implemented for every type) would be looked up on `&mut Net` itself,
+/// which is not a layer: the call would report that `&mut Net` "cannot take an input".
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// type Net = (Flatten, Linear<4, 3>);
+///
+/// /// One training step, with the network borrowed mutably for the optimizer.
+/// fn step(model: &mut Net, opt: &mut Sgd, x: Tensor<2, 1, 2, 2>, labels: &Labels<2, 3>) -> f32 {
+///     let (logits, trace) = model.forward_train(x);
+///     let (loss, dlogits) = cross_entropy(&logits, labels);
+///     let mut grads = model.zeros_like();
+///     model.backward_params(trace, dlogits, &mut grads);
+///     opt.step(model, &grads);
+///     loss
+/// }
+/// let mut net = Net::init(&mut rand::rng());
+/// let labels = Labels::<2, 3>::new(vec![0, 2]).unwrap();
+/// let loss = step(&mut net, &mut Sgd::new(0.1), Tensor::filled(1.0), &labels);
+/// assert!((loss - 3f32.ln()).abs() < 1.0);
+/// ```
+pub trait ModuleMut {
+    /// The network behind the reference.
+    type Net: Module;
+
+    /// [`Module::forward`] of the network.
+    fn forward<In>(self, x: In) -> Out<Self::Net, In>
+    where
+        Self::Net: Forward<In>;
+
+    /// [`Module::forward_train`] of the network.
+    fn forward_train<In>(self, x: In) -> (Out<Self::Net, In>, Trace<Self::Net, In>)
+    where
+        Self::Net: Forward<In>;
+
+    /// [`Module::backward`] of the network.
+    fn backward<In>(
+        self,
+        trace: Trace<Self::Net, In>,
+        dy: Out<Self::Net, In>,
+        grads: &mut Self::Net,
+    ) -> In
+    where
+        Self::Net: Forward<In>;
+
+    /// [`Module::backward_params`] of the network.
+    fn backward_params<In>(
+        self,
+        trace: Trace<Self::Net, In>,
+        dy: Out<Self::Net, In>,
+        grads: &mut Self::Net,
+    ) where
+        Self::Net: Forward<In>;
+
+    /// [`Module::zeros_like`] of the network.
+    fn zeros_like(self) -> Self::Net
+    where
+        Self::Net: ZerosLike;
+}
+
+impl<M> ModuleMut for &mut M {
+    type Net = M;
+
+    fn forward<In>(self, x: In) -> Out<M, In>
+    where
+        M: Forward<In>,
+    {
+        Module::forward(&*self, x)
+    }
+
+    fn forward_train<In>(self, x: In) -> (Out<M, In>, Trace<M, In>)
+    where
+        M: Forward<In>,
+    {
+        Module::forward_train(&*self, x)
+    }
+
+    fn backward<In>(self, trace: Trace<M, In>, dy: Out<M, In>, grads: &mut M) -> In
+    where
+        M: Forward<In>,
+    {
+        Module::backward(&*self, trace, dy, grads)
+    }
+
+    fn backward_params<In>(self, trace: Trace<M, In>, dy: Out<M, In>, grads: &mut M)
+    where
+        M: Forward<In>,
+    {
+        Module::backward_params(&*self, trace, dy, grads)
+    }
+
+    fn zeros_like(self) -> M
+    where
+        M: ZerosLike,
+    {
+        Module::zeros_like(&*self)
+    }
+}
+
 /// The callback of [`Params::visit`]: `(name, shape, values)`.
 ///
 /// ```
@@ -229,7 +329,7 @@ pub type ParamFnMut<'f, E> = dyn FnMut(&str, &[usize], &mut [E]) + 'f;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not declare its parameters (of element type `{E}`)",
     label = "this layer or network has no `Params<{E}>`",
-    note = "a layer without parameters needs one line, `impl NoParams for MyLayer {{}}`; a layer with parameters declares them with `typed_cnn::params!`; a network needs this of each of its layers"
+    note = "a layer without parameters needs one line, `impl NoParams for MyLayer {{}}`; a layer with parameters declares them with `typed_cnn::params!`; a network needs this of each of its layers, and a tuple network has at most 12 (nest longer ones)"
 )]
 pub trait Params<E: Float>: ZerosLike {
     /// Calls `f(name, shape, values)` for every parameter tensor, in order.
@@ -334,7 +434,7 @@ pub type PairFn<'f, E> = dyn FnMut(&mut [E], &[E]) + 'f;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not declare its parameters, so it has no gradient value",
     label = "no `zeros_like` for this layer or network",
-    note = "a layer without parameters needs one line, `impl NoParams for MyLayer {{}}`; a layer with parameters declares them with `typed_cnn::params!`; a network needs this of each of its layers"
+    note = "a layer without parameters needs one line, `impl NoParams for MyLayer {{}}`; a layer with parameters declares them with `typed_cnn::params!`; a network needs this of each of its layers, and a tuple network has at most 12 (nest longer ones)"
 )]
 pub trait ZerosLike: Sized + Clone {
     /// The same structure with every parameter (and every buffer) zero. Users call
@@ -359,7 +459,7 @@ pub trait ZerosLike: Sized + Clone {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be initialized with `init`",
     label = "no `Init` for this layer or network",
-    note = "a layer without parameters gets `Init` from `impl NoParams for MyLayer {{}}` (with `Default`); a layer with parameters from `typed_cnn::params!`; a network needs it of each of its layers"
+    note = "a layer without parameters gets `Init` from `impl NoParams for MyLayer {{}}` (with `Default`); a layer with parameters from `typed_cnn::params!`; a network needs it of each of its layers, and a tuple network has at most 12 (nest longer ones)"
 )]
 pub trait Init: Sized {
     /// A freshly initialized layer or network.
@@ -375,3 +475,4 @@ mod declare;
 mod tuples;
 
 pub use declare::{__private, NoParams};
+pub use tuples::TupleLimit;

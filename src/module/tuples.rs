@@ -1,6 +1,10 @@
 //! `Forward`, `Params`, `ZerosLike` and `Init` for tuples of up to 12 layers: a network is a tuple
 //! of layers, nested for blocks; members run in order forward and in reverse order backward,
 //! and parameters are named by their index path (`"2.1.weight"`), as `nn.Sequential` names them.
+//!
+//! Tuples of 13 to 16 members get a `Forward` impl whose bound ([`TupleLimit`]) never holds, so
+//! that such a network is reported with the limit and the way around it rather than as a layer
+//! that "cannot take an input", and `Init`, so that building one is not the first error.
 
 use rand::Rng;
 
@@ -8,6 +12,38 @@ use super::{
     BufferFn, BufferFnMut, Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join,
 };
 use crate::Float;
+
+/// The longest tuple network: 12 members, as for the standard library's tuple traits.
+///
+/// A longer tuple (up to 16) is an error at its first use as a network, with this trait's
+/// message. Nest tuples instead:
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// type Net = (Relu, Relu, Relu, Relu, Relu, Relu, Relu, Relu, Relu, Relu, Relu, Relu, Relu);
+/// // a tuple network has at most 12 layers, and this one has 13
+/// let _ = Net::default().forward(Tensor2::<1, 4>::zeros());
+/// ```
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// // The same 13 layers as two blocks: (12 layers), then 1
+/// type Net = ((Relu, Relu, Relu, Relu, Relu, Relu, Relu, Relu, Relu, Relu, Relu, Relu), Relu);
+/// let _ = Net::init(&mut rand::rng());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a tuple network has at most 12 layers, and this one has {N}",
+    label = "a tuple of {N} layers",
+    note = "group the layers into nested tuples of at most 12 (blocks): `((conv, relu, pool), (conv, relu, pool), flatten, (linear, relu, linear))`",
+    note = "each level of nesting adds an index to the weights' names, as in PyTorch's nested `nn.Sequential`: `1.0.weight` is member 0 of block 1"
+)]
+pub trait TupleLimit<const N: usize> {
+    /// The output and cache of a too-long tuple: never a type, so that the error above is the
+    /// only one (no follow-on mismatch with the output a user expects).
+    type Never;
+    /// No type has this trait, so a body that calls this cannot run.
+    fn absurd<T>() -> T;
+}
 
 /// Backward through members `$r…` (in the order given, the last being member 0) computing input
 /// gradients for all but member 0, whose parameters alone are updated.
@@ -107,4 +143,43 @@ tuple_impls! {
         J 8 X7 X8, K 9 X8 X9, L 10 X9 X10] [10 9 8 7 6 5 4 3 2 1 0] X10;
     [A 0 In X0, B 1 X0 X1, C 2 X1 X2, D 3 X2 X3, F 4 X3 X4, G 5 X4 X5, H 6 X5 X6, I 7 X6 X7,
         J 8 X7 X8, K 9 X8 X9, L 10 X9 X10, M 11 X10 X11] [11 10 9 8 7 6 5 4 3 2 1 0] X11;
+}
+
+/// `too_long_tuples!(13 [A B …])`: for a tuple of that many members, `Forward` under a bound that
+/// never holds (see [`TupleLimit`]), and `Init`, so that `Net::init(…)` builds it and its first
+/// forward gives the message. (`Params` and `ZerosLike` cannot do the same: a tuple would then
+/// have two candidate impls, this one and the one for `NoParams` layers, and the compiler would
+/// report their own messages, which name the limit in a note.)
+macro_rules! too_long_tuples {
+    ($($n:literal [$($T:ident)+];)+) => {$(
+        impl<In, $($T),+> Forward<In> for ($($T,)+)
+        where
+            ($($T,)+): TupleLimit<$n>,
+        {
+            type Output = <Self as TupleLimit<$n>>::Never;
+            type Cache = <Self as TupleLimit<$n>>::Never;
+            fn forward_impl(&self, _: In) -> Self::Output {
+                <Self as TupleLimit<$n>>::absurd()
+            }
+            fn train_impl(&self, _: In) -> (Self::Output, Self::Cache) {
+                <Self as TupleLimit<$n>>::absurd()
+            }
+            fn backward_impl(&self, _: Self::Cache, _: Self::Output, _: &mut Self) -> In {
+                <Self as TupleLimit<$n>>::absurd()
+            }
+        }
+
+        impl<$($T: Init),+> Init for ($($T,)+) {
+            fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
+                ($($T::init(rng),)+)
+            }
+        }
+    )+};
+}
+
+too_long_tuples! {
+    13 [A B C D F G H I J K L M N];
+    14 [A B C D F G H I J K L M N O];
+    15 [A B C D F G H I J K L M N O P];
+    16 [A B C D F G H I J K L M N O P Q];
 }
