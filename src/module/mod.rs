@@ -207,7 +207,7 @@ impl<T> Module for T {}
 /// }
 /// let mut net = Net::init(&mut rand::rng());
 /// let labels = Labels::<2, 3>::new(vec![0, 2]).unwrap();
-/// let loss = step(&mut net, &mut Sgd::new(0.1), Tensor::filled(1.0), &labels);
+/// let loss = step(&mut net, &mut Sgd::new(0.1), T4::filled(1.0), &labels);
 /// assert!((loss - 3f32.ln()).abs() < 1.0);
 /// ```
 pub trait ModuleMut {
