@@ -10,7 +10,8 @@ use typenum::{Eq, IsEqual, Unsigned};
 use crate::Float;
 use crate::kernels::Geom;
 use crate::kernels::conv::{self, Source};
-use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
+use crate::layers::LayerInput;
+use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
 use crate::param::Fill;
 use crate::param::{Bias, BiasMode, NoBias};
 use crate::runtime::Storage;
@@ -305,36 +306,45 @@ impl<
     C,
     H,
     W,
-> Forward<T4<E, N, C, H, W>> for Conv2d<CIN, COUT, K, S, P, M, E, B>
+> LayerInput<Conv2d<CIN, COUT, K, S, P, M, E, B>> for T4<E, N, C, H, W>
 where
     E: Float,
     B: BiasMode,
     Dims<CIN>: Size,
     Dims<COUT>: Size,
     C: Unsigned + Decimal + IsEqual<Num<CIN>>,
-    Eq<C, Num<CIN>>: ChannelsMatch<Self, CIN, Show<C>>,
-    H: Unsigned + Window<Self, Height, K, S, P, M>,
-    W: Unsigned + Window<Self, Width, K, S, P, M>,
+    Eq<C, Num<CIN>>: ChannelsMatch<Conv2d<CIN, COUT, K, S, P, M, E, B>, CIN, Show<C>>,
+    H: Unsigned + Window<Conv2d<CIN, COUT, K, S, P, M, E, B>, Height, K, S, P, M>,
+    W: Unsigned + Window<Conv2d<CIN, COUT, K, S, P, M, E, B>, Width, K, S, P, M>,
 {
     type Output = T4<
         E,
         N,
         Num<COUT>,
-        WindowOut<H, Self, Height, K, S, P, M>,
-        WindowOut<W, Self, Width, K, S, P, M>,
+        WindowOut<H, Conv2d<CIN, COUT, K, S, P, M, E, B>, Height, K, S, P, M>,
+        WindowOut<W, Conv2d<CIN, COUT, K, S, P, M, E, B>, Width, K, S, P, M>,
     >;
     /// The im2col columns of every image, `N·CIN·K·K·HO·WO` (for a 1×1, stride-1, unpadded
     /// kernel, the input itself): computed once in the training forward, read by backward.
     type Cache = Storage<E>;
 
-    fn forward_impl(&self, x: T4<E, N, C, H, W>) -> Self::Output {
+    fn forward(layer: &Conv2d<CIN, COUT, K, S, P, M, E, B>, x: Self) -> Self::Output {
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
         let mut y = Self::Output::overwritten();
-        conv::forward(&g, N, COUT, x.as_slice(), &self.weight, self.bias(), y.as_mut_slice(), None);
+        conv::forward(
+            &g,
+            N,
+            COUT,
+            x.as_slice(),
+            &layer.weight,
+            layer.bias(),
+            y.as_mut_slice(),
+            None,
+        );
         y
     }
 
-    fn train_impl(&self, x: T4<E, N, C, H, W>) -> (Self::Output, Self::Cache) {
+    fn train(layer: &Conv2d<CIN, COUT, K, S, P, M, E, B>, x: Self) -> (Self::Output, Self::Cache) {
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
         let mut y = Self::Output::overwritten();
         if g.is_pointwise() {
@@ -344,8 +354,8 @@ where
                 N,
                 COUT,
                 x.as_slice(),
-                &self.weight,
-                self.bias(),
+                &layer.weight,
+                layer.bias(),
                 y.as_mut_slice(),
                 None,
             );
@@ -353,27 +363,41 @@ where
         }
         let mut cols = Storage::uninit(N * CIN * K * K * g.ho * g.wo);
         let keep = Some(&mut cols[..]);
-        conv::forward(&g, N, COUT, x.as_slice(), &self.weight, self.bias(), y.as_mut_slice(), keep);
+        conv::forward(
+            &g,
+            N,
+            COUT,
+            x.as_slice(),
+            &layer.weight,
+            layer.bias(),
+            y.as_mut_slice(),
+            keep,
+        );
         (y, cols)
     }
 
     #[track_caller]
-    fn backward_impl(
-        &self,
+    fn backward(
+        layer: &Conv2d<CIN, COUT, K, S, P, M, E, B>,
         cols: Self::Cache,
         dy: Self::Output,
-        grads: &mut Self,
-    ) -> T4<E, N, C, H, W> {
+        grads: &mut Conv2d<CIN, COUT, K, S, P, M, E, B>,
+    ) -> Self {
         let mut dx = T4::zeros();
         let size = (N, H::USIZE, W::USIZE);
-        self.backward_into(size, cols, dy.into_storage(), grads, Some(dx.as_mut_slice()));
+        layer.backward_into(size, cols, dy.into_storage(), grads, Some(dx.as_mut_slice()));
         dx
     }
 
     /// No input gradient: no `Wᵀ·dY` GEMM and no col2im.
     #[track_caller]
-    fn backward_params_impl(&self, cols: Self::Cache, dy: Self::Output, grads: &mut Self) {
-        self.backward_into((N, H::USIZE, W::USIZE), cols, dy.into_storage(), grads, None);
+    fn backward_params(
+        layer: &Conv2d<CIN, COUT, K, S, P, M, E, B>,
+        cols: Self::Cache,
+        dy: Self::Output,
+        grads: &mut Conv2d<CIN, COUT, K, S, P, M, E, B>,
+    ) {
+        layer.backward_into((N, H::USIZE, W::USIZE), cols, dy.into_storage(), grads, None);
     }
 }
 

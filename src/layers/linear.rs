@@ -10,12 +10,13 @@ use typenum::{Eq, IsEqual, Prod, Unsigned};
 
 use crate::Float;
 use crate::kernels::linear;
-use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
+use crate::layers::LayerInput;
+use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
 use crate::param::Fill;
 use crate::param::{Bias, BiasMode, NoBias};
 use crate::runtime::Storage;
-use crate::shape::{Decimal, Dim, Dims, FeaturesMatch, Num, Show, Size};
-use crate::tensor::T2;
+use crate::shape::{Decimal, Dim, Dims, FeaturesMatch, FlatInput, Num, Show, Size};
+use crate::tensor::{T2, T4};
 
 macro_rules! dense_layer {
     (
@@ -256,41 +257,77 @@ dense_layer! {
 
 macro_rules! dense_forward_impl {
     ($name:ident < $(const $p:ident),* >, expected = $expected:ty, show = $show:ty, where $($bounds:tt)*) => {
-        impl<$(const $p: usize),*, E: Float, B: BiasMode, const N: usize, F> Forward<T2<E, N, F>>
-            for $name<$($p),*, E, B>
+        forward_by_input!([$(const $p: usize,)* E: Float, B: BiasMode,] $name<$($p),*, E, B>);
+
+        impl<$(const $p: usize),*, E: Float, B: BiasMode, const N: usize, F>
+            LayerInput<$name<$($p),*, E, B>> for T2<E, N, F>
         where
             F: Unsigned + Decimal + IsEqual<$expected>,
-            Eq<F, $expected>: FeaturesMatch<Self, $show, Show<F>>,
+            Eq<F, $expected>: FeaturesMatch<$name<$($p),*, E, B>, $show, Show<F>>,
             Dims<OUT>: Size,
             $($bounds)*
         {
             type Output = T2<E, N, Num<OUT>>;
             type Cache = T2<E, N, F>;
 
-            fn forward_impl(&self, x: T2<E, N, F>) -> Self::Output {
+            fn forward(layer: &$name<$($p),*, E, B>, x: Self) -> Self::Output {
                 let mut y = Self::Output::overwritten();
-                linear::forward(N, Self::IN, OUT, x.as_slice(), &self.weight, self.bias.as_deref(), y.as_mut_slice());
+                linear::forward(N, $name::<$($p),*, E, B>::IN, OUT, x.as_slice(), &layer.weight, layer.bias.as_deref(), y.as_mut_slice());
                 y
             }
 
-            fn train_impl(&self, x: T2<E, N, F>) -> (Self::Output, Self::Cache) {
-                (self.forward_impl(x.clone()), x)
+            fn train(layer: &$name<$($p),*, E, B>, x: Self) -> (Self::Output, Self::Cache) {
+                (Self::forward(layer, x.clone()), x)
             }
 
-            fn backward_impl(&self, x: Self::Cache, dy: Self::Output, grads: &mut Self) -> T2<E, N, F> {
+            fn backward(
+                layer: &$name<$($p),*, E, B>,
+                x: Self::Cache,
+                dy: Self::Output,
+                grads: &mut $name<$($p),*, E, B>,
+            ) -> Self {
                 let mut dx = T2::zeros();
                 linear::backward(
                     N,
-                    Self::IN,
+                    $name::<$($p),*, E, B>::IN,
                     OUT,
                     x.as_slice(),
-                    &self.weight,
+                    &layer.weight,
                     dy.as_slice(),
                     Some(dx.as_mut_slice()),
                     &mut grads.weight,
                     grads.bias.as_deref_mut(),
                 );
                 dx
+            }
+        }
+
+        // A 4-D input: the rank mistake, reported with its sizes (see `FlatInput`).
+        impl<$(const $p: usize),*, E: Float, B: BiasMode, const N: usize, XC, XH, XW>
+            LayerInput<$name<$($p),*, E, B>> for T4<E, N, XC, XH, XW>
+        where
+            XC: Decimal,
+            XH: Decimal,
+            XW: Decimal,
+            Show<XW>: FlatInput<$name<$($p),*, E, B>, Show<XC>, Show<XH>>,
+            Dims<OUT>: Size,
+            $($bounds)*
+        {
+            type Output = <Show<XW> as FlatInput<$name<$($p),*, E, B>, Show<XC>, Show<XH>>>::Never;
+            type Cache = <Show<XW> as FlatInput<$name<$($p),*, E, B>, Show<XC>, Show<XH>>>::Never;
+            fn forward(_: &$name<$($p),*, E, B>, _: Self) -> Self::Output {
+                <Show<XW> as FlatInput<$name<$($p),*, E, B>, Show<XC>, Show<XH>>>::absurd()
+            }
+            fn train(_: &$name<$($p),*, E, B>, _: Self) -> (Self::Output, Self::Cache) {
+                <Show<XW> as FlatInput<$name<$($p),*, E, B>, Show<XC>, Show<XH>>>::absurd()
+            }
+            fn backward(
+                _: &$name<$($p),*, E, B>,
+                _: Self::Cache,
+                _: Self::Output,
+                _: &mut $name<$($p),*, E, B>,
+            ) -> Self {
+                <Show<XW> as FlatInput<$name<$($p),*, E, B>, Show<XC>, Show<XH>>>::absurd()
             }
         }
     };

@@ -11,6 +11,62 @@
 //! Storage is never given back by hand: tensors and parameters own a [`crate::Storage`], which
 //! returns its buffer to the pool when dropped.
 
+/// How the crate's layers take their input: each has one [`Forward`] impl, generic over the input
+/// `In: LayerInput<Layer>`, and one `LayerInput` impl per rank of input, the one it computes on
+/// and the other, whose bound reports a rank mistake with the input's sizes in decimal
+/// ([`FlatInput`](crate::shape::FlatInput), [`ImageInput`](crate::shape::ImageInput)).
+///
+/// One `Forward` impl matters to the compiler: with one impl per rank, a bound that fails
+/// whatever the input (a kernel of 0, a size outside the table) would rule out the right impl
+/// before the input is known, and the compiler would then take the input to be of the other
+/// rank and report a type mismatch. Layers of your own implement [`Forward`] directly.
+#[diagnostic::on_unimplemented(
+    message = "`{L}` cannot take an input of type `{Self}`",
+    label = "this layer does not accept that input",
+    note = "`Linear` takes 2-D `(N, F)` input (put `Flatten` before it); convolution and pooling take 4-D `(N, C, H, W)`"
+)]
+pub trait LayerInput<L>: Sized {
+    /// The layer's output on this input.
+    type Output;
+    /// What backward needs from the training forward.
+    type Cache;
+    /// [`Forward::forward_impl`].
+    fn forward(layer: &L, x: Self) -> Self::Output;
+    /// [`Forward::train_impl`].
+    fn train(layer: &L, x: Self) -> (Self::Output, Self::Cache);
+    /// [`Forward::backward_impl`].
+    fn backward(layer: &L, cache: Self::Cache, dy: Self::Output, grads: &mut L) -> Self;
+    /// [`Forward::backward_params_impl`].
+    fn backward_params(layer: &L, cache: Self::Cache, dy: Self::Output, grads: &mut L) {
+        let _ = Self::backward(layer, cache, dy, grads);
+    }
+}
+
+/// `forward_by_input!([generics,] Layer<…>)`: the layer's one [`Forward`] impl, generic over the
+/// input, calling its [`LayerInput`] impls.
+macro_rules! forward_by_input {
+    ([$($g:tt)*] $L:ty) => {
+        impl<$($g)* In: $crate::layers::LayerInput<$L>> $crate::module::Forward<In> for $L {
+            type Output = <In as $crate::layers::LayerInput<$L>>::Output;
+            type Cache = <In as $crate::layers::LayerInput<$L>>::Cache;
+            fn forward_impl(&self, x: In) -> Self::Output {
+                In::forward(self, x)
+            }
+            fn train_impl(&self, x: In) -> (Self::Output, Self::Cache) {
+                In::train(self, x)
+            }
+            #[track_caller]
+            fn backward_impl(&self, cache: Self::Cache, dy: Self::Output, grads: &mut Self) -> In {
+                In::backward(self, cache, dy, grads)
+            }
+            #[track_caller]
+            fn backward_params_impl(&self, cache: Self::Cache, dy: Self::Output, grads: &mut Self) {
+                In::backward_params(self, cache, dy, grads)
+            }
+        }
+    };
+}
+
 mod activation;
 mod conv;
 mod dropout;
@@ -30,3 +86,43 @@ pub use norm::BatchNorm2d;
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use residual::Residual;
 pub use softmax::{LogSoftmax, Softmax};
+
+use crate::Float;
+use crate::param::BiasMode;
+use crate::shape::{Decimal, ImageInput, Show};
+use crate::tensor::T2;
+
+/// [`LayerInput`] of a 2-D input `(N, features)` for the layers that take images `(N, C, H, W)`:
+/// the rank mistake, reported with the feature count in decimal (see [`ImageInput`]) instead of
+/// as a layer that "cannot take an input" of some binary type.
+macro_rules! image_layers {
+    ($([$($g:tt)*] $L:ty;)+) => {$(
+        forward_by_input!([$($g)*] $L);
+
+        impl<$($g)* XE: Float, const N: usize, F: Decimal> LayerInput<$L> for T2<XE, N, F>
+        where
+            Show<F>: ImageInput<$L>,
+        {
+            type Output = <Show<F> as ImageInput<$L>>::Never;
+            type Cache = <Show<F> as ImageInput<$L>>::Never;
+            fn forward(_: &$L, _: Self) -> Self::Output {
+                <Show<F> as ImageInput<$L>>::absurd()
+            }
+            fn train(_: &$L, _: Self) -> (Self::Output, Self::Cache) {
+                <Show<F> as ImageInput<$L>>::absurd()
+            }
+            fn backward(_: &$L, _: Self::Cache, _: Self::Output, _: &mut $L) -> Self {
+                <Show<F> as ImageInput<$L>>::absurd()
+            }
+        }
+    )+};
+}
+
+image_layers! {
+    [const CIN: usize, const COUT: usize, const K: usize, const S: usize, const P: usize, M, E: Float, B: BiasMode,]
+        Conv2d<CIN, COUT, K, S, P, M, E, B>;
+    [const K: usize, const S: usize, const P: usize, M,] MaxPool2d<K, S, P, M>;
+    [const K: usize, const S: usize, const P: usize, M,] AvgPool2d<K, S, P, M>;
+    [const C: usize, E: Float,] BatchNorm2d<C, E>;
+    [] GlobalAvgPool2d;
+}

@@ -21,9 +21,10 @@ use rand::Rng;
 use typenum::{Eq, IsEqual, Unsigned};
 
 use crate::Float;
+use crate::layers::LayerInput;
 use crate::module::{
-    Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, PairFn, ParamFn, ParamFnMut, Params,
-    ZerosLike, join,
+    Buffer, BufferFn, BufferFnMut, BufferMut, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike,
+    join,
 };
 use crate::param::Param1;
 use crate::shape::{ChannelsMatch, Decimal, Dims, Num, Show, Size};
@@ -243,35 +244,36 @@ pub struct BatchNormCache<E> {
     unbiased_var: Box<[E]>,
 }
 
-impl<const C: usize, E, const N: usize, Ch, H, W> Forward<T4<E, N, Ch, H, W>> for BatchNorm2d<C, E>
+impl<const C: usize, E, const N: usize, Ch, H, W> LayerInput<BatchNorm2d<C, E>>
+    for T4<E, N, Ch, H, W>
 where
     E: Float,
     Dims<C>: Size,
     Ch: Unsigned + Decimal + IsEqual<Num<C>>,
-    Eq<Ch, Num<C>>: ChannelsMatch<Self, C, Show<Ch>>,
+    Eq<Ch, Num<C>>: ChannelsMatch<BatchNorm2d<C, E>, C, Show<Ch>>,
     H: Unsigned,
     W: Unsigned,
 {
     type Output = T4<E, N, Ch, H, W>;
     type Cache = BatchNormCache<E>;
 
-    fn forward_impl(&self, mut x: T4<E, N, Ch, H, W>) -> Self::Output {
+    fn forward(layer: &BatchNorm2d<C, E>, mut x: Self) -> Self::Output {
         let plane = H::USIZE * W::USIZE;
         if plane == 0 {
             return x; // an empty (H, W) plane: nothing to normalize, as in PyTorch
         }
-        let eps = self.eps;
+        let eps = layer.eps;
         for (i, chunk) in x.as_mut_slice().chunks_exact_mut(plane).enumerate() {
             let c = i % C;
-            let inv_std = E::from_f64(1.0 / (self.running_var[c].to_f64() + eps).sqrt());
+            let inv_std = E::from_f64(1.0 / (layer.running_var[c].to_f64() + eps).sqrt());
             let (scale, mean, shift) =
-                (self.weight[c] * inv_std, self.running_mean[c], self.bias[c]);
+                (layer.weight[c] * inv_std, layer.running_mean[c], layer.bias[c]);
             chunk.iter_mut().for_each(|v| *v = (*v - mean) * scale + shift);
         }
         x
     }
 
-    fn train_impl(&self, mut x: T4<E, N, Ch, H, W>) -> (Self::Output, Self::Cache) {
+    fn train(layer: &BatchNorm2d<C, E>, mut x: Self) -> (Self::Output, Self::Cache) {
         // PyTorch refuses this at run time ("Expected more than 1 value per channel when
         // training"); here the sizes are known, so it is refused when the program is built.
         const {
@@ -293,7 +295,7 @@ where
             let mu = mean[i % C];
             sq[i % C] += chunk.iter().map(|v| (v.to_f64() - mu).powi(2)).sum::<f64>();
         }
-        let inv_std: Vec<f64> = sq.iter().map(|s| 1.0 / (s / m + self.eps).sqrt()).collect();
+        let inv_std: Vec<f64> = sq.iter().map(|s| 1.0 / (s / m + layer.eps).sqrt()).collect();
         let mut xhat = vec![E::ZERO; x.as_slice().len()].into_boxed_slice();
         for (i, (chunk, xh)) in
             x.as_mut_slice().chunks_exact_mut(plane).zip(xhat.chunks_exact_mut(plane)).enumerate()
@@ -302,7 +304,7 @@ where
             let (mu, is) = (E::from_f64(mean[c]), E::from_f64(inv_std[c]));
             for (v, h) in chunk.iter_mut().zip(xh) {
                 *h = (*v - mu) * is;
-                *v = self.weight[c] * *h + self.bias[c];
+                *v = layer.weight[c] * *h + layer.bias[c];
             }
         }
         // The running variance uses the unbiased estimate, as PyTorch does (m > 1, see above).
@@ -317,12 +319,12 @@ where
         (x, cache)
     }
 
-    fn backward_impl(
-        &self,
+    fn backward(
+        layer: &BatchNorm2d<C, E>,
         cache: Self::Cache,
         mut dy: Self::Output,
-        grads: &mut Self,
-    ) -> T4<E, N, Ch, H, W> {
+        grads: &mut BatchNorm2d<C, E>,
+    ) -> Self {
         let plane = H::USIZE * W::USIZE;
         let m = (N * plane) as f64;
         // Σ dy and Σ dy·x̂ per channel: the gradients of β and γ, and the two sums dx needs.
@@ -344,7 +346,7 @@ where
             .enumerate()
         {
             let c = i % C;
-            let k = E::from_f64(self.weight[c].to_f64() * cache.inv_std[c].to_f64() / m);
+            let k = E::from_f64(layer.weight[c].to_f64() * cache.inv_std[c].to_f64() / m);
             let (m_e, s1, s2) =
                 (E::from_f64(m), E::from_f64(sum_dy[c]), E::from_f64(sum_dy_xhat[c]));
             for (d, &h) in d.iter_mut().zip(h) {

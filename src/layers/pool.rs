@@ -12,7 +12,8 @@ use crate::kernels::pool::{
     avgpool_backward, avgpool_forward, global_avgpool_backward, global_avgpool_forward,
     maxpool_backward, maxpool_forward,
 };
-use crate::module::{Forward, NoParams};
+use crate::layers::LayerInput;
+use crate::module::NoParams;
 use crate::shape::{Dims, Exact, Height, Num, PoolPadding, Size, Width, Window, WindowOut};
 use crate::tensor::T4;
 
@@ -123,29 +124,29 @@ type Pooled<L, E, const N: usize, C, H, W, const K: usize, const S: usize, const
     T4<E, N, C, WindowOut<H, L, Height, K, S, P, M>, WindowOut<W, L, Width, K, S, P, M>>;
 
 impl<E: Float, const N: usize, C, H, W, const K: usize, const S: usize, const P: usize, M>
-    Forward<T4<E, N, C, H, W>> for MaxPool2d<K, S, P, M>
+    LayerInput<MaxPool2d<K, S, P, M>> for T4<E, N, C, H, W>
 where
     C: Unsigned,
     Dims<K>: Size,
     Dims<P>: Size,
     Num<P>: Mul<U2>,
     Prod<Num<P>, U2>: IsLessOrEqual<Num<K>>,
-    LeEq<Prod<Num<P>, U2>, Num<K>>: PoolPadding<Self, K, P>,
-    H: Unsigned + Window<Self, Height, K, S, P, M>,
-    W: Unsigned + Window<Self, Width, K, S, P, M>,
+    LeEq<Prod<Num<P>, U2>, Num<K>>: PoolPadding<MaxPool2d<K, S, P, M>, K, P>,
+    H: Unsigned + Window<MaxPool2d<K, S, P, M>, Height, K, S, P, M>,
+    W: Unsigned + Window<MaxPool2d<K, S, P, M>, Width, K, S, P, M>,
 {
-    type Output = Pooled<Self, E, N, C, H, W, K, S, P, M>;
+    type Output = Pooled<MaxPool2d<K, S, P, M>, E, N, C, H, W, K, S, P, M>;
     /// For each output element, the index in its `H × W` plane of the input that won.
     type Cache = Vec<u32>;
 
-    fn forward_impl(&self, x: T4<E, N, C, H, W>) -> Self::Output {
+    fn forward(_: &MaxPool2d<K, S, P, M>, x: Self) -> Self::Output {
         let g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
         let mut y = Self::Output::zeros();
         maxpool_forward(&g, N, x.as_slice(), y.as_mut_slice(), None);
         y
     }
 
-    fn train_impl(&self, x: T4<E, N, C, H, W>) -> (Self::Output, Vec<u32>) {
+    fn train(_: &MaxPool2d<K, S, P, M>, x: Self) -> (Self::Output, Vec<u32>) {
         let g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
         let mut y = Self::Output::zeros();
         let mut argmax = vec![0u32; y.len()];
@@ -153,7 +154,12 @@ where
         (y, argmax)
     }
 
-    fn backward_impl(&self, argmax: Vec<u32>, dy: Self::Output, _: &mut Self) -> T4<E, N, C, H, W> {
+    fn backward(
+        _: &MaxPool2d<K, S, P, M>,
+        argmax: Vec<u32>,
+        dy: Self::Output,
+        _: &mut MaxPool2d<K, S, P, M>,
+    ) -> Self {
         let g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
         let mut dx = T4::zeros();
         maxpool_backward(&g, N, &argmax, dy.as_slice(), dx.as_mut_slice());
@@ -162,56 +168,61 @@ where
 }
 
 impl<E: Float, const N: usize, C, H, W, const K: usize, const S: usize, const P: usize, M>
-    Forward<T4<E, N, C, H, W>> for AvgPool2d<K, S, P, M>
+    LayerInput<AvgPool2d<K, S, P, M>> for T4<E, N, C, H, W>
 where
     C: Unsigned,
     Dims<K>: Size,
     Dims<P>: Size,
     Num<P>: Mul<U2>,
     Prod<Num<P>, U2>: IsLessOrEqual<Num<K>>,
-    LeEq<Prod<Num<P>, U2>, Num<K>>: PoolPadding<Self, K, P>,
-    H: Unsigned + Window<Self, Height, K, S, P, M>,
-    W: Unsigned + Window<Self, Width, K, S, P, M>,
+    LeEq<Prod<Num<P>, U2>, Num<K>>: PoolPadding<AvgPool2d<K, S, P, M>, K, P>,
+    H: Unsigned + Window<AvgPool2d<K, S, P, M>, Height, K, S, P, M>,
+    W: Unsigned + Window<AvgPool2d<K, S, P, M>, Width, K, S, P, M>,
 {
-    type Output = Pooled<Self, E, N, C, H, W, K, S, P, M>;
+    type Output = Pooled<AvgPool2d<K, S, P, M>, E, N, C, H, W, K, S, P, M>;
     type Cache = ();
 
-    fn forward_impl(&self, x: T4<E, N, C, H, W>) -> Self::Output {
+    fn forward(layer: &AvgPool2d<K, S, P, M>, x: Self) -> Self::Output {
         let g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
         let mut y = Self::Output::zeros();
-        avgpool_forward(&g, N, self.count_include_pad, x.as_slice(), y.as_mut_slice());
+        avgpool_forward(&g, N, layer.count_include_pad, x.as_slice(), y.as_mut_slice());
         y
     }
 
-    fn train_impl(&self, x: T4<E, N, C, H, W>) -> (Self::Output, ()) {
-        (self.forward_impl(x), ())
+    fn train(layer: &AvgPool2d<K, S, P, M>, x: Self) -> (Self::Output, ()) {
+        (Self::forward(layer, x), ())
     }
 
-    fn backward_impl(&self, _: (), dy: Self::Output, _: &mut Self) -> T4<E, N, C, H, W> {
+    fn backward(
+        layer: &AvgPool2d<K, S, P, M>,
+        _: (),
+        dy: Self::Output,
+        _: &mut AvgPool2d<K, S, P, M>,
+    ) -> Self {
         let g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
         let mut dx = T4::zeros();
-        avgpool_backward(&g, N, self.count_include_pad, dy.as_slice(), dx.as_mut_slice());
+        avgpool_backward(&g, N, layer.count_include_pad, dy.as_slice(), dx.as_mut_slice());
         dx
     }
 }
 
-impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> Forward<T4<E, N, C, H, W>>
-    for GlobalAvgPool2d
+impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> LayerInput<GlobalAvgPool2d>
+    for T4<E, N, C, H, W>
 {
     type Output = T4<E, N, C, U1, U1>;
     type Cache = ();
 
-    fn forward_impl(&self, x: T4<E, N, C, H, W>) -> Self::Output {
+    fn forward(_: &GlobalAvgPool2d, x: Self) -> Self::Output {
         let mut y = Self::Output::zeros();
         global_avgpool_forward(N, C::USIZE, H::USIZE, W::USIZE, x.as_slice(), y.as_mut_slice());
         y
     }
 
-    fn train_impl(&self, x: T4<E, N, C, H, W>) -> (Self::Output, ()) {
-        (self.forward_impl(x), ())
+    fn train(layer: &GlobalAvgPool2d, x: Self) -> (Self::Output, ()) {
+        (Self::forward(layer, x), ())
     }
 
-    fn backward_impl(&self, _: (), dy: Self::Output, _: &mut Self) -> T4<E, N, C, H, W> {
+    fn backward(_: &GlobalAvgPool2d, _: (), dy: Self::Output, _: &mut GlobalAvgPool2d) -> Self {
         let mut dx = T4::zeros();
         global_avgpool_backward(N, C::USIZE, H::USIZE, W::USIZE, dy.as_slice(), dx.as_mut_slice());
         dx

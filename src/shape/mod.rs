@@ -576,6 +576,54 @@ where
 /// ```
 pub type Divisor<const S: usize> = Maximum<Num<S>, U1>;
 
+/// Marker: a 2-D layer `L` (`Linear`, `FlatLinear`) was given a 4-D input whose `(C, H, W)` are
+/// the decimal sizes `C`, `H` and `Self`. No type has it: the bound reports the rank mistake with the
+/// input's sizes in decimal.
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // `Linear<100, 10>` takes a 2-D input `(N, features)`, but gets a 4-D `(N, C, H, W)` with
+/// // C = Dim<4>, H = Dim<5>, W = Dim<5>
+/// let fc = Linear::<100, 10>::default();
+/// let _ = fc.forward(Tensor::<2, 4, 5, 5>::zeros());
+/// ```
+///
+/// The input's width is the trait's `Self` (and the feature count is `Self` of [`ImageInput`]):
+/// while the compiler has not yet computed it, the bound waits rather than failing at once with
+/// unknown sizes printed as `_`.
+#[diagnostic::on_unimplemented(
+    message = "`{L}` takes a 2-D input `(N, features)`, but gets a 4-D `(N, C, H, W)` with C = {C}, H = {H}, W = {Self}",
+    label = "put `Flatten` before this layer",
+    note = "`Flatten` turns `(N, C, H, W)` into `(N, C·H·W)`; `FlatLinear<C, H, W, OUT>` writes the in-features as that product"
+)]
+pub trait FlatInput<L, C, H> {
+    /// The output of the impl that reports the mistake: never a type.
+    type Never;
+    /// No type has this trait, so a body that calls this cannot run.
+    fn absurd<T>() -> T;
+}
+
+/// Marker: a 4-D layer `L` (convolution, pooling, batch norm) was given a 2-D input whose feature
+/// count (decimal) is `Self`. No type has it: the bound reports the rank mistake with the feature count.
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // `MaxPool2d<2>` takes a 4-D input `(N, C, H, W)`, but gets a 2-D `(N, features)` with
+/// // Dim<64> features
+/// let _ = MaxPool2d::<2>::default().forward(Tensor2::<2, 64>::zeros());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{L}` takes a 4-D input `(N, C, H, W)`, but gets a 2-D `(N, features)` with {Self} features",
+    label = "an image layer after the image axes are gone",
+    note = "convolution, pooling and batch norm work on `(N, C, H, W)`; after `Flatten` or a `Linear`, only `Linear` layers, activations and dropout follow"
+)]
+pub trait ImageInput<L> {
+    /// The output of the impl that reports the mistake: never a type.
+    type Never;
+    /// No type has this trait, so a body that calls this cannot run.
+    fn absurd<T>() -> T;
+}
+
 /// Marker: the kernel size `K` of layer `L` is at least 1 (implemented for `True`).
 ///
 /// ```compile_fail,E0277
