@@ -197,6 +197,25 @@ pub use param::{Bias, BiasMode, NoBias, Param1, Param2, Param4, ParamTensor};
 pub use runtime::{CHUNKS, Storage, release_buffers, set_threads, threads};
 pub use tensor::{LengthError, T2, T4, Tensor, Tensor2, TensorData};
 
+/// The `rand` this crate was built with: [`Init::init`], the data loaders' shuffling and the
+/// random tensors take its `Rng`. Use it through here (`typed_cnn::rand::rng()`,
+/// `typed_cnn::rand::SeedableRng`) and a `rand` of another version in your own dependencies
+/// cannot give you a generator these functions refuse.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// use typed_cnn::rand::{SeedableRng, rngs::StdRng};
+/// let net = Linear::<4, 2>::init(&mut StdRng::seed_from_u64(7));
+/// # let _ = net;
+/// ```
+pub use rand;
+
+/// The `typenum` behind the shapes: sizes in types are its numbers (`T2<E, N, F>`'s `F` is one).
+/// Code that is generic over such a number names [`typenum::Unsigned`] through here, with no
+/// `typenum` dependency of its own. Sizes written in types never need it (see
+/// [`shape::Size`]).
+pub use typenum;
+
 /// Everything a network definition and a training loop need, in one import.
 pub mod prelude {
     pub use crate::layers::*;

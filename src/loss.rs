@@ -127,15 +127,13 @@ impl<const N: usize, const CLASSES: usize> Labels<N, CLASSES> {
 /// let z = Tensor2::<1, 5, f64>::zeros();
 /// let _ = cross_entropy(&z, &Labels::<1, 10>::new(vec![0]).unwrap());
 /// ```
-pub fn cross_entropy<E: Float, const N: usize, F, const CLASSES: usize>(
+pub fn cross_entropy<E: Float, const N: usize, F, L>(
     logits: &T2<E, N, F>,
-    labels: &Labels<N, CLASSES>,
+    labels: &L,
 ) -> (E, T2<E, N, F>)
 where
-    F: Unsigned + Decimal,
-    Dims<CLASSES>: Size,
-    Num<CLASSES>: IsEqual<F>,
-    Eq<Num<CLASSES>, F>: ClassesMatch<CLASSES, Show<F>>,
+    F: Unsigned,
+    L: ClassLabels<N, F>,
 {
     let f = F::USIZE;
     let mut grad = T2::<E, N, F>::zeros();
@@ -143,13 +141,55 @@ where
     let mut total = 0.0f64;
     let inv_n = E::ONE / E::from_usize(N);
     // With zero classes there are no labels either (none can be below 0): N is 0 too.
-    for (row, &label) in grad.as_mut_slice().chunks_exact_mut(f.max(1)).zip(labels.as_slice()) {
+    for (row, &label) in grad.as_mut_slice().chunks_exact_mut(f.max(1)).zip(labels.labels()) {
         total -= row[label].to_f64();
         // d/dz of the mean loss: (softmax − onehot) / N.
         row.iter_mut().for_each(|v| *v = v.exp() * inv_n);
         row[label] -= inv_n;
     }
     (E::from_f64(total / N as f64), grad)
+}
+
+/// `L: ClassLabels<N, F>`: `L` holds the labels for logits of `N` rows and `F` classes (a
+/// typenum number): [`Labels<N, CLASSES>`] with `CLASSES` equal to `F`. The bound of
+/// [`cross_entropy`] on its labels; generic code that calls it writes this one bound.
+///
+/// ```
+/// use typed_cnn::T2;
+/// use typed_cnn::loss::{ClassLabels, Labels, cross_entropy};
+/// use typenum::Unsigned;
+/// fn loss<const N: usize, F: Unsigned, L: ClassLabels<N, F>>(z: &T2<f32, N, F>, labels: &L) -> f32 {
+///     cross_entropy(z, labels).0
+/// }
+/// let z = typed_cnn::Tensor2::<1, 4>::zeros();
+/// assert!((loss(&z, &Labels::<1, 4>::new(vec![3]).unwrap()) - 4f32.ln()).abs() < 1e-6);
+/// ```
+///
+/// `cross_entropy` takes its labels as a type `L` with this bound, rather than as
+/// `Labels<N, CLASSES>` with bounds on `CLASSES`, for compile time: the compiler reads a call's
+/// bounds before all its arguments, and a bound on a `CLASSES` still unknown makes it try every
+/// entry of the size table (about 50 million instructions, some 15 ms, in each crate that calls
+/// `cross_entropy`); a bound whose subject `L` is still unknown simply waits.
+#[diagnostic::on_unimplemented(
+    message = "cross-entropy gets logits of {N} rows, but the labels are `{Self}`",
+    label = "labels for another batch size",
+    note = "the labels' `N` in `Labels<N, CLASSES>` must equal the logits' batch size"
+)]
+pub trait ClassLabels<const N: usize, F> {
+    /// The labels, each below the class count.
+    fn labels(&self) -> &[usize];
+}
+
+impl<const N: usize, F, const CLASSES: usize> ClassLabels<N, F> for Labels<N, CLASSES>
+where
+    F: Decimal,
+    Dims<CLASSES>: Size,
+    Num<CLASSES>: IsEqual<F>,
+    Eq<Num<CLASSES>, F>: ClassesMatch<CLASSES, Show<F>>,
+{
+    fn labels(&self) -> &[usize] {
+        self.as_slice()
+    }
 }
 
 /// Mean squared error over all elements, and its gradient `2(pred − target)/len`.

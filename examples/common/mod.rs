@@ -10,7 +10,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use typed_cnn::eval::{ConfusionMatrix, argmax};
 use typed_cnn::prelude::*;
-use typed_cnn::shape::{Dims, Size};
+use typed_cnn::typenum::Unsigned;
 
 /// The command line every training example accepts.
 pub struct Args {
@@ -149,15 +149,17 @@ impl EpochMeter {
 
     /// Counts one step: its loss, and its accuracy on the first `len` rows (the real samples;
     /// the rest of an epoch's last batch repeats earlier ones).
-    pub fn record<const N: usize, const CLASSES: usize>(
+    ///
+    /// The logits are `T2<f32, N, F>` rather than `Tensor2<N, CLASSES>`: a signature with
+    /// `Num<CLASSES>` in it is read before the call's arguments tell the compiler `CLASSES`,
+    /// and then costs a pass over the whole size table (see `typed_cnn::loss::ClassLabels`).
+    pub fn record<const N: usize, F: Unsigned, const CLASSES: usize>(
         &mut self,
         loss: f32,
-        logits: &Tensor2<N, CLASSES>,
+        logits: &T2<f32, N, F>,
         labels: &Labels<N, CLASSES>,
         len: usize,
-    ) where
-        Dims<CLASSES>: Size,
-    {
+    ) {
         let truth = &labels.as_slice()[..len];
         self.correct += argmax(logits).iter().zip(truth).filter(|(p, t)| p == t).count();
         self.seen += len;
