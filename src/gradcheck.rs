@@ -6,7 +6,7 @@
 //! coordinate): use small shapes.
 
 use crate::Float;
-use crate::module::{Forward, Module, Params};
+use crate::module::{Module, Params, Trainable};
 use crate::tensor::TensorData;
 
 /// The worst disagreement a gradient check found.
@@ -116,7 +116,7 @@ fn weighted_sum<T: TensorData<Elem = f64>>(y: &T) -> f64 {
 /// ```
 pub fn check_module<M, In>(model: &M, x: In, h: f64) -> GradReport
 where
-    M: Forward<In> + Params<f64> + Clone,
+    M: Trainable<In> + Params<f64> + Clone,
     In: TensorData<Elem = f64>,
     M::Output: TensorData<Elem = f64>,
 {

@@ -191,7 +191,8 @@ struct ReadmeDoctests;
 pub use element::Float;
 pub use module::{
     __private, Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, Module, ModuleMut,
-    NoParams, Out, PairFn, ParamFn, ParamFnMut, Params, Trace, TupleLimit, ZerosLike,
+    NoParams, Out, PairFn, ParamFn, ParamFnMut, Params, Trace, TrainCache, Trainable, TupleLimit,
+    ZerosLike,
 };
 pub use param::{Bias, BiasMode, NoBias, Param1, Param2, Param4, ParamTensor};
 pub use runtime::{CHUNKS, Storage, release_buffers, set_threads, threads};
@@ -220,7 +221,7 @@ pub use typenum;
 pub mod prelude {
     pub use crate::layers::*;
     pub use crate::loss::{Labels, cross_entropy, mse};
-    pub use crate::module::{Forward, Init, Module, ModuleMut, Params};
+    pub use crate::module::{Forward, Init, Module, ModuleMut, Params, Trainable};
     pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::param::{Bias, NoBias};
     pub use crate::shape::{Exact, Floor};

@@ -11,9 +11,9 @@
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
+use typed_cnn::TensorData;
 use typed_cnn::gradcheck::check_module;
 use typed_cnn::prelude::*;
-use typed_cnn::{Forward, TensorData};
 
 /// A seed from the test's name, so every instance draws different values.
 fn seed(name: &str) -> u64 {
@@ -24,7 +24,7 @@ fn seed(name: &str) -> u64 {
 #[track_caller]
 fn check<M, In>(model: &M, x: In)
 where
-    M: Forward<In> + Params<f64> + Clone,
+    M: Trainable<In> + Params<f64> + Clone,
     In: TensorData<Elem = f64>,
     M::Output: TensorData<Elem = f64>,
 {

@@ -42,7 +42,9 @@ fn digits() -> (Dataset<1, 8, 8, 10>, Dataset<1, 8, 8, 10>) {
 /// `epochs` epochs of shuffled batches of 32 with `opt`; returns the model.
 fn train<M, O>(mut net: M, opt: &mut O, data: &Dataset<1, 8, 8, 10>, epochs: usize, seed: u64) -> M
 where
-    M: Params<f32> + Forward<Tensor<32, 1, 8, 8>, Output = Tensor2<32, 10>>,
+    M: Params<f32>
+        + Trainable<Tensor<32, 1, 8, 8>>
+        + Forward<Tensor<32, 1, 8, 8>, Output = Tensor2<32, 10>>,
     O: Optimizer<f32>,
 {
     let mut rng = StdRng::seed_from_u64(seed);

@@ -386,7 +386,7 @@ impl<const C: usize, const H: usize, const W: usize, const CLASSES: usize>
 
     /// One epoch of batches of `N` in dataset order; the last batch is filled by wrapping around
     /// (see [the module docs](self#the-last-batch-of-an-epoch)). `N` is a
-    /// [`BatchSize`](crate::shape::BatchSize): `N = 0` is an error at `cargo check`.
+    /// [`BatchSize`]: `N = 0` is an error at `cargo check`.
     ///
     /// ```
     /// use typed_cnn::data::Dataset;

@@ -11,15 +11,15 @@
 //! Storage is never given back by hand: tensors and parameters own a [`crate::Storage`], which
 //! returns its buffer to the pool when dropped.
 
-/// How the crate's layers take their input: each has one [`Forward`] impl, generic over the input
+/// How the crate's layers take their input: each has one [`Forward`](crate::Forward) impl, generic over the input
 /// `In: LayerInput<Layer>`, and one `LayerInput` impl per rank of input, the one it computes on
 /// and the other, whose bound reports a rank mistake with the input's sizes in decimal
-/// ([`FlatInput`](crate::shape::FlatInput), [`ImageInput`](crate::shape::ImageInput)).
+/// ([`FlatInput`](crate::shape::FlatInput), [`ImageInput`]).
 ///
 /// One `Forward` impl matters to the compiler: with one impl per rank, a bound that fails
 /// whatever the input (a kernel of 0, a size outside the table) would rule out the right impl
 /// before the input is known, and the compiler would then take the input to be of the other
-/// rank and report a type mismatch. Layers of your own implement [`Forward`] directly.
+/// rank and report a type mismatch. Layers of your own implement [`Forward`](crate::Forward) directly.
 #[diagnostic::on_unimplemented(
     message = "`{L}` cannot take an input of type `{Self}`",
     label = "this layer does not accept that input",
@@ -30,19 +30,19 @@ pub trait LayerInput<L>: Sized {
     type Output;
     /// What backward needs from the training forward.
     type Cache;
-    /// [`Forward::forward_impl`].
+    /// [`Forward::forward_impl`](crate::Forward::forward_impl).
     fn forward(layer: &L, x: Self) -> Self::Output;
-    /// [`Forward::train_impl`].
+    /// [`Forward::train_impl`](crate::Forward::train_impl).
     fn train(layer: &L, x: Self) -> (Self::Output, Self::Cache);
-    /// [`Forward::backward_impl`].
+    /// [`Forward::backward_impl`](crate::Forward::backward_impl).
     fn backward(layer: &L, cache: Self::Cache, dy: Self::Output, grads: &mut L) -> Self;
-    /// [`Forward::backward_params_impl`].
+    /// [`Forward::backward_params_impl`](crate::Forward::backward_params_impl).
     fn backward_params(layer: &L, cache: Self::Cache, dy: Self::Output, grads: &mut L) {
         let _ = Self::backward(layer, cache, dy, grads);
     }
 }
 
-/// `forward_by_input!([generics,] Layer<…>)`: the layer's one [`Forward`] impl, generic over the
+/// `forward_by_input!([generics,] Layer<…>)`: the layer's one [`Forward`](crate::Forward) impl, generic over the
 /// input, calling its [`LayerInput`] impls.
 macro_rules! forward_by_input {
     ([$($g:tt)*] $L:ty) => {

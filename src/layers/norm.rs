@@ -17,14 +17,16 @@
 //! statistics is folded in once (PyTorch would fold each in turn); `num_batches_tracked` still
 //! grows by k. [`Params::zero`] clears the gathered statistics with the gradients.
 
+use core::marker::PhantomData;
+use core::ops::Mul;
 use rand::Rng;
-use typenum::{Eq, IsEqual, Unsigned};
+use typenum::{B1, Eq, Gr, IsEqual, IsGreater, Prod, U1, Unsigned};
 
 use crate::Float;
 use crate::layers::LayerInput;
 use crate::module::{
-    Buffer, BufferFn, BufferFnMut, BufferMut, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike,
-    join,
+    Buffer, BufferFn, BufferFnMut, BufferMut, Init, PairFn, ParamFn, ParamFnMut, Params,
+    TrainCache, ZerosLike, join,
 };
 use crate::param::Param1;
 use crate::shape::{ChannelsMatch, Decimal, Dims, Num, Show, Size};
@@ -52,12 +54,18 @@ use crate::tensor::T4;
 /// let y = bn.forward(x);
 /// assert!((y.as_slice()[1] - 10.0 / (1.0 + 1e-5f64).sqrt()).abs() < 1e-12);
 /// ```
-/// Train mode with one value per channel (PyTorch's run-time error) does not build:
-/// ```compile_fail,E0080
+/// Train mode with one value per channel (PyTorch's run-time error) is an error at
+/// `cargo check` ("`BatchNorm2d` in train mode needs more than one value per channel, but this
+/// batch has N·H·W = 1·Dim<1>·Dim<1>"); eval mode takes it:
+/// ```compile_fail,E0277
 /// use typed_cnn::prelude::*;
 /// let bn = BatchNorm2d::<3>::init(&mut rand::rng());
+/// let _ = bn.forward(Tensor::<1, 3, 1, 1>::zeros()); // eval: fine
 /// let _ = bn.forward_train(Tensor::<1, 3, 1, 1>::zeros()); // N·H·W = 1
 /// ```
+///
+/// The rule needs the batch size `N` as a typenum number, so batch norm takes the batch sizes of
+/// the size table (see [`Size`]: up to 4096, then multiples of 16 up to 16,384), in either mode.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchNorm2d<const C: usize, E: Float = f32> {
     weight: Param1<C, E>,
@@ -236,13 +244,38 @@ impl<const C: usize, E: Float> Params<E> for BatchNorm2d<C, E> {
 
 /// What backward needs: the normalized input x̂, `1/√(σ² + eps)` per channel, and the batch
 /// statistics (mean, unbiased variance) that the optimizer step folds into the running ones.
+///
+/// `Check` is [`TrainValues`]: whether the batch has more than one value per channel, which
+/// [`TrainCache`] demands of a cache that is trained.
 #[derive(Clone, Debug)]
-pub struct BatchNormCache<E> {
+pub struct BatchNormCache<E, Check> {
     xhat: Box<[E]>,
     inv_std: Box<[E]>,
     mean: Box<[E]>,
     unbiased_var: Box<[E]>,
+    check: PhantomData<Check>,
 }
+
+/// Batch norm's train-mode rule as a type: `Enough` is typenum's `True` when `N·H·W > 1`, and
+/// `N`, `H`, `W` (decimal) are for the message.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainValues<Enough, const N: usize, H, W>(PhantomData<(Enough, H, W)>);
+
+impl<E, Enough, const N: usize, H, W> TrainCache for BatchNormCache<E, TrainValues<Enough, N, H, W>> where
+    Enough: MoreThanOneValue<N, H, W>
+{
+}
+
+/// Marker: batch norm in train mode sees more than one value per channel, `N·H·W > 1`
+/// (implemented for `True`). PyTorch refuses the same batch at run time ("Expected more than 1
+/// value per channel when training"); eval mode has no such rule.
+#[diagnostic::on_unimplemented(
+    message = "`BatchNorm2d` in train mode needs more than one value per channel, but this batch has N·H·W = {N}·{H}·{W}",
+    label = "batch statistics of a single value",
+    note = "the batch variance of one value is undefined: train with a larger batch (or larger images), or call `forward` (eval mode), which has no such rule"
+)]
+pub trait MoreThanOneValue<const N: usize, H, W> {}
+impl<const N: usize, H, W> MoreThanOneValue<N, H, W> for B1 {}
 
 impl<const C: usize, E, const N: usize, Ch, H, W> LayerInput<BatchNorm2d<C, E>>
     for T4<E, N, Ch, H, W>
@@ -251,11 +284,16 @@ where
     Dims<C>: Size,
     Ch: Unsigned + Decimal + IsEqual<Num<C>>,
     Eq<Ch, Num<C>>: ChannelsMatch<BatchNorm2d<C, E>, C, Show<Ch>>,
-    H: Unsigned,
-    W: Unsigned,
+    H: Unsigned + Decimal,
+    W: Unsigned + Decimal,
+    Dims<N>: Size,
+    Num<N>: Mul<H>,
+    Prod<Num<N>, H>: Mul<W>,
+    Prod<Prod<Num<N>, H>, W>: IsGreater<U1>,
 {
     type Output = T4<E, N, Ch, H, W>;
-    type Cache = BatchNormCache<E>;
+    type Cache =
+        BatchNormCache<E, TrainValues<Gr<Prod<Prod<Num<N>, H>, W>, U1>, N, Show<H>, Show<W>>>;
 
     fn forward(layer: &BatchNorm2d<C, E>, mut x: Self) -> Self::Output {
         let plane = H::USIZE * W::USIZE;
@@ -274,14 +312,8 @@ where
     }
 
     fn train(layer: &BatchNorm2d<C, E>, mut x: Self) -> (Self::Output, Self::Cache) {
-        // PyTorch refuses this at run time ("Expected more than 1 value per channel when
-        // training"); here the sizes are known, so it is refused when the program is built.
-        const {
-            assert!(
-                N * H::USIZE * W::USIZE > 1,
-                "BatchNorm2d in train mode needs more than 1 value per channel (N·H·W > 1)"
-            )
-        };
+        // N·H·W > 1 is a bound of `forward_train` (see `TrainValues`); code that calls this
+        // directly with a single value per channel gets NaN running variances (0/0).
         let plane = H::USIZE * W::USIZE;
         let m = (N * plane) as f64;
         // Per-channel sums in f64: two passes (mean, then squared deviations) for accuracy.
@@ -315,6 +347,7 @@ where
             inv_std: to_e(&inv_std),
             mean: to_e(&mean),
             unbiased_var: sq.iter().map(|&s| E::from_f64(unbiased(s))).collect(),
+            check: PhantomData,
         };
         (x, cache)
     }

@@ -126,9 +126,12 @@ pub trait Module: Sized {
     }
 
     /// Training forward: the output and a [`Trace`] for [`Module::backward`].
+    ///
+    /// The network must be [`Trainable`] on this input: how a rule of training mode (batch norm's
+    /// `N·H·W > 1`) is checked when the program is compiled.
     fn forward_train<In>(&self, x: In) -> (Out<Self, In>, Trace<Self, In>)
     where
-        Self: Forward<In>,
+        Self: Trainable<In>,
     {
         let (y, cache) = self.train_impl(x);
         (y, Trace { cache })
@@ -222,7 +225,7 @@ pub trait ModuleMut {
     /// [`Module::forward_train`] of the network.
     fn forward_train<In>(self, x: In) -> (Out<Self::Net, In>, Trace<Self::Net, In>)
     where
-        Self::Net: Forward<In>;
+        Self::Net: Trainable<In>;
 
     /// [`Module::backward`] of the network.
     fn backward<In>(
@@ -261,7 +264,7 @@ impl<M> ModuleMut for &mut M {
 
     fn forward_train<In>(self, x: In) -> (Out<M, In>, Trace<M, In>)
     where
-        M: Forward<In>,
+        M: Trainable<In>,
     {
         Module::forward_train(&*self, x)
     }
@@ -286,6 +289,63 @@ impl<M> ModuleMut for &mut M {
     {
         Module::zeros_like(&*self)
     }
+}
+
+/// A network that can be trained on input `In`: [`Forward`] with a [`TrainCache`] cache. The
+/// bound of [`Module::forward_train`], implemented for every such network: generic code that
+/// trains a network `M` writes `M: Trainable<In>` where inference needs only `M: Forward<In>`.
+pub trait Trainable<In>: Forward<In> {}
+impl<M: Forward<In>, In> Trainable<In> for M where M::Cache: TrainCache {}
+
+/// A layer's [`Forward::Cache`] that may be trained: [`Module::forward_train`] asks it of the
+/// whole network's cache, so that a rule of training mode is checked at `cargo check`.
+///
+/// One layer has such a rule: [`BatchNorm2d`](crate::layers::BatchNorm2d) in train mode needs
+/// more than one value per channel (`N·H·W > 1`), as PyTorch demands at run time, while its
+/// eval mode takes any input (ResNet-18 on 32×32 images has 1×1 planes, and an inference batch
+/// of 1). Its cache carries the check; every other cache has this trait.
+///
+/// Implemented for the caches the crate's layers use and for `()`, numbers, `bool`, tuples,
+/// `Vec`, `Box`, `Option`, arrays and the tensor types. A layer of your own whose cache is a
+/// struct of its own adds one line: `impl TrainCache for MyCache {}`.
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// let bn = BatchNorm2d::<4>::default();
+/// let _ = bn.forward(Tensor::<1, 4, 1, 1>::zeros()); // eval mode: fine
+/// let _ = bn.forward_train(Tensor::<1, 4, 1, 1>::zeros()); // one value per channel
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is a layer's cache without `TrainCache`, so its network cannot be trained",
+    label = "no `TrainCache` for this cache type",
+    note = "a layer whose cache is a struct of its own adds one line: `impl typed_cnn::TrainCache for MyCache {{}}`",
+    note = "generic code that trains a network `M` bounds it with `M: Trainable<In>` rather than `M: Forward<In>`"
+)]
+pub trait TrainCache {}
+
+macro_rules! train_cache {
+    ($($t:ty),*) => {$(impl TrainCache for $t {})*};
+}
+train_cache!((), bool, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, f32, f64);
+impl<T> TrainCache for Vec<T> {}
+impl<T: ?Sized> TrainCache for Box<T> {}
+impl<T: TrainCache> TrainCache for Option<T> {}
+impl<T, const N: usize> TrainCache for [T; N] {}
+impl<T: ?Sized> TrainCache for core::marker::PhantomData<T> {}
+impl<E: Float> TrainCache for crate::Storage<E> {}
+impl<E: Float, const N: usize, F> TrainCache for crate::T2<E, N, F> {}
+impl<E: Float, const N: usize, C, H, W> TrainCache for crate::T4<E, N, C, H, W> {}
+
+macro_rules! train_cache_tuples {
+    ($(($($T:ident),+);)+) => {$(
+        impl<$($T: TrainCache),+> TrainCache for ($($T,)+) {}
+    )+};
+}
+train_cache_tuples! {
+    (A); (A, B); (A, B, C); (A, B, C, D); (A, B, C, D, F); (A, B, C, D, F, G);
+    (A, B, C, D, F, G, H); (A, B, C, D, F, G, H, I); (A, B, C, D, F, G, H, I, J);
+    (A, B, C, D, F, G, H, I, J, K); (A, B, C, D, F, G, H, I, J, K, L);
+    (A, B, C, D, F, G, H, I, J, K, L, M);
 }
 
 /// The callback of [`Params::visit`]: `(name, shape, values)`.
