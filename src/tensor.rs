@@ -54,6 +54,43 @@ pub struct T2<E: Float, const N: usize, F> {
 /// assert_eq!(x.shape(), [2, 1, 28, 27]);
 /// assert_eq!(x.as_slice().len(), 2 * 28 * 27);
 /// ```
+///
+/// # Reading and asserting shapes
+///
+/// The compiler's own type-mismatch error (E0308, say from a wrong annotation
+/// `let y: Tensor<64, 6, 24, 24> = conv.forward(x);`) prints sizes in typenum's binary form,
+/// `UInt<UInt<UTerm, B1>, B0>`, and no library can change that message. Two methods print them
+/// in decimal instead:
+/// - [`T4::expect_shape`]: `y.expect_shape::<64, 6, 24, 24>()` asserts the shape at
+///   `cargo check` and, if wrong, says "shape assertion failed: expected
+///   `Shape<64, Dim<6>, Dim<24>, Dim<24>>`, found `Shape<64, Dim<6>, Dim<12>, Dim<12>>`";
+/// - [`T4::shape_type`]: `let () = y.shape_type();` makes the compiler print the shape it
+///   computed, "expected `Shape<64, Dim<6>, Dim<12>, Dim<12>>`, found `()`".
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// let conv = Conv2d::<1, 6, 5>::default();
+/// let y = conv.forward(Tensor::<64, 1, 28, 28>::zeros()).expect_shape::<64, 6, 24, 24>();
+/// # let _ = y;
+/// ```
+///
+/// # Where the sizes come from the context
+///
+/// `Tensor<N, C, H, W>` spells its sizes as numbers that the compiler turns into types, and it
+/// cannot run that the other way: `Tensor::zeros()` where the shape should come from the
+/// expected type (an argument, an annotation) does not compile ("cannot infer the value of const
+/// parameter `C`"). Either spell the sizes, `Tensor::<64, 1, 28, 28>::zeros()`, or call the
+/// struct, `T4::zeros()`, whose typenum sizes are inferred:
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// fn takes(x: Tensor<2, 3, 8, 8>) -> usize { x.len() }
+/// assert_eq!(takes(T4::zeros()), 384);
+/// assert_eq!(takes(Tensor::<2, 3, 8, 8>::zeros()), 384);
+/// ```
+///
+/// A function of your own generic over the sizes needs `Dims<C>: Size` per size and no `typenum`
+/// (see [`Size`](crate::shape::Size)).
 pub type Tensor<const N: usize, const C: usize, const H: usize, const W: usize, E = f32> =
     T4<E, N, Num<C>, Num<H>, Num<W>>;
 

@@ -32,8 +32,10 @@
 //! 3. Put **`#[diagnostic::on_unimplemented(message, label, note)]`** on the marker: the message
 //!    names the layer (`{L}`) and the sizes, the label says what is wrong at the call, the note how
 //!    to fix it.
-//! 4. Require `Condition: Marker<L, …>` where the computation is: in the layer's one `Forward`
-//!    impl, or in the [`Window`] impl for a rule of every window layer.
+//! 4. Require `Condition: Marker<L, …>` where the computation is: in the layer's `LayerInput`
+//!    impl for its input rank (the crate's layers; see [`crate::layers::LayerInput`]) or `Forward`
+//!    impl (a layer of your own), or in the [`Window`] impl for a rule of every window layer. A
+//!    rule of training mode only goes in the layer's cache type ([`crate::TrainCache`]).
 //! 5. Pin the message with a **ui case**: `ui-tests/fail/<rule>.rs` and its `.stderr` snapshot,
 //!    run by trybuild from `tests/ui.rs` (`TRYBUILD=overwrite cargo test --release --test ui`
 //!    writes the snapshot: read it before committing), plus a `compile_fail` doctest on the marker.
@@ -48,8 +50,19 @@
 //!   decimal.)
 //! - **Bounds on methods, not impls** (3, 13). The user-facing `Module::forward` carries its
 //!   `Self: Forward<In>` bound on the method; on a tuple chain an impl-level bound degrades into
-//!   E0599 "no method named `forward`". Give a layer one `Forward` impl: with two, the errors of
-//!   one read "cannot take an input of type `_`".
+//!   E0599 "no method named `forward`". Give a layer one `Forward` impl, generic over the input
+//!   (`In: LayerInput<Layer>`, see [`crate::layers::LayerInput`]): with one impl per rank, a bound
+//!   that fails whatever the input (stride 0, a size outside the table) rules out the right impl
+//!   before the input is known, and the compiler takes the input to be of the other rank (E0308).
+//!   The wrong rank is a `LayerInput` impl whose marker ([`FlatInput`], [`ImageInput`]) has the
+//!   input's last size as its `Self`, so that it waits until the size is computed instead of
+//!   printing `_`.
+//! - **No size projection with an unknown size** (new in issue 11). rustc reads a call's bounds
+//!   and signature before its arguments; a `Num<C>` (or a `Tensor<N, C, H, W>` argument, which
+//!   contains one) whose `C` is still unknown there makes the old trait solver try every entry of
+//!   the size table: about 50 million instructions, some 15 ms, once per crate. Public functions
+//!   whose sizes are inferred take a type whose bound waits instead ([`crate::loss::cross_entropy`]
+//!   takes `L: ClassLabels<N, F>`); methods on a typed receiver are not affected.
 //! - **No post-monomorphization const asserts** (15). `const { assert!(…) }` fires only at
 //!   `cargo build`, with no line of the user's code: anything a user can get wrong is a bound.
 //! - **Guard the arithmetic so only the marker fails** (5, 6). Exact division is `Mod` plus a
@@ -65,12 +78,14 @@
 //! - **Written sizes go through [`Num<N>`](Num), never typenum's `U<N>`** (1). typenum's
 //!   `Const<N>: ToUInt` stops at 1024 (plus powers of two and ten) with rustc's bare "trait bound
 //!   not satisfied"; the [`Size`] table reaches 16,384 and names the number. Its ~4,900 impls
-//!   share one self type, so coherence compares them pairwise: about 1.7 s of every build of the
-//!   crate, growing faster than the table. Measure before adding entries.
+//!   share one self type, so coherence compares them pairwise: about 1 s of every build of the
+//!   crate, and well-formedness checks about 1 s more, growing faster than the table. Measure
+//!   before adding entries.
 //! - **Unique names** (11). A second item named like a shape type anywhere in the crate (a
 //!   `Shape` variant did it) makes every message print full paths.
 //! - **Pinned snapshots** (10). `.stderr` wording changes between rustc versions: the suite is
-//!   pinned to rustc 1.95, and its pass cases make trybuild run `cargo build`, not `cargo check`.
+//!   pinned to rustc 1.95. Its fail cases run apart from the pass cases, so that trybuild checks
+//!   them with `cargo check`, which a post-monomorphization assert would pass.
 
 use core::marker::PhantomData;
 use core::ops::{Add, Div, Rem, Sub};
