@@ -133,9 +133,19 @@ pub struct Dims<const N: usize>;
 ///     conv.forward(y)
 /// }
 /// let conv = Conv2d::<1280, 8, 3, 1, 1>::default();
-/// // C appears in the types only through the table, so it is spelled at the call
-/// let y = block::<1280>(&conv, Tensor::<1, 1280, 4, 4>::zeros());
+/// let y = block(&conv, Tensor::<1, 1280, 4, 4>::zeros()); // C = 1280, from `conv`'s type
 /// assert_eq!(y.shape(), [1, 8, 2, 2]);
+///
+/// /// A size that appears only inside `Tensor<…>` is spelled at the call: the compiler cannot
+/// /// work the number back out of the typenum form that `Tensor` stores.
+/// fn pool<const C: usize>(x: Tensor<1, C, 4, 4>) -> Tensor<1, C, 2, 2>
+/// where
+///     Dims<C>: Size,
+/// {
+///     MaxPool2d::<2>::default().forward(x)
+/// }
+/// let y = pool::<1280>(Tensor::<1, 1280, 4, 4>::zeros());
+/// assert_eq!(y.shape(), [1, 1280, 2, 2]);
 /// ```
 ///
 /// A number outside the table is rejected where it is used, with the message of [`SizeTable`]:
