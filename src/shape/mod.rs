@@ -165,7 +165,8 @@ pub struct Dims<const N: usize>;
     message = "`{Self}`: typed-cnn cannot write this number as a size in a type",
     label = "sizes written in a type are 0 to 4096, or multiples of 16 up to 16384",
     note = "for a `Linear` after `Flatten`, write the in-features as the shape they are flattened from: `FlatLinear<C, H, W, OUT>` (in-features C·H·W)",
-    note = "there is no workaround for a channel count, an output feature count, a kernel, stride or padding, or an input size outside the table: choose a supported number (pad or crop the image)"
+    note = "there is no workaround for a channel count, an output feature count, a kernel, stride or padding, or an input size outside the table: choose a supported number (pad or crop the image)",
+    note = "in a function generic over a size `C`, add the bound `where Dims<C>: Size` (both from `typed_cnn::shape`)"
 )]
 pub trait Size {
     /// The number as a typenum type.
@@ -200,7 +201,8 @@ where
     message = "`{Self}`: typed-cnn cannot write this number as a size in a type",
     label = "sizes written in a type are 0 to 4096, or multiples of 16 up to 16384",
     note = "for a `Linear` after `Flatten`, write the in-features as the shape they are flattened from: `FlatLinear<C, H, W, OUT>` (in-features C·H·W)",
-    note = "there is no workaround for a channel count, an output feature count, a kernel, stride or padding, or an input size outside the table: choose a supported number (pad or crop the image)"
+    note = "there is no workaround for a channel count, an output feature count, a kernel, stride or padding, or an input size outside the table: choose a supported number (pad or crop the image)",
+    note = "in a function generic over a size `C`, add the bound `where Dims<C>: Size` (both from `typed_cnn::shape`)"
 )]
 pub trait SizeTable {
     /// The number as a typenum type.
