@@ -114,6 +114,7 @@
 //! | `Flatten` | `nn.Flatten()` |
 //! | `Linear<IN, OUT>` (`Linear<IN, OUT, E, NoBias>`), `FlatLinear<C, H, W, OUT>` | `nn.Linear(IN, OUT)` (`bias=False`), `nn.Linear(C*H*W, OUT)` |
 //! | `Relu`, `LeakyRelu`, `Sigmoid`, `Tanh` | `nn.ReLU()`, `nn.LeakyReLU()`, `nn.Sigmoid()`, `nn.Tanh()` |
+//! | `Relu6`, `Hardswish`, `Silu`, `Gelu` (`approximate: true` for the tanh form) | `nn.ReLU6()`, `nn.Hardswish()`, `nn.SiLU()`, `nn.GELU()` (`approximate='tanh'`) |
 //! | `Softmax`, `LogSoftmax` | `nn.Softmax(1)`, `nn.LogSoftmax(1)` |
 //! | `Residual<M>` | `x + m(x)` |
 //! | `BatchNorm2d<C>` | `nn.BatchNorm2d(C)` |

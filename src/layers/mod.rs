@@ -77,7 +77,7 @@ mod pool;
 mod residual;
 mod softmax;
 
-pub use activation::{LeakyRelu, Relu, Sigmoid, Tanh};
+pub use activation::{Gelu, Hardswish, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Tanh};
 pub use conv::Conv2d;
 pub use dropout::Dropout;
 pub use flatten::{FlatSize, Flatten};
