@@ -117,6 +117,7 @@
 //! | `Relu6`, `Hardswish`, `Silu`, `Gelu` (`approximate: true` for the tanh form) | `nn.ReLU6()`, `nn.Hardswish()`, `nn.SiLU()`, `nn.GELU()` (`approximate='tanh'`) |
 //! | `Softmax`, `LogSoftmax` | `nn.Softmax(1)`, `nn.LogSoftmax(1)` |
 //! | `Residual<M>` | `x + m(x)` |
+//! | `Sum<F, G>` | `f(x) + g(x)` (a projection shortcut, torchvision's `downsample`) |
 //! | `BatchNorm2d<C>` | `nn.BatchNorm2d(C)` |
 //! | `Dropout` (`p` field, 0.5 by default) | `nn.Dropout(p)` |
 //! | `cross_entropy`, `mse` | `F.cross_entropy`, `F.mse_loss` |

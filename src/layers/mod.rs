@@ -84,7 +84,7 @@ pub use flatten::{FlatSize, Flatten};
 pub use linear::{FlatLinear, Linear};
 pub use norm::BatchNorm2d;
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
-pub use residual::Residual;
+pub use residual::{Residual, Sum};
 pub use softmax::{LogSoftmax, Softmax};
 
 use crate::Float;

@@ -783,6 +783,23 @@ pub trait ShapeEq<Other> {
 pub trait ResidualKeepsShape<InShape, OutShape> {}
 impl<InShape, OutShape> ResidualKeepsShape<InShape, OutShape> for B1 {}
 
+/// Marker: the two branches of a [`Sum`](crate::layers::Sum) give the same shape (implemented for
+/// `True` only).
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // A stride-2 branch beside a stride-1 shortcut: 4×4 against 8×8
+/// let block = Sum::<Conv2d<2, 4, 3, 2, 1, Floor>, Conv2d<2, 4, 1>>::init(&mut rand::rng());
+/// let _ = block.forward(Tensor::<1, 2, 8, 8>::zeros());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the two branches of this sum give different shapes: `{A}` and `{B}`",
+    label = "`Sum<F, G>` adds `F(x)` and `G(x)` element-wise",
+    note = "a projection shortcut must match the main branch: the same output channels and the same stride (torchvision: a 1×1 convolution with the block's stride, then batch norm)"
+)]
+pub trait BranchesMatch<A, B> {}
+impl<A, B> BranchesMatch<A, B> for B1 {}
+
 /// Marker: a loss's targets have the prediction's shape (implemented for `True` only).
 ///
 /// ```compile_fail,E0277
