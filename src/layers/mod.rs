@@ -68,6 +68,7 @@ macro_rules! forward_by_input {
 }
 
 mod activation;
+mod concat;
 mod conv;
 mod dropout;
 mod flatten;
@@ -76,8 +77,10 @@ pub mod norm;
 mod pool;
 mod residual;
 mod softmax;
+mod upsample;
 
 pub use activation::{Gelu, Hardswish, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Tanh};
+pub use concat::{Concat, Identity};
 pub use conv::Conv2d;
 pub use dropout::Dropout;
 pub use flatten::{FlatSize, Flatten};
@@ -86,6 +89,7 @@ pub use norm::BatchNorm2d;
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use residual::{Residual, Sum};
 pub use softmax::{LogSoftmax, Softmax};
+pub use upsample::Upsample;
 
 use crate::Float;
 use crate::param::BiasMode;
@@ -99,20 +103,20 @@ macro_rules! image_layers {
     ($([$($g:tt)*] $L:ty;)+) => {$(
         forward_by_input!([$($g)*] $L);
 
-        impl<$($g)* XE: Float, const N: usize, F: Decimal> LayerInput<$L> for T2<XE, N, F>
+        impl<$($g)* XE: Float, const N: usize, XF: Decimal> LayerInput<$L> for T2<XE, N, XF>
         where
-            Show<F>: ImageInput<$L>,
+            Show<XF>: ImageInput<$L>,
         {
-            type Output = <Show<F> as ImageInput<$L>>::Never;
-            type Cache = <Show<F> as ImageInput<$L>>::Never;
+            type Output = <Show<XF> as ImageInput<$L>>::Never;
+            type Cache = <Show<XF> as ImageInput<$L>>::Never;
             fn forward(_: &$L, _: Self) -> Self::Output {
-                <Show<F> as ImageInput<$L>>::absurd()
+                <Show<XF> as ImageInput<$L>>::absurd()
             }
             fn train(_: &$L, _: Self) -> (Self::Output, Self::Cache) {
-                <Show<F> as ImageInput<$L>>::absurd()
+                <Show<XF> as ImageInput<$L>>::absurd()
             }
             fn backward(_: &$L, _: Self::Cache, _: Self::Output, _: &mut $L) -> Self {
-                <Show<F> as ImageInput<$L>>::absurd()
+                <Show<XF> as ImageInput<$L>>::absurd()
             }
         }
     )+};
@@ -125,4 +129,5 @@ image_layers! {
     [const K: usize, const S: usize, const P: usize, M,] AvgPool2d<K, S, P, M>;
     [const C: usize, E: Float,] BatchNorm2d<C, E>;
     [] GlobalAvgPool2d;
+    [const F: usize,] Upsample<F>;
 }

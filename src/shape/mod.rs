@@ -665,6 +665,14 @@ pub trait ImageInput<L> {
 pub trait KernelNonZero<L, const K: usize> {}
 impl<L, const K: usize> KernelNonZero<L, K> for B1 {}
 
+/// Marker: the scale factor `F` of layer `L` is at least 1 (implemented for `True`).
+#[diagnostic::on_unimplemented(
+    message = "`{L}`: the scale factor is {F}, but it must be at least 1",
+    label = "upsampling by 0 leaves no pixels"
+)]
+pub trait ScaleNonZero<L, const F: usize> {}
+impl<L, const F: usize> ScaleNonZero<L, F> for B1 {}
+
 /// Marker: the stride `S` of layer `L` is at least 1 (implemented for `True`).
 ///
 /// ```compile_fail,E0277
@@ -799,6 +807,23 @@ impl<InShape, OutShape> ResidualKeepsShape<InShape, OutShape> for B1 {}
 )]
 pub trait BranchesMatch<A, B> {}
 impl<A, B> BranchesMatch<A, B> for B1 {}
+
+/// Marker: the two branches of a [`Concat`](crate::layers::Concat) give the same batch, height
+/// and width (implemented for `True` only), so that their channels can be stacked.
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // A U-Net skip whose upsampled side is 8×8 against the skip's 9×9
+/// let block = Concat::<Identity, Conv2d<2, 4, 2>>::init(&mut rand::rng());
+/// let _ = block.forward(Tensor::<1, 2, 9, 9>::zeros());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the two branches of this concatenation differ in height or width: `{A}` and `{B}`",
+    label = "`Concat<F, G>` stacks the channels of `F(x)` and `G(x)`, which must agree on (N, H, W)",
+    note = "U-Net crops or pads the skip to the upsampled size; choose sizes whose down- and up-sampling meet"
+)]
+pub trait ConcatSizesMatch<A, B> {}
+impl<A, B> ConcatSizesMatch<A, B> for B1 {}
 
 /// Marker: a loss's targets have the prediction's shape (implemented for `True` only).
 ///
