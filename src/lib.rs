@@ -119,7 +119,7 @@
 //! | `Residual<M>` | `x + m(x)` |
 //! | `Sum<F, G>` | `f(x) + g(x)` (a projection shortcut, torchvision's `downsample`) |
 //! | `Concat<F, G>`, `Identity` | `torch.cat([f(x), g(x)], 1)`, `nn.Identity()` |
-//! | `Upsample<F>` | `nn.Upsample(scale_factor=F, mode='nearest')` |
+//! | `Upsample<F>`, `UpsampleBilinear<F>` | `nn.Upsample(scale_factor=F, mode='nearest')`, `mode='bilinear'` |
 //! | `BatchNorm2d<C>` | `nn.BatchNorm2d(C)` |
 //! | `Dropout` (`p` field, 0.5 by default) | `nn.Dropout(p)` |
 //! | `cross_entropy`, `mse` | `F.cross_entropy`, `F.mse_loss` |

@@ -89,7 +89,7 @@ pub use norm::BatchNorm2d;
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use residual::{Residual, Sum};
 pub use softmax::{LogSoftmax, Softmax};
-pub use upsample::Upsample;
+pub use upsample::{Upsample, UpsampleBilinear};
 
 use crate::Float;
 use crate::param::BiasMode;
@@ -130,4 +130,5 @@ image_layers! {
     [const C: usize, E: Float,] BatchNorm2d<C, E>;
     [] GlobalAvgPool2d;
     [const F: usize,] Upsample<F>;
+    [const F: usize,] UpsampleBilinear<F>;
 }
