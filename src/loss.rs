@@ -171,9 +171,9 @@ where
 /// entry of the size table (about 50 million instructions, some 15 ms, in each crate that calls
 /// `cross_entropy`); a bound whose subject `L` is still unknown simply waits.
 #[diagnostic::on_unimplemented(
-    message = "cross-entropy gets logits of {N} rows, but the labels are `{Self}`",
-    label = "labels for another batch size",
-    note = "the labels' `N` in `Labels<N, CLASSES>` must equal the logits' batch size"
+    message = "cross-entropy gets logits of {N} rows and labels of type `{Self}`",
+    label = "expected `Labels<{N}, CLASSES>`",
+    note = "the labels are a `Labels<N, CLASSES>` with the logits' batch size `N` (`Labels::<N, CLASSES>::new(vec)` checks each label against `CLASSES`)"
 )]
 pub trait ClassLabels<const N: usize, F> {
     /// The labels, each below the class count.
