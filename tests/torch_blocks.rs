@@ -7,12 +7,14 @@
 //! cast) within the brief's tolerance (`gradcheck::assert_close`).
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use typed_cnn::BufferMut;
 use typed_cnn::gradcheck::assert_close;
 use typed_cnn::prelude::*;
 use typed_cnn::weights::{self, EntryData, StateDict};
+
+mod torch_support;
+use torch_support::{close64, fixture, load, values};
 
 type Net<E> = (
     (Conv2d<2, 4, 3, 1, 1, Exact, E>, Relu),
@@ -32,19 +34,8 @@ type Net<E> = (
     Linear<128, 3, E>,
 );
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-fn values(state: &StateDict<f64>, name: &str) -> Vec<f64> {
-    match &state.get(name).unwrap_or_else(|| panic!("no `{name}` in the fixture")).data {
-        EntryData::Values(v) => v.clone(),
-        EntryData::Count(c) => panic!("`{name}` is a count ({c}), not values"),
-    }
-}
-
 fn expected() -> StateDict<f64> {
-    weights::load_state_dict(fixture("torch_blocks_expected.safetensors")).unwrap()
+    load("torch_blocks_expected.safetensors")
 }
 
 /// The network with PyTorch's weights (a strict load: no tensor missing, none unexpected).
@@ -57,7 +48,7 @@ fn torch_net() -> Net<f64> {
 
 /// The same weights in f32 (the file is f64, and loading checks the dtype).
 fn torch_net_f32() -> Net<f32> {
-    let file = weights::load_state_dict::<f64>(fixture("torch_blocks.safetensors")).unwrap();
+    let file = load("torch_blocks.safetensors");
     let mut net = Net::<f32>::default();
     net.visit_mut("", &mut |name, _, v| {
         let src = values(&file, name);
@@ -75,13 +66,6 @@ fn torch_net_f32() -> Net<f32> {
     net
 }
 
-fn close64(got: &[f64], exp: &[f64], what: &str) {
-    assert_eq!(got.len(), exp.len(), "{what}: length");
-    for (i, (g, e)) in got.iter().zip(exp).enumerate() {
-        assert!((g - e).abs() <= 1e-9 * e.abs() + 1e-12, "{what}[{i}]: got {g}, PyTorch {e}");
-    }
-}
-
 #[test]
 fn names_match_pytorch() {
     let net = Net::<f64>::default();
@@ -92,7 +76,7 @@ fn names_match_pytorch() {
     net.visit_buffers("", &mut |n, _, _| {
         ours.insert(n.to_string());
     });
-    let file = weights::load_state_dict::<f64>(fixture("torch_blocks.safetensors")).unwrap();
+    let file = load("torch_blocks.safetensors");
     let theirs: BTreeSet<String> = file.entries.iter().map(|e| e.name.clone()).collect();
     assert_eq!(ours, theirs);
     assert!(ours.contains("1.1.1.weight") && ours.contains("2.1.1.running_var"));

@@ -7,13 +7,15 @@
 //! `gradcheck::assert_close`'s: `|got − exp| ≤ 1e-4·|exp| + 1e-5·max(1, max|exp|)`.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use typed_cnn::Buffer;
 use typed_cnn::gradcheck::assert_close;
 use typed_cnn::optim::Optimizer;
 use typed_cnn::prelude::*;
-use typed_cnn::weights::{self, EntryData, StateDict};
+use typed_cnn::weights::{self, StateDict};
+
+mod torch_support;
+use torch_support::{count, fixture, values};
 
 /// The PyTorch network of the fixture script, with its `nn.Sequential` names.
 type Net = (
@@ -29,24 +31,6 @@ type Net = (
     Flatten,
     Linear<64, 3, f64>,
 );
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-fn values(state: &StateDict<f64>, name: &str) -> Vec<f64> {
-    match &state.get(name).unwrap_or_else(|| panic!("no `{name}` in the fixture")).data {
-        EntryData::Values(v) => v.clone(),
-        EntryData::Count(c) => panic!("`{name}` is a count ({c}), not values"),
-    }
-}
-
-fn count(state: &StateDict<f64>, name: &str) -> u64 {
-    match &state.get(name).unwrap_or_else(|| panic!("no `{name}` in the fixture")).data {
-        EntryData::Count(c) => *c,
-        EntryData::Values(_) => panic!("`{name}` holds values, not a count"),
-    }
-}
 
 /// Any initial values: the strict load must overwrite every one of them.
 fn torch_net() -> Net {
