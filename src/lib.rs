@@ -178,6 +178,7 @@ pub mod kernels;
 pub mod layers;
 pub mod loss;
 mod module;
+pub mod network;
 pub mod optim;
 mod param;
 mod runtime;

@@ -98,12 +98,9 @@ where
     }
 
     fn backward_impl(&self, (ca, cb): Self::Cache, dy: Self::Output, grads: &mut Self) -> In {
-        let (mut da, mut db) = (T4::<E, N, C1, H1, W1>::zeros(), T4::<E, N, C2, H2, W2>::zeros());
-        let (pa, pb) = (da.as_slice().len() / N.max(1), db.as_slice().len() / N.max(1));
-        for (n, image) in dy.as_slice().chunks_exact((pa + pb).max(1)).enumerate().take(N) {
-            da.as_mut_slice()[n * pa..(n + 1) * pa].copy_from_slice(&image[..pa]);
-            db.as_mut_slice()[n * pb..(n + 1) * pb].copy_from_slice(&image[pa..]);
-        }
+        let pa = C1::USIZE * H1::USIZE * W1::USIZE;
+        let (da, db) =
+            unstack::<E, N, T4<E, N, C1, H1, W1>, T4<E, N, C2, H2, W2>>(dy.as_slice(), pa);
         let dxb = self.1.backward_impl(cb, db, &mut grads.1);
         let mut dx = self.0.backward_impl(ca, da, &mut grads.0);
         dx.data_mut().iter_mut().zip(dxb.data()).for_each(|(a, &b)| *a += b);
@@ -111,8 +108,23 @@ where
     }
 }
 
+/// The inverse of [`stack`]: each image of `y` split into its first `pa` values and the rest.
+pub(crate) fn unstack<E: Float, const N: usize, A, B>(y: &[E], pa: usize) -> (A, B)
+where
+    A: TensorData<Elem = E>,
+    B: TensorData<Elem = E>,
+{
+    let pb = y.len() / N.max(1) - pa;
+    let (mut a, mut b) = (Vec::with_capacity(N * pa), Vec::with_capacity(N * pb));
+    for image in y.chunks_exact((pa + pb).max(1)) {
+        a.extend_from_slice(&image[..pa]);
+        b.extend_from_slice(&image[pa..]);
+    }
+    (A::from_storage(a.into()), B::from_storage(b.into()))
+}
+
 /// Image by image, `a`'s channels then `b`'s: the NCHW concatenation along C.
-fn stack<E: Float, const N: usize, T: TensorData<Elem = E>>(a: &[E], b: &[E]) -> T {
+pub(crate) fn stack<E: Float, const N: usize, T: TensorData<Elem = E>>(a: &[E], b: &[E]) -> T {
     let (pa, pb) = (a.len() / N.max(1), b.len() / N.max(1));
     let mut out = Vec::with_capacity(a.len() + b.len());
     for n in 0..N {

@@ -68,14 +68,14 @@ macro_rules! forward_by_input {
 }
 
 mod activation;
-mod concat;
+pub(crate) mod concat;
 mod conv;
 mod dropout;
 mod flatten;
 mod linear;
 pub mod norm;
 mod pool;
-mod residual;
+pub(crate) mod residual;
 mod softmax;
 mod upsample;
 

@@ -63,11 +63,11 @@ where
 
 /// Moves the storage of one tensor type into another of the same shape, which the
 /// `ResidualKeepsShape` bound has proven (`ShapeEq` compares without unifying the types).
-fn retype<A: TensorData, B: TensorData<Elem = A::Elem>>(x: A) -> B {
+pub(crate) fn retype<A: TensorData, B: TensorData<Elem = A::Elem>>(x: A) -> B {
     B::from_storage(x.into_storage())
 }
 
-fn add_into<T: TensorData>(acc: &mut T, x: &T) {
+pub(crate) fn add_into<T: TensorData>(acc: &mut T, x: &T) {
     acc.data_mut().iter_mut().zip(x.data()).for_each(|(a, &b)| *a += b);
 }
 

@@ -183,8 +183,13 @@ pub mod __private {
     pub use crate::param::Fill;
 
     use crate::Float;
-    use crate::module::{ParamFn, ParamFnMut, join};
+    use crate::module::{ParamFn, ParamFnMut};
     use crate::param::ParamTensor;
+
+    /// `prefix.name`, or `name` at the top level.
+    pub fn join(prefix: &str, name: &str) -> String {
+        crate::module::join(prefix, name)
+    }
 
     pub fn visit_param<'a, E: Float, P: ParamTensor<E>>(
         p: &'a P,
@@ -192,7 +197,7 @@ pub mod __private {
         name: &str,
         f: &mut ParamFn<'a, '_, E>,
     ) {
-        f(&join(prefix, name), P::SHAPE, p);
+        f(&crate::module::join(prefix, name), P::SHAPE, p);
     }
 
     pub fn visit_param_mut<E: Float, P: ParamTensor<E>>(
@@ -201,6 +206,6 @@ pub mod __private {
         name: &str,
         f: &mut ParamFnMut<'_, E>,
     ) {
-        f(&join(prefix, name), P::SHAPE, p);
+        f(&crate::module::join(prefix, name), P::SHAPE, p);
     }
 }

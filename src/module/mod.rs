@@ -389,7 +389,7 @@ pub type ParamFnMut<'f, E> = dyn FnMut(&str, &[usize], &mut [E]) + 'f;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not declare its parameters (of element type `{E}`)",
     label = "this layer or network has no `Params<{E}>`",
-    note = "a layer without parameters needs one line, `impl NoParams for MyLayer {{}}`; a layer with parameters declares them with `typed_cnn::params!`; a network needs this of each of its layers, and a tuple network has at most 12 (nest longer ones)"
+    note = "a layer without parameters needs one line, `impl NoParams for MyLayer {{}}`; a layer with parameters declares them with `typed_cnn::params!`; a network needs this of each of its layers, and a tuple network has at most 12 (nest longer ones, or declare them with `typed_cnn::network!`)"
 )]
 pub trait Params<E: Float>: ZerosLike {
     /// Calls `f(name, shape, values)` for every parameter tensor, in order.
@@ -494,7 +494,7 @@ pub type PairFn<'f, E> = dyn FnMut(&mut [E], &[E]) + 'f;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not declare its parameters, so it has no gradient value",
     label = "no `zeros_like` for this layer or network",
-    note = "a layer without parameters needs one line, `impl NoParams for MyLayer {{}}`; a layer with parameters declares them with `typed_cnn::params!`; a network needs this of each of its layers, and a tuple network has at most 12 (nest longer ones)"
+    note = "a layer without parameters needs one line, `impl NoParams for MyLayer {{}}`; a layer with parameters declares them with `typed_cnn::params!`; a network needs this of each of its layers, and a tuple network has at most 12 (nest longer ones, or declare them with `typed_cnn::network!`)"
 )]
 pub trait ZerosLike: Sized + Clone {
     /// The same structure with every parameter (and every buffer) zero. Users call
@@ -519,7 +519,7 @@ pub trait ZerosLike: Sized + Clone {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be initialized with `init`",
     label = "no `Init` for this layer or network",
-    note = "a layer without parameters gets `Init` from `impl NoParams for MyLayer {{}}` (with `Default`); a layer with parameters from `typed_cnn::params!`; a network needs it of each of its layers, and a tuple network has at most 12 (nest longer ones)"
+    note = "a layer without parameters gets `Init` from `impl NoParams for MyLayer {{}}` (with `Default`); a layer with parameters from `typed_cnn::params!`; a network needs it of each of its layers, and a tuple network has at most 12 (nest longer ones, or declare them with `typed_cnn::network!`)"
 )]
 pub trait Init: Sized {
     /// A freshly initialized layer or network.

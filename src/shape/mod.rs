@@ -802,7 +802,7 @@ impl<InShape, OutShape> ResidualKeepsShape<InShape, OutShape> for B1 {}
 /// ```
 #[diagnostic::on_unimplemented(
     message = "the two branches of this sum give different shapes: `{A}` and `{B}`",
-    label = "`Sum<F, G>` adds `F(x)` and `G(x)` element-wise",
+    label = "a sum (`Sum<F, G>`, or `a + b` in a `network!` route) adds its branches element-wise",
     note = "a projection shortcut must match the main branch: the same output channels and the same stride (torchvision: a 1×1 convolution with the block's stride, then batch norm)"
 )]
 pub trait BranchesMatch<A, B> {}
@@ -819,7 +819,7 @@ impl<A, B> BranchesMatch<A, B> for B1 {}
 /// ```
 #[diagnostic::on_unimplemented(
     message = "the two branches of this concatenation differ in height or width: `{A}` and `{B}`",
-    label = "`Concat<F, G>` stacks the channels of `F(x)` and `G(x)`, which must agree on (N, H, W)",
+    label = "a concatenation (`Concat<F, G>`, or `cat(a, b)` in a `network!` route) stacks the channels of its branches, which must agree on (N, H, W)",
     note = "U-Net crops or pads the skip to the upsampled size; choose sizes whose down- and up-sampling meet"
 )]
 pub trait ConcatSizesMatch<A, B> {}

@@ -1,0 +1,585 @@
+//! Named networks: [`network!`](crate::network!) declares a struct whose fields are layers (or
+//! blocks, or other networks), named as the attributes of a PyTorch module are, and how its
+//! forward runs through them. This module holds what the macro builds on: [`Field`] (one field
+//! of a network), [`Path`] (a forward route through the fields) and the route's pieces
+//! [`Leaf`], [`Then`], [`Add`], [`Cat`] and [`Skip`]. Code never names them; they show in
+//! compiler messages.
+
+use core::marker::PhantomData;
+use core::ops::Add as TypeAdd;
+use typenum::{And, Eq, IsEqual, Sum};
+
+use crate::Float;
+use crate::layers::concat::{stack, unstack};
+use crate::layers::residual::{add_into, retype};
+use crate::module::Forward;
+use crate::shape::{BranchesMatch, ConcatSizesMatch, Decimal, Shape, ShapeEq, Show};
+use crate::tensor::{T4, TensorData};
+
+/// One field of network `S`: its layer, by shared and by mutable reference.
+/// [`network!`](crate::network!) implements it for a marker type per field.
+pub trait Field<S> {
+    /// The field's type.
+    type Layer;
+    /// The field in `s`.
+    fn get(s: &S) -> &Self::Layer;
+    /// The field in `s`, mutably (the gradient value's, in backward).
+    fn get_mut(s: &mut S) -> &mut Self::Layer;
+}
+
+/// The marker of field `I` of a tuple-struct network (`struct Features(A, B, …)`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Nth<const I: usize>;
+
+/// A route of the forward pass through the fields of network `S`, on input `In`: what
+/// [`network!`](crate::network!)'s `forward:` clause becomes. It mirrors [`Forward`], with the
+/// network passed in (`grads` is the network's gradient value).
+#[diagnostic::on_unimplemented(
+    message = "this route through the fields of `{S}` cannot take an input of type `{In}`",
+    label = "the route does not accept that input"
+)]
+pub trait Path<S, In> {
+    /// The output type.
+    type Output;
+    /// What backward needs from the training forward.
+    type Cache;
+    /// Inference.
+    fn forward(s: &S, x: In) -> Self::Output;
+    /// Training forward.
+    fn train(s: &S, x: In) -> (Self::Output, Self::Cache);
+    /// Backward: accumulates parameter gradients into `grads`, returns `dL/dx`.
+    fn backward(s: &S, cache: Self::Cache, dy: Self::Output, grads: &mut S) -> In;
+    /// Backward without the input gradient (the first layers of a network).
+    fn backward_params(s: &S, cache: Self::Cache, dy: Self::Output, grads: &mut S) {
+        let _ = Self::backward(s, cache, dy, grads);
+    }
+}
+
+/// One field, as a layer: `conv1` in a `forward:` clause.
+pub struct Leaf<F>(PhantomData<F>);
+
+impl<S, In, F> Path<S, In> for Leaf<F>
+where
+    F: Field<S>,
+    F::Layer: Forward<In>,
+{
+    type Output = <F::Layer as Forward<In>>::Output;
+    type Cache = <F::Layer as Forward<In>>::Cache;
+    fn forward(s: &S, x: In) -> Self::Output {
+        F::get(s).forward_impl(x)
+    }
+    fn train(s: &S, x: In) -> (Self::Output, Self::Cache) {
+        F::get(s).train_impl(x)
+    }
+    fn backward(s: &S, cache: Self::Cache, dy: Self::Output, grads: &mut S) -> In {
+        F::get(s).backward_impl(cache, dy, F::get_mut(grads))
+    }
+    fn backward_params(s: &S, cache: Self::Cache, dy: Self::Output, grads: &mut S) {
+        F::get(s).backward_params_impl(cache, dy, F::get_mut(grads))
+    }
+}
+
+/// `A -> B`: `A`, then `B` on its output.
+pub struct Then<A, B>(PhantomData<(A, B)>);
+
+impl<S, In, A, B> Path<S, In> for Then<A, B>
+where
+    A: Path<S, In>,
+    B: Path<S, A::Output>,
+{
+    type Output = B::Output;
+    type Cache = (A::Cache, B::Cache);
+    fn forward(s: &S, x: In) -> Self::Output {
+        B::forward(s, A::forward(s, x))
+    }
+    fn train(s: &S, x: In) -> (Self::Output, Self::Cache) {
+        let (h, ca) = A::train(s, x);
+        let (y, cb) = B::train(s, h);
+        (y, (ca, cb))
+    }
+    fn backward(s: &S, (ca, cb): Self::Cache, dy: Self::Output, grads: &mut S) -> In {
+        let dh = B::backward(s, cb, dy, grads);
+        A::backward(s, ca, dh, grads)
+    }
+    fn backward_params(s: &S, (ca, cb): Self::Cache, dy: Self::Output, grads: &mut S) {
+        let dh = B::backward(s, cb, dy, grads);
+        A::backward_params(s, ca, dh, grads)
+    }
+}
+
+/// `(A, B, …)`, 2 to 8 routes one after another (as [`Then`] nested): what a long chain of
+/// fields becomes, so that its nesting grows by one level per 7 fields, well inside the
+/// compiler's recursion limit however long a sequential is.
+macro_rules! path_tuples {
+    ($([$($P:ident $i:tt $Xin:ident $Xout:ident),+] [$(($R:ident $r:tt $Rin:ident))+] $Last:ident;)+) => {$(
+        impl<S, In, P0, X0, $($P, $Xout),+> Path<S, In> for (P0, $($P,)+)
+        where
+            P0: Path<S, In, Output = X0>,
+            $($P: Path<S, $Xin, Output = $Xout>),+
+        {
+            type Output = $Last;
+            type Cache = (P0::Cache, $(<$P as Path<S, $Xin>>::Cache,)+);
+            fn forward(s: &S, x: In) -> $Last {
+                let x = P0::forward(s, x);
+                $(let x = $P::forward(s, x);)+
+                x
+            }
+            #[allow(non_snake_case, reason = "each route's cache is named after its type")]
+            fn train(s: &S, x: In) -> ($Last, Self::Cache) {
+                let (x, P0) = P0::train(s, x);
+                $(let (x, $P) = $P::train(s, x);)+
+                (x, (P0, $($P,)+))
+            }
+            fn backward(s: &S, cache: Self::Cache, dy: $Last, grads: &mut S) -> In {
+                $(let dy = $R::backward(s, cache.$r, dy, grads);)+
+                P0::backward(s, cache.0, dy, grads)
+            }
+            fn backward_params(s: &S, cache: Self::Cache, dy: $Last, grads: &mut S) {
+                $(let dy = $R::backward(s, cache.$r, dy, grads);)+
+                P0::backward_params(s, cache.0, dy, grads)
+            }
+        }
+    )+};
+}
+
+path_tuples! {
+    [P1 1 X0 X1] [(P1 1 X0)] X1;
+    [P1 1 X0 X1, P2 2 X1 X2] [(P2 2 X1) (P1 1 X0)] X2;
+    [P1 1 X0 X1, P2 2 X1 X2, P3 3 X2 X3] [(P3 3 X2) (P2 2 X1) (P1 1 X0)] X3;
+    [P1 1 X0 X1, P2 2 X1 X2, P3 3 X2 X3, P4 4 X3 X4] [(P4 4 X3) (P3 3 X2) (P2 2 X1) (P1 1 X0)] X4;
+    [P1 1 X0 X1, P2 2 X1 X2, P3 3 X2 X3, P4 4 X3 X4, P5 5 X4 X5] [(P5 5 X4) (P4 4 X3) (P3 3 X2) (P2 2 X1) (P1 1 X0)] X5;
+    [P1 1 X0 X1, P2 2 X1 X2, P3 3 X2 X3, P4 4 X3 X4, P5 5 X4 X5, P6 6 X5 X6] [(P6 6 X5) (P5 5 X4) (P4 4 X3) (P3 3 X2) (P2 2 X1) (P1 1 X0)] X6;
+    [P1 1 X0 X1, P2 2 X1 X2, P3 3 X2 X3, P4 4 X3 X4, P5 5 X4 X5, P6 6 X5 X6, P7 7 X6 X7] [(P7 7 X6) (P6 6 X5) (P5 5 X4) (P4 4 X3) (P3 3 X2) (P2 2 X1) (P1 1 X0)] X7;
+}
+
+/// `identity`: the input itself (the skip of a residual sum).
+pub struct Skip;
+
+impl<S, In: TensorData> Path<S, In> for Skip {
+    type Output = In;
+    type Cache = ();
+    fn forward(_: &S, x: In) -> In {
+        x
+    }
+    fn train(_: &S, x: In) -> (In, ()) {
+        (x, ())
+    }
+    fn backward(_: &S, _: (), dy: In, _: &mut S) -> In {
+        dy
+    }
+}
+
+/// `(A + B)`: both routes on the same input, summed, as [`Sum`](crate::layers::Sum) does; their
+/// outputs must have the same shape.
+pub struct Add<A, B>(PhantomData<(A, B)>);
+
+impl<S, In, A, B> Path<S, In> for Add<A, B>
+where
+    In: TensorData,
+    A: Path<S, In>,
+    B: Path<S, In>,
+    A::Output: TensorData<Elem = In::Elem> + ShapeEq<B::Output>,
+    B::Output: TensorData<Elem = In::Elem>,
+    <A::Output as ShapeEq<B::Output>>::Output:
+        BranchesMatch<<A::Output as TensorData>::ShapeType, <B::Output as TensorData>::ShapeType>,
+{
+    type Output = A::Output;
+    type Cache = (A::Cache, B::Cache);
+    fn forward(s: &S, x: In) -> Self::Output {
+        let mut y = A::forward(s, x.clone());
+        add_into(&mut y, &retype(B::forward(s, x)));
+        y
+    }
+    fn train(s: &S, x: In) -> (Self::Output, Self::Cache) {
+        let (mut y, ca) = A::train(s, x.clone());
+        let (z, cb) = B::train(s, x);
+        add_into(&mut y, &retype(z));
+        (y, (ca, cb))
+    }
+    fn backward(s: &S, (ca, cb): Self::Cache, dy: Self::Output, grads: &mut S) -> In {
+        let dxb = B::backward(s, cb, retype(dy.clone()), grads);
+        let mut dx = A::backward(s, ca, dy, grads);
+        add_into(&mut dx, &dxb);
+        dx
+    }
+}
+
+/// `cat(A, B)`: both routes on the same input, their channels stacked (`torch.cat(…, 1)`), as
+/// [`Concat`](crate::layers::Concat) does; they must agree on `(N, H, W)`.
+pub struct Cat<A, B>(PhantomData<(A, B)>);
+
+impl<S, In, A, B, E, const N: usize, C1, H1, W1, C2, H2, W2> Path<S, In> for Cat<A, B>
+where
+    In: TensorData<Elem = E>,
+    E: Float,
+    A: Path<S, In, Output = T4<E, N, C1, H1, W1>>,
+    B: Path<S, In, Output = T4<E, N, C2, H2, W2>>,
+    C1: typenum::Unsigned + Decimal + TypeAdd<C2>,
+    C2: typenum::Unsigned + Decimal,
+    H1: typenum::Unsigned + Decimal + IsEqual<H2>,
+    W1: typenum::Unsigned + Decimal + IsEqual<W2>,
+    H2: typenum::Unsigned + Decimal,
+    W2: typenum::Unsigned + Decimal,
+    Sum<C1, C2>: typenum::Unsigned + Decimal,
+    Eq<H1, H2>: core::ops::BitAnd<Eq<W1, W2>>,
+    And<Eq<H1, H2>, Eq<W1, W2>>: ConcatSizesMatch<
+            Shape<N, Show<C1>, Show<H1>, Show<W1>>,
+            Shape<N, Show<C2>, Show<H2>, Show<W2>>,
+        >,
+{
+    type Output = T4<E, N, Sum<C1, C2>, H1, W1>;
+    type Cache = (A::Cache, B::Cache);
+    fn forward(s: &S, x: In) -> Self::Output {
+        let a = A::forward(s, x.clone());
+        stack::<E, N, _>(a.as_slice(), B::forward(s, x).as_slice())
+    }
+    fn train(s: &S, x: In) -> (Self::Output, Self::Cache) {
+        let (a, ca) = A::train(s, x.clone());
+        let (b, cb) = B::train(s, x);
+        (stack::<E, N, _>(a.as_slice(), b.as_slice()), (ca, cb))
+    }
+    fn backward(s: &S, (ca, cb): Self::Cache, dy: Self::Output, grads: &mut S) -> In {
+        let pa = C1::USIZE * H1::USIZE * W1::USIZE;
+        let (da, db) = unstack::<E, N, A::Output, B::Output>(dy.as_slice(), pa);
+        let dxb = B::backward(s, cb, db, grads);
+        let mut dx = A::backward(s, ca, da, grads);
+        add_into(&mut dx, &dxb);
+        dx
+    }
+}
+
+/// Declares a network as a struct whose fields are its layers, named as the attributes of the
+/// PyTorch module it mirrors, so that the module's state dict loads under the same names; with
+/// `forward:`, the route its forward takes through them.
+///
+/// Two forms:
+///
+/// - **Named fields** (a PyTorch module with attributes): `struct Net { conv1: …, bn1: …, … }`.
+///   Parameters are named `conv1.weight`, `bn1.running_mean`, …; a field that is a tuple or a
+///   tuple struct adds its indices (`downsample.0.weight`). Without a `forward:` clause the
+///   fields run in order.
+/// - **Numbered fields** (an `nn.Sequential` of any length, up to 128 members):
+///   `struct Features(A, B, C, …);` runs its members in order, named `0`, `1`, … as PyTorch
+///   numbers them (VGG-16's `features` has 31; a plain tuple stops at 12).
+///
+/// The `forward:` clause is a route through the fields: `a -> b` runs `a` then `b`;
+/// `(p + q)` runs both routes on the same input and adds their outputs (a residual or
+/// projection shortcut: shapes must agree, checked at compile time like
+/// [`Sum`](crate::layers::Sum)); `cat(p, q)` stacks their channels like
+/// [`Concat`](crate::layers::Concat); `identity` is the input itself (so no field may be named
+/// `identity` or `cat`). Gradients of the routes add where they split.
+///
+/// The struct derives `Clone`, `Debug`, `Default` (all weights zero, ready for
+/// [`weights::load`](crate::weights::load)) and `PartialEq`, and gets [`Forward`] (generic over
+/// the input, so each field's own shape checks report a mistake), [`Params`](crate::Params)
+/// (field names), [`ZerosLike`](crate::ZerosLike) and [`Init`](crate::Init) (fields in
+/// order). Generics are written as usual: `const` parameters and type parameters with one bound
+/// and an optional default (`E: Float = f32`).
+///
+/// torchvision's `BasicBlock` with a projection shortcut (`downsample` is an `nn.Sequential` of a
+/// 1×1 convolution and a batch norm, so a tuple):
+///
+/// ```
+/// use typed_cnn::prelude::*;
+///
+/// typed_cnn::network! {
+///     /// A ResNet basic block that halves the size and changes the channels.
+///     pub struct DownBlock<const CIN: usize, const COUT: usize, E: Float = f32> {
+///         conv1: Conv2d<CIN, COUT, 3, 2, 1, Floor, E, NoBias>,
+///         bn1: BatchNorm2d<COUT, E>,
+///         relu: Relu,
+///         conv2: Conv2d<COUT, COUT, 3, 1, 1, Exact, E, NoBias>,
+///         bn2: BatchNorm2d<COUT, E>,
+///         downsample: (Conv2d<CIN, COUT, 1, 2, 0, Floor, E, NoBias>, BatchNorm2d<COUT, E>),
+///     }
+///     forward: (conv1 -> bn1 -> relu -> conv2 -> bn2 + downsample) -> relu
+/// }
+///
+/// let block = DownBlock::<8, 16>::init(&mut rand::rng());
+/// let y: Tensor<2, 16, 4, 4> = block.forward(Tensor::<2, 8, 8, 8>::zeros());
+/// # let _ = y;
+/// let mut names = Vec::new();
+/// block.visit("layer2.0", &mut |name, _, _| names.push(name.to_string()));
+/// assert_eq!(names[0], "layer2.0.conv1.weight");
+/// assert_eq!(names.last().unwrap(), "layer2.0.downsample.1.bias");
+/// ```
+///
+/// A sequential longer than a tuple allows, numbered as PyTorch numbers it:
+///
+/// ```
+/// use typed_cnn::prelude::*;
+///
+/// typed_cnn::network! {
+///     pub struct Features(
+///         Conv2d<1, 4, 3, 1, 1>, Relu, Conv2d<4, 4, 3, 1, 1>, Relu, MaxPool2d<2>,
+///         Conv2d<4, 8, 3, 1, 1>, Relu, Conv2d<8, 8, 3, 1, 1>, Relu, MaxPool2d<2>,
+///         Conv2d<8, 8, 3, 1, 1>, Relu, Conv2d<8, 8, 3, 1, 1>, Relu, MaxPool2d<2>,
+///     );
+/// }
+/// let features = Features::init(&mut rand::rng());
+/// let y: Tensor<1, 8, 2, 2> = features.forward(Tensor::<1, 1, 16, 16>::zeros());
+/// # let _ = y;
+/// let mut names = Vec::new();
+/// features.visit("features", &mut |name, _, _| names.push(name.to_string()));
+/// assert_eq!(names.last().unwrap(), "features.12.bias");
+/// ```
+///
+/// A route whose branches disagree is a compile error with both shapes:
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// typed_cnn::network! {
+///     struct Block {
+///         conv: Conv2d<4, 8, 3, 2, 1, Floor>, // 8 channels at half the size
+///     }
+///     forward: (conv + identity)              // beside the input: 4 channels, full size
+/// }
+/// let _ = Block::default().forward(Tensor::<1, 4, 8, 8>::zeros());
+/// ```
+#[macro_export]
+macro_rules! network {
+    // ---- entry: a struct with generics, munched into declaration, impl and argument lists
+    ($(#[$m:meta])* $vis:vis struct $name:ident < $($rest:tt)*) => {
+        $crate::network!(@generics {$(#[$m])* $vis $name} [] [] [] $($rest)*);
+    };
+    ($(#[$m:meta])* $vis:vis struct $name:ident $($rest:tt)*) => {
+        $crate::network!(@body {$(#[$m])* $vis $name} [] [] [] $($rest)*);
+    };
+
+    // ---- generics: `const C: ty [= default]` and `T [: Bound] [= Default]`
+    (@generics $h:tt [$($d:tt)*] [$($i:tt)*] [$($a:tt)*]
+        const $c:ident : $t:ty $(= $def:tt)? , $($rest:tt)*) => {
+        $crate::network!(@generics $h [$($d)* const $c: $t $(= $def)?,] [$($i)* const $c: $t,]
+            [$($a)* $c,] $($rest)*);
+    };
+    (@generics $h:tt [$($d:tt)*] [$($i:tt)*] [$($a:tt)*]
+        const $c:ident : $t:ty $(= $def:tt)? > $($rest:tt)*) => {
+        $crate::network!(@body $h [$($d)* const $c: $t $(= $def)?,] [$($i)* const $c: $t,]
+            [$($a)* $c,] $($rest)*);
+    };
+    (@generics $h:tt [$($d:tt)*] [$($i:tt)*] [$($a:tt)*]
+        $T:ident $(: $b:path)? $(= $def:ty)? , $($rest:tt)*) => {
+        $crate::network!(@generics $h [$($d)* $T $(: $b)? $(= $def)?,] [$($i)* $T $(: $b)?,]
+            [$($a)* $T,] $($rest)*);
+    };
+    (@generics $h:tt [$($d:tt)*] [$($i:tt)*] [$($a:tt)*]
+        $T:ident $(: $b:path)? $(= $def:ty)? > $($rest:tt)*) => {
+        $crate::network!(@body $h [$($d)* $T $(: $b)? $(= $def)?,] [$($i)* $T $(: $b)?,]
+            [$($a)* $T,] $($rest)*);
+    };
+    (@generics $h:tt $d:tt $i:tt $a:tt $($rest:tt)*) => {
+        ::core::compile_error!(
+            "network!: generics are `const NAME: usize` (with an optional default) or a type \
+             parameter with at most one bound and an optional default (`E: Float = f32`)"
+        );
+    };
+
+    // ---- named fields
+    (@body {$(#[$m:meta])* $vis:vis $name:ident} [$($d:tt)*] $i:tt [$($a:tt)*]
+        { $($(#[$fm:meta])* $fvis:vis $f:ident : $T:ty),+ $(,)? }
+        $(forward: $($fwd:tt)+)?
+    ) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, Default, PartialEq)]
+        $vis struct $name<$($d)*> {
+            $($(#[$fm])* $fvis $f: $T,)+
+        }
+
+        const _: () = {
+            $crate::network!(@fields $i [$name<$($a)*>] $($f: $T),+);
+            type __Path = $crate::network!(@route [$($f)+] $($($fwd)+)?);
+            $crate::network!(@impls $i [$name<$($a)*>] __Path { $($f: $T),+ });
+        };
+    };
+    (@fields $i:tt $S:tt $($f:ident : $T:ty),+) => {
+        $($crate::network!(@field $i $S $f $T);)+
+    };
+    (@field [$($i:tt)*] [$S:ty] $f:ident $T:ty) => {
+        #[allow(non_camel_case_types)]
+        pub struct $f;
+        impl<$($i)*> $crate::network::Field<$S> for $f {
+            type Layer = $T;
+            fn get(s: &$S) -> &$T {
+                &s.$f
+            }
+            fn get_mut(s: &mut $S) -> &mut $T {
+                &mut s.$f
+            }
+        }
+    };
+
+    // ---- numbered fields: a sequential
+    (@body {$(#[$m:meta])* $vis:vis $name:ident} [$($d:tt)*] $i:tt [$($a:tt)*]
+        ( $($(#[$fm:meta])* $fvis:vis $T:ty),+ $(,)? ) ;
+    ) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, Default, PartialEq)]
+        $vis struct $name<$($d)*>($($(#[$fm])* $fvis $T,)+);
+
+        $crate::network!(@number $i [$name<$($a)*>] []
+            [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+             32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59
+             60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87
+             88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111
+             112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127]
+            [$($T),+]);
+    };
+    (@body $h:tt $d:tt $i:tt $a:tt $($rest:tt)*) => {
+        ::core::compile_error!(
+            "network!: expected `struct Name { field: Layer, … }` (with an optional \
+             `forward: a -> (b + c) -> …` after it) or `struct Name(Layer, Layer, …);`"
+        );
+    };
+
+    // pairs each member type with its index
+    (@number $i:tt $S:tt [$($done:tt)*] [$n0:tt $n1:tt $n2:tt $n3:tt $n4:tt $n5:tt $n6:tt $n7:tt $($ns:tt)*]
+        [$T0:ty, $T1:ty, $T2:ty, $T3:ty, $T4:ty, $T5:ty, $T6:ty, $T7:ty $(, $Ts:ty)*]) => {
+        $crate::network!(@number $i $S
+            [$($done)* ($n0 $T0) ($n1 $T1) ($n2 $T2) ($n3 $T3) ($n4 $T4) ($n5 $T5) ($n6 $T6) ($n7 $T7)]
+            [$($ns)*] [$($Ts),*]);
+    };
+    (@number $i:tt $S:tt [$($done:tt)*] [$n:tt $($ns:tt)*] [$T:ty $(, $Ts:ty)*]) => {
+        $crate::network!(@number $i $S [$($done)* ($n $T)] [$($ns)*] [$($Ts),*]);
+    };
+    (@number $i:tt $S:tt [$(($n:tt $T:ty))+] [$($ns:tt)*] []) => {
+        const _: () = {
+            $($crate::network!(@nth $i $S $n $T);)+
+            type __Path = $crate::network!(@chain_nth $($n)+);
+            $crate::network!(@impls $i $S __Path { $($n: $T),+ });
+        };
+    };
+    (@number $i:tt $S:tt $done:tt [] [$($Ts:ty),+]) => {
+        ::core::compile_error!(
+            "network!: a numbered network has at most 128 members; nest numbered networks (each \
+             level of nesting adds an index to the names, as nested `nn.Sequential`s do)"
+        );
+    };
+    (@nth [$($i:tt)*] [$S:ty] $n:tt $T:ty) => {
+        impl<$($i)*> $crate::network::Field<$S> for $crate::network::Nth<$n> {
+            type Layer = $T;
+            fn get(s: &$S) -> &$T {
+                &s.$n
+            }
+            fn get_mut(s: &mut $S) -> &mut $T {
+                &mut s.$n
+            }
+        }
+    };
+
+    // ---- the impls shared by both forms; `{}` builds a named struct, `()` a tuple struct
+    (@impls [$($i:tt)*] [$S:ty] $P:ty { $($f:tt : $T:ty),+ }) => {
+        impl<$($i)* __In> $crate::Forward<__In> for $S
+        where
+            $P: $crate::network::Path<$S, __In>,
+        {
+            type Output = <$P as $crate::network::Path<$S, __In>>::Output;
+            type Cache = <$P as $crate::network::Path<$S, __In>>::Cache;
+            fn forward_impl(&self, x: __In) -> Self::Output {
+                <$P as $crate::network::Path<$S, __In>>::forward(self, x)
+            }
+            fn train_impl(&self, x: __In) -> (Self::Output, Self::Cache) {
+                <$P as $crate::network::Path<$S, __In>>::train(self, x)
+            }
+            fn backward_impl(&self, cache: Self::Cache, dy: Self::Output, grads: &mut Self) -> __In {
+                <$P as $crate::network::Path<$S, __In>>::backward(self, cache, dy, grads)
+            }
+            fn backward_params_impl(&self, cache: Self::Cache, dy: Self::Output, grads: &mut Self) {
+                <$P as $crate::network::Path<$S, __In>>::backward_params(self, cache, dy, grads)
+            }
+        }
+
+        impl<$($i)* __E: $crate::Float> $crate::Params<__E> for $S
+        where
+            $($T: $crate::Params<__E>,)+
+        {
+            fn visit<'a>(&'a self, prefix: &str, f: &mut $crate::ParamFn<'a, '_, __E>) {
+                $(self.$f.visit(&$crate::__private::join(prefix, stringify!($f)), f);)+
+            }
+            fn visit_mut(&mut self, prefix: &str, f: &mut $crate::ParamFnMut<'_, __E>) {
+                $(self.$f.visit_mut(&$crate::__private::join(prefix, stringify!($f)), f);)+
+            }
+            fn visit_with_grads(&mut self, grads: &Self, f: &mut $crate::PairFn<'_, __E>) {
+                $(self.$f.visit_with_grads(&grads.$f, f);)+
+            }
+            fn visit_buffers<'a>(&'a self, prefix: &str, f: &mut $crate::BufferFn<'a, '_, __E>) {
+                $(self.$f.visit_buffers(&$crate::__private::join(prefix, stringify!($f)), f);)+
+            }
+            fn visit_buffers_mut(&mut self, prefix: &str, f: &mut $crate::BufferFnMut<'_, __E>) {
+                $(self.$f.visit_buffers_mut(&$crate::__private::join(prefix, stringify!($f)), f);)+
+            }
+            fn update_buffers(&mut self, stats: &Self) {
+                $(self.$f.update_buffers(&stats.$f);)+
+            }
+        }
+
+        impl<$($i)*> $crate::ZerosLike for $S
+        where
+            $($T: $crate::ZerosLike,)+
+        {
+            fn zeros_like_impl(&self) -> Self {
+                Self { $($f: self.$f.zeros_like_impl(),)+ }
+            }
+        }
+
+        impl<$($i)*> $crate::Init for $S
+        where
+            $($T: $crate::Init,)+
+        {
+            fn init<R: $crate::__private::Rng + ?Sized>(rng: &mut R) -> Self {
+                Self { $($f: <$T as $crate::Init>::init(rng),)+ }
+            }
+        }
+    };
+
+    // ---- routes
+    (@chain_nth $($n:tt)+) => {
+        $crate::network!(@group8 [] [$(($crate::network::Leaf<$crate::network::Nth<$n>>))+])
+    };
+    (@route [$($f:ident)+]) => { $crate::network!(@chain $($f)+) };
+    (@route [$($f:ident)+] $($fwd:tt)+) => { $crate::network!(@path [] $($fwd)+) };
+    (@chain $($f:ident)+) => {
+        $crate::network!(@group8 [] [$(($crate::network::Leaf<$f>))+])
+    };
+    // a chain of routes as tuples of at most 8, nested as few times as possible: the compiler's
+    // work grows steeply with nesting depth (a right-nested chain of 64 fields took 10 s to
+    // check), and only slightly with width
+    (@group8 [$($out:tt)*] [$a:tt $b:tt $c:tt $d:tt $e:tt $f:tt $g:tt $h:tt $($rest:tt)*]) => {
+        $crate::network!(@group8 [$($out)* ($a, $b, $c, $d, $e, $f, $g, $h)] [$($rest)*])
+    };
+    (@group8 [$($out:tt)*] [$a:tt]) => { $crate::network!(@group8 [$($out)* $a] []) };
+    (@group8 [$($out:tt)*] [$($rest:tt)+]) => {
+        $crate::network!(@group8 [$($out)* ($($rest,)+)] [])
+    };
+    (@group8 [$one:tt] []) => { $one };
+    (@group8 [$a:tt $b:tt $c:tt $d:tt $e:tt $f:tt $g:tt $h:tt $i:tt $($more:tt)*] []) => {
+        $crate::network!(@group8 [] [$a $b $c $d $e $f $g $h $i $($more)*])
+    };
+    (@group8 [$($out:tt)+] []) => { ($($out,)+) };
+    // a path: terms joined by `->`
+    (@path [$($t:tt)*] -> $($rest:tt)+) => {
+        $crate::network::Then<$crate::network!(@term $($t)*), $crate::network!(@path [] $($rest)+)>
+    };
+    (@path [$($t:tt)*] $x:tt $($rest:tt)*) => { $crate::network!(@path [$($t)* $x] $($rest)*) };
+    (@path [$($t:tt)+]) => { $crate::network!(@term $($t)+) };
+    // a term: a field, `identity`, `(p + q)`, `(p)` or `cat(p, q)`
+    (@term identity) => { $crate::network::Skip };
+    (@term $f:ident) => { $crate::network::Leaf<$f> };
+    (@term ($($g:tt)+)) => { $crate::network!(@sum [] $($g)+) };
+    (@term cat ($($g:tt)+)) => { $crate::network!(@cat [] $($g)+) };
+    (@term $($t:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "network!: in `forward:`, expected a field name, `identity`, `(a + b)` or `cat(a, b)` \
+             between the arrows, found `", ::core::stringify!($($t)*), "`"
+        ))
+    };
+    (@sum [$($l:tt)*] + $($r:tt)+) => {
+        $crate::network::Add<$crate::network!(@path [] $($l)*), $crate::network!(@sum [] $($r)+)>
+    };
+    (@sum [$($l:tt)*] $x:tt $($r:tt)*) => { $crate::network!(@sum [$($l)* $x] $($r)*) };
+    (@sum [$($l:tt)+]) => { $crate::network!(@path [] $($l)+) };
+    (@cat [$($l:tt)*] , $($r:tt)+) => {
+        $crate::network::Cat<$crate::network!(@path [] $($l)*), $crate::network!(@cat [] $($r)+)>
+    };
+    (@cat [$($l:tt)*] $x:tt $($r:tt)*) => { $crate::network!(@cat [$($l)* $x] $($r)*) };
+    (@cat [$($l:tt)+]) => { $crate::network!(@path [] $($l)+) };
+}
