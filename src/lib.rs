@@ -177,6 +177,7 @@ pub mod init;
 pub mod kernels;
 pub mod layers;
 pub mod loss;
+pub mod models;
 mod module;
 pub mod network;
 pub mod optim;

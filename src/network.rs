@@ -387,6 +387,7 @@ macro_rules! network {
 
         const _: () = {
             $crate::network!(@fields $i [$name<$($a)*>] $($f: $T),+);
+            #[allow(unused_parens, reason = "each route is wrapped in parentheses to make it one token")]
             type __Path = $crate::network!(@route [$($f)+] $($($fwd)+)?);
             $crate::network!(@impls $i [$name<$($a)*>] __Path { $($f: $T),+ });
         };
@@ -444,6 +445,7 @@ macro_rules! network {
     (@number $i:tt $S:tt [$(($n:tt $T:ty))+] [$($ns:tt)*] []) => {
         const _: () = {
             $($crate::network!(@nth $i $S $n $T);)+
+            #[allow(unused_parens, reason = "each route is wrapped in parentheses to make it one token")]
             type __Path = $crate::network!(@chain_nth $($n)+);
             $crate::network!(@impls $i $S __Path { $($n: $T),+ });
         };

@@ -34,7 +34,7 @@ use crate::Float;
 #[diagnostic::on_unimplemented(
     message = "a tuple network has at most 12 layers, and this one has {N}",
     label = "a tuple of {N} layers",
-    note = "declare a numbered network of any length, named `0`, `1`, … as one `nn.Sequential`: `typed_cnn::network! { struct Features(Conv2d<1, 8, 3>, Relu, …); }`",
+    note = "declare a numbered network of any length, named `0`, `1`, … as one `nn.Sequential`: `typed_cnn::network! {{ struct Features(Conv2d<1, 8, 3>, Relu, …); }}`",
     note = "or group the layers into nested tuples of at most 12 (blocks): `((conv, relu, pool), (conv, relu, pool), flatten, (linear, relu, linear))`",
     note = "each level of nesting adds an index to the weights' names, as in PyTorch's nested `nn.Sequential`: `1.0.weight` is member 0 of block 1"
 )]

@@ -1,0 +1,18 @@
+//! The model zoo: networks people deploy, with torchvision's layout and module names, so that a
+//! state dict saved from PyTorch (as safetensors) loads into them strictly by name.
+//!
+//! | model | PyTorch equivalent | parameters |
+//! |---|---|---|
+//! | [`ResNet18<K>`](resnet::ResNet18) | `torchvision.models.resnet18(num_classes=K)` | 11,176,512 + 513·K (11,689,512 for K = 1000) |
+//! | [`ResNet34<K>`](resnet::ResNet34) | `torchvision.models.resnet34(num_classes=K)` | 21,284,672 + 513·K (21,797,672 for K = 1000) |
+//!
+//! Their blocks ([`resnet::BasicBlock`], [`resnet::DownBlock`]) are public, for ResNets of
+//! other depths and inputs (the `resnet` example builds a CIFAR-style one on them).
+//!
+//! Each model takes any input size its strides admit, as PyTorch does: the sizes are computed
+//! at compile time with PyTorch's floor rule where torchvision relies on it, and a size too
+//! small for a layer is a compile error.
+
+pub mod resnet;
+
+pub use resnet::{BasicBlock, DownBlock, ResNet18, ResNet34};
