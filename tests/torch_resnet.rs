@@ -175,3 +175,23 @@ fn resnet18_matches_torchvision_in_f32() {
     let ours = max_diff(&mut y.as_slice().iter().map(|&v| f64::from(v)));
     assert!(ours <= torch32, "train output f32: ours {ours:e}, PyTorch float32 {torch32:e}");
 }
+
+#[test]
+fn a_dataparallel_checkpoint_loads_through_the_prefix_rule() {
+    // torchvision's keys as `nn.DataParallel(resnet18())` saves them: `module.conv1.weight`, …
+    let mut state = torchvision_state_dict();
+    state.entries.iter_mut().for_each(|e| e.name = format!("module.{}", e.name));
+    let bytes = weights::state_dict_to_bytes(&state).unwrap();
+    let mut net = ResNet18::<10, f64>::default();
+    let err = weights::from_bytes(&mut net, &bytes, "dp.safetensors").unwrap_err().to_string();
+    assert!(err.contains("missing tensor \"conv1.weight\""), "{err}");
+    weights::from_bytes_renamed(&mut net, &bytes, "dp.safetensors", |n| format!("module.{n}"))
+        .unwrap();
+    assert_eq!(net, resnet_f64());
+    // A wrong rule is refused, naming the tensor as the rule spells it.
+    let err =
+        weights::from_bytes_renamed(&mut net, &bytes, "dp.safetensors", |n| format!("model.{n}"))
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("\"model.conv1.weight\""), "{err}");
+}

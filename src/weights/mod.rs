@@ -272,6 +272,45 @@ pub fn from_bytes<E: Float, M: Params<E>>(
     bytes: &[u8],
     file: &str,
 ) -> Result<(), WeightsError> {
+    from_bytes_renamed(model, bytes, file, |name| name.to_string())
+}
+
+/// [`from_bytes`] for a file whose tensor names differ from the model's by a rule: `file_name`
+/// gives, for each of the model's names (`fc.weight`), the name it has in the file. The load is
+/// as strict as [`from_bytes`]: every renamed tensor must be in the file with its shape and
+/// dtype, and the file may hold nothing else; errors name the tensor as the file does.
+///
+/// Common rules: a checkpoint saved from `nn.DataParallel` or a wrapper module prefixes every
+/// name (`|n| format!("module.{n}")`, `|n| format!("model.{n}")`); a network whose modules are
+/// named differently from the file's maps names through a table of its own.
+///
+/// # Errors
+/// Those of [`from_bytes`].
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// use typed_cnn::weights::{self, Entry, StateDict};
+/// // A file written by a DataParallel model: every key starts with `module.`
+/// let mut state = StateDict::<f32>::new();
+/// state.entries.push(Entry::values("module.weight", vec![1, 2], vec![1.0, 2.0]));
+/// state.entries.push(Entry::values("module.bias", vec![1], vec![0.5]));
+/// let bytes = weights::state_dict_to_bytes(&state).unwrap();
+///
+/// let mut fc = Linear::<2, 1>::default();
+/// weights::from_bytes_renamed(&mut fc, &bytes, "dp.safetensors", |n| format!("module.{n}"))
+///     .unwrap();
+/// assert_eq!((fc.weight(), fc.bias()), (&[1.0, 2.0][..], &[0.5][..]));
+///
+/// // Without the rule, the load refuses the file and names what it missed.
+/// let err = weights::from_bytes(&mut fc, &bytes, "dp.safetensors").unwrap_err();
+/// assert_eq!(err.to_string(), r#"dp.safetensors: missing tensor "weight" (in the model, not in the file)"#);
+/// ```
+pub fn from_bytes_renamed<E: Float, M: Params<E>>(
+    model: &mut M,
+    bytes: &[u8],
+    file: &str,
+    file_name: impl Fn(&str) -> String,
+) -> Result<(), WeightsError> {
     let st = parse(bytes, file)?;
 
     // What the model needs, in visitor order.
@@ -279,11 +318,11 @@ pub fn from_bytes<E: Float, M: Params<E>>(
     model.visit("", &mut |name, shape, values| {
         // A layer bug, not a file problem: caught here, before anything is written.
         assert_eq!(shape.iter().product::<usize>(), values.len(), "{name}: shape and length");
-        wants.push((name.to_string(), Want::Values(shape.to_vec())));
+        wants.push((file_name(name), Want::Values(shape.to_vec())));
     });
     model.visit_buffers("", &mut |name, shape, buffer| {
         wants.push((
-            name.to_string(),
+            file_name(name),
             match buffer {
                 Buffer::Values(values) => {
                     assert_eq!(shape.iter().product::<usize>(), values.len(), "{name}: shape");
@@ -306,18 +345,20 @@ pub fn from_bytes<E: Float, M: Params<E>>(
     // Write: every tensor is present with the right dtype and shape.
     let size = float_size::<E>();
     model.visit_mut("", &mut |name, _, values| {
+        let name = &file_name(name);
         let data = st.tensor(name).expect("checked above").data();
         assert_eq!(data.len(), values.len() * size, "tensor \"{name}\": visitor shape and length");
         decode_into(data, values);
     });
     model.visit_buffers_mut("", &mut |name, _, buffer| match buffer {
         BufferMut::Values(values) => {
+            let name = &file_name(name);
             let data = st.tensor(name).expect("checked above").data();
             assert_eq!(data.len(), values.len() * size, "buffer \"{name}\": shape and length");
             decode_into(data, values);
         }
         BufferMut::Count(count) => {
-            if let Some(&c) = counts.get(name) {
+            if let Some(&c) = counts.get(file_name(name).as_str()) {
                 *count = c;
             }
         }
@@ -355,6 +396,30 @@ pub fn load<E: Float, M: Params<E>>(
     let path = path.as_ref();
     let bytes = read(path)?;
     from_bytes(model, &bytes, &path.display().to_string())
+}
+
+/// [`load`] for a file whose tensor names differ from the model's by a rule: `file_name` gives,
+/// for each of the model's names, the name it has in the file (see [`from_bytes_renamed`]:
+/// prefixes such as DataParallel's `module.`, or a table of your own). As strict as [`load`].
+///
+/// # Errors
+/// Those of [`load`]; they name each tensor as the file does.
+///
+/// ```no_run
+/// use typed_cnn::{models::ResNet18, weights};
+/// let mut net = ResNet18::<1000>::default();
+/// // A checkpoint of `nn.DataParallel(resnet18())`: keys `module.conv1.weight`, …
+/// weights::load_renamed(&mut net, "checkpoint.safetensors", |n| format!("module.{n}"))?;
+/// # Ok::<(), weights::WeightsError>(())
+/// ```
+pub fn load_renamed<E: Float, M: Params<E>>(
+    model: &mut M,
+    path: impl AsRef<Path>,
+    file_name: impl Fn(&str) -> String,
+) -> Result<(), WeightsError> {
+    let path = path.as_ref();
+    let bytes = read(path)?;
+    from_bytes_renamed(model, &bytes, &path.display().to_string(), file_name)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, WeightsError> {
