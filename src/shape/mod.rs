@@ -741,6 +741,23 @@ pub type WindowOut<H, L, A, const K: usize, const S: usize, const P: usize, M> =
 pub trait ChannelsMatch<L, const C: usize, Found> {}
 impl<L, const C: usize, Found> ChannelsMatch<L, C, Found> for B1 {}
 
+/// Marker: a grouped convolution's input and output channels are multiples of its groups
+/// (implemented for `True` only).
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // 8 output channels do not split into 3 groups
+/// let conv = GroupedConv2d::<6, 8, 3, 3>::init(&mut rand::rng());
+/// let _ = conv.forward(Tensor::<1, 6, 5, 5>::zeros());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{L}` splits {CIN} input and {COUT} output channels into {G} groups, but both must be multiples of {G}",
+    label = "the channels do not split into the groups",
+    note = "as PyTorch's `groups`, G must divide both channel counts; a depthwise convolution has G = CIN = COUT (`DepthwiseConv2d<C, K>`)"
+)]
+pub trait GroupsDivide<L, const CIN: usize, const COUT: usize, const G: usize> {}
+impl<L, const CIN: usize, const COUT: usize, const G: usize> GroupsDivide<L, CIN, COUT, G> for B1 {}
+
 /// Marker: the input has the feature count the layer `L` expects (implemented for `True`).
 ///
 /// ```compile_fail,E0277
