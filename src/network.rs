@@ -367,6 +367,10 @@ macro_rules! network {
         $crate::network!(@body $h [$($d)* $T $(: $b)? $(= $def)?,] [$($i)* $T $(: $b)?,]
             [$($a)* $T,] $($rest)*);
     };
+    // a trailing comma before `>`
+    (@generics $h:tt $d:tt $i:tt $a:tt > $($rest:tt)*) => {
+        $crate::network!(@body $h $d $i $a $($rest)*);
+    };
     (@generics $h:tt $d:tt $i:tt $a:tt $($rest:tt)*) => {
         ::core::compile_error!(
             "network!: generics are `const NAME: usize` (with an optional default) or a type \

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | [`ResNet18<K>`](resnet::ResNet18) | `torchvision.models.resnet18(num_classes=K)` | 11,176,512 + 513·K (11,689,512 for K = 1000) |
 //! | [`ResNet34<K>`](resnet::ResNet34) | `torchvision.models.resnet34(num_classes=K)` | 21,284,672 + 513·K (21,797,672 for K = 1000) |
+//! | [`MobileNetV2<K>`](mobilenet::MobileNetV2) | `torchvision.models.mobilenet_v2(num_classes=K)` | 2,223,872 + 1281·K (3,504,872 for K = 1000) |
 //!
 //! Their blocks ([`resnet::BasicBlock`], [`resnet::DownBlock`]) are public, for ResNets of
 //! other depths and inputs (the `resnet` example builds a CIFAR-style one on them).
@@ -13,6 +14,8 @@
 //! at compile time with PyTorch's floor rule where torchvision relies on it, and a size too
 //! small for a layer is a compile error.
 
+pub mod mobilenet;
 pub mod resnet;
 
+pub use mobilenet::MobileNetV2;
 pub use resnet::{BasicBlock, DownBlock, ResNet18, ResNet34};
