@@ -348,6 +348,24 @@ train_cache_tuples! {
     (A, B, C, D, F, G, H, I, J, K, L, M);
 }
 
+/// `TrainCache` for the flat tuples of 13 to 128 caches that a [`network!`](crate::network!) chain
+/// of that many fields has: one impl per length, each built from the previous list plus one.
+macro_rules! train_cache_long_tuples {
+    ([$($done:ident)+] $next:ident $($rest:ident)*) => {
+        impl<$($done: TrainCache,)+ $next: TrainCache> TrainCache for ($($done,)+ $next,) {}
+        train_cache_long_tuples!([$($done)+ $next] $($rest)*);
+    };
+    ([$($done:ident)+]) => {};
+}
+train_cache_long_tuples! {
+    [A B C D F G H I J K L M] T12 T13 T14 T15 T16 T17 T18 T19 T20 T21 T22 T23 T24 T25 T26 T27 T28
+    T29 T30 T31 T32 T33 T34 T35 T36 T37 T38 T39 T40 T41 T42 T43 T44 T45 T46 T47 T48 T49 T50 T51
+    T52 T53 T54 T55 T56 T57 T58 T59 T60 T61 T62 T63 T64 T65 T66 T67 T68 T69 T70 T71 T72 T73 T74
+    T75 T76 T77 T78 T79 T80 T81 T82 T83 T84 T85 T86 T87 T88 T89 T90 T91 T92 T93 T94 T95 T96 T97
+    T98 T99 T100 T101 T102 T103 T104 T105 T106 T107 T108 T109 T110 T111 T112 T113 T114 T115 T116
+    T117 T118 T119 T120 T121 T122 T123 T124 T125 T126 T127
+}
+
 /// The callback of [`Params::visit`]: `(name, shape, values)`.
 ///
 /// ```
