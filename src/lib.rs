@@ -150,7 +150,7 @@
 //! Read it bottom-up; each module uses only the modules before it in this order (a test,
 //! `tests/module_order.rs`, checks every `crate::` path against it, so there is no cycle):
 //!
-//! Dependency order: `shape` → `gemm` → `element` → `runtime` → `tensor` → `param` → `kernels` → `module` → `gradcheck` → `init` → `layers` → `loss` → `weights` → `optim` → `data` → `eval` → `finite`
+//! Dependency order: `shape` → `gemm` → `element` → `runtime` → `tensor` → `param` → `kernels` → `module` → `gradcheck` → `init` → `layers` → `network` → `models` → `loss` → `weights` → `optim` → `data` → `eval` → `finite`
 //!
 //! - [`shape`]: type-level sizes and the marker traits behind every compile-time message;
 //!   `gemm`: the length-checked GEMM (the only `unsafe`); `element`: [`Float`] (`f32`, `f64`).
@@ -160,6 +160,8 @@
 //! - [`kernels`]: run-time-sized compute, one folder per operation with its naive reference.
 //! - `module`: the traits ([`Forward`], [`Module`], [`Params`], [`ZerosLike`], [`Init`],
 //!   [`NoParams`], [`params!`]); [`layers`] hold the type-level glue and call one kernel each.
+//! - [`network`](mod@network): [`network!`], named networks with PyTorch's module names; [`models`]: the model
+//!   zoo (ResNet-18/34, MobileNetV2) declared with it.
 //! - [`loss`], [`weights`], [`optim`], [`data`], [`eval`], [`finite`]: training around them.
 //!
 //! Minimum supported Rust version: 1.95 (stable).
