@@ -1,5 +1,8 @@
 //! The speed benchmark: conv2d layers forward and forward+backward against the GEMMs they are
 //! made of, a LeNet training epoch on MNIST, and LeNet inference, at 1 and 2 threads.
+//! Also `dw144` (MobileNetV2's depthwise 3×3, 144 channels at 56×56, batch 32) and
+//! `resnet18_step` (one SGD step of the zoo's ResNet-18 on 16 images of 64×64), whose PyTorch
+//! times `scripts/bench_torch_layers.py` measures.
 //!
 //! ```text
 //! cargo run --release --example bench                     # everything, about a minute
@@ -25,6 +28,7 @@ use std::time::Instant;
 use rand::{SeedableRng, rngs::StdRng};
 use typed_cnn::data::Mnist;
 use typed_cnn::kernels::{Geom, conv::im2col, gemm};
+use typed_cnn::models::ResNet18;
 use typed_cnn::prelude::*;
 
 /// Repetition timing: (median, min, max) in milliseconds.
@@ -274,6 +278,47 @@ fn main() {
     }
     if want("strided") {
         conv_case!(&mut b, t, "strided", 32, 32, 32, 64, 3, 2, 1, Floor);
+    }
+    if want("dw144") {
+        // MobileNetV2's depthwise 3×3 at 56×56, 144 channels (groups = 144)
+        let mut rng = StdRng::seed_from_u64(0);
+        let dw = DepthwiseConv2d::<144, 3, 1, 1, Exact, f32, NoBias>::init(&mut rng);
+        let x = Tensor::<32, 144, 56, 56>::uniform(&mut rng, 0.0, 1.0);
+        let ones = T4::filled(1.0);
+        for &threads in t {
+            typed_cnn::set_threads(threads);
+            let fwd = time(quick, || {
+                black_box(dw.forward(black_box(x.clone())));
+            });
+            b.push("dw144", "fwd", threads, fwd, None);
+            let mut grads = dw.zeros_like();
+            let fwdbwd = time(quick, || {
+                let (y, trace) = dw.forward_train(black_box(x.clone()));
+                black_box(&y);
+                black_box(dw.backward(trace, ones.clone(), &mut grads));
+            });
+            b.push("dw144", "fwdbwd", threads, fwdbwd, None);
+        }
+    }
+    if want("resnet18_step") {
+        // One SGD step of the zoo's ResNet-18 (10 classes) on a batch of 16 images of 64×64
+        let mut rng = StdRng::seed_from_u64(0);
+        let mut net = ResNet18::<10>::init(&mut rng);
+        let x = Tensor::<16, 3, 64, 64>::uniform(&mut rng, 0.0, 1.0);
+        let labels = Labels::<16, 10>::new((0..16).map(|i| i % 10).collect()).expect("labels");
+        let mut opt = Sgd::new(0.01).momentum(0.9);
+        let mut grads = net.zeros_like();
+        for &threads in t {
+            typed_cnn::set_threads(threads);
+            let step = time(quick, || {
+                let (logits, trace) = net.forward_train(black_box(x.clone()));
+                let (_, dlogits) = cross_entropy(&logits, &labels);
+                grads.zero();
+                net.backward_params(trace, dlogits, &mut grads);
+                opt.step(&mut net, &grads);
+            });
+            b.push("resnet18_step", "train", threads, step, None);
+        }
     }
     if want("lenet_infer") {
         let net = LeNet::init(&mut StdRng::seed_from_u64(0));
