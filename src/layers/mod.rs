@@ -78,6 +78,7 @@ pub mod norm;
 mod pool;
 pub(crate) mod residual;
 mod softmax;
+mod transposed;
 mod upsample;
 
 pub use activation::{Gelu, Hardswish, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Tanh};
@@ -91,6 +92,7 @@ pub use norm::BatchNorm2d;
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use residual::{Residual, Sum};
 pub use softmax::{LogSoftmax, Softmax};
+pub use transposed::{ConvTranspose2d, TransposedOut, TransposedSide};
 pub use upsample::{Upsample, UpsampleBilinear};
 
 use crate::Float;

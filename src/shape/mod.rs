@@ -758,6 +758,16 @@ impl<L, const C: usize, Found> ChannelsMatch<L, C, Found> for B1 {}
 pub trait GroupsDivide<L, const CIN: usize, const COUT: usize, const G: usize> {}
 impl<L, const CIN: usize, const COUT: usize, const G: usize> GroupsDivide<L, CIN, COUT, G> for B1 {}
 
+/// Marker: a transposed convolution's output padding is below its stride, as PyTorch requires
+/// (implemented for `True` only).
+#[diagnostic::on_unimplemented(
+    message = "`{L}` has output padding {OP}, but it must be below the stride {S}",
+    label = "output padding not below the stride",
+    note = "output padding adds rows and columns that only a stride larger than it leaves uncovered (PyTorch: `output_padding < stride`)"
+)]
+pub trait OutputPaddingBelowStride<L, const OP: usize, const S: usize> {}
+impl<L, const OP: usize, const S: usize> OutputPaddingBelowStride<L, OP, S> for B1 {}
+
 /// Marker: the input has the feature count the layer `L` expects (implemented for `True`).
 ///
 /// ```compile_fail,E0277
