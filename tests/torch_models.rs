@@ -1,9 +1,10 @@
-//! The zoo against torchvision: `ResNet18<10>` against `resnet18(num_classes=10)` and
-//! `MobileNetV2<10>` against `mobilenet_v2(num_classes=10)`. torchvision's state-dict keys load
-//! strictly by name, and with weights given by a closed form (the same formula as in
+//! The zoo against PyTorch: `ResNet18<10>` against torchvision's `resnet18(num_classes=10)`,
+//! `MobileNetV2<10>` against `mobilenet_v2(num_classes=10)` (on (2, 3, 50, 50)), and `UNet<3, 2>`
+//! against the script's `UNet` module (on (2, 3, 24, 24)). The state-dict keys load strictly by
+//! name, and with weights given by a closed form (the same formula as in
 //! `tests/fixtures/make_torch_models.py`, whose header states it) the eval output, the train
-//! output, the input gradient and every parameter gradient (62 and 158) match PyTorch's float64
-//! results on a (2, 3, 50, 50) input.
+//! output, the input gradient and every parameter gradient (62, 158 and 36) match PyTorch's
+//! float64 results.
 //!
 //! f64 within `1e-9·|exp| + 1e-12`; f32 (the same weights): the eval output within the brief's
 //! tolerance (`gradcheck::assert_close`), the train output no farther from the f64 result than
@@ -11,9 +12,10 @@
 //! and through their dot product with a probe vector over every element.
 
 use typed_cnn::gradcheck::assert_close;
-use typed_cnn::models::{MobileNetV2, ResNet18};
+use typed_cnn::models::{MobileNetV2, ResNet18, UNet};
 use typed_cnn::prelude::*;
 use typed_cnn::weights::{self, Entry, StateDict};
+use typed_cnn::{Storage, TensorData};
 
 mod torch_support;
 use torch_support::{close64, fixture, load, values};
@@ -78,12 +80,13 @@ fn torch_weights<M: Default + Params<f64>>(model: &str) -> M {
     net
 }
 
-fn input<E: Float>() -> X<E> {
-    let x = (0..2 * 3 * 50 * 50).map(|i| {
+/// The script's input, `(2, 3, side, side)`, as the tensor type `T` of that shape.
+fn input<T: TensorData>(side: usize) -> T {
+    let x = (0..2 * 3 * side * side).map(|i| {
         let i = i as f64;
-        E::from_f64((0.37 * i).sin() + 0.5 * (0.071 * i).cos())
+        T::Elem::from_f64((0.37 * i).sin() + 0.5 * (0.071 * i).cos())
     });
-    X::<E>::from_slice(&x.collect::<Vec<_>>()).unwrap()
+    T::from_storage(Storage::from(x.collect::<Vec<_>>()))
 }
 
 /// The gradient's values at the script's 6 indices, and its dot product with the probe.
@@ -109,22 +112,24 @@ fn names_match<M: Default + Params<f64>>(model: &str, tensors: usize) {
 }
 
 /// The f64 model against PyTorch's float64 results: outputs, input and parameter gradients.
-fn matches_in_f64<M>(model: &str, params: usize, prepare: fn(&mut M))
+fn matches_in_f64<M, In, O>(model: &str, side: usize, params: usize, prepare: fn(&mut M))
 where
-    M: Default + Params<f64> + Trainable<X<f64>, Output = Y<f64>>,
+    In: TensorData<Elem = f64>,
+    O: TensorData<Elem = f64>,
+    M: Default + Params<f64> + Trainable<In, Output = O>,
 {
     let exp = load(&format!("torch_{model}_expected.safetensors"));
     let mut net: M = torch_weights(model);
     prepare(&mut net);
 
-    let y = net.forward(input::<f64>());
-    close64(y.as_slice(), &values(&exp, "eval_output"), "eval output");
+    let y = net.forward(input::<In>(side));
+    close64(y.data(), &values(&exp, "eval_output"), "eval output");
 
-    let (y, trace) = net.forward_train(input::<f64>());
-    close64(y.as_slice(), &values(&exp, "train_output"), "train output");
-    let r: Vec<f64> = (0..20).map(|i| (0.9 * i as f64 + 0.3).cos()).collect();
+    let (y, trace) = net.forward_train(input::<In>(side));
+    close64(y.data(), &values(&exp, "train_output"), "train output");
+    let r: Vec<f64> = (0..y.data().len()).map(|i| (0.9 * i as f64 + 0.3).cos()).collect();
     let mut grads = net.zeros_like();
-    let dx = net.backward(trace, T2::from_slice(&r).unwrap(), &mut grads);
+    let dx = net.backward(trace, O::from_storage(Storage::from(r)), &mut grads);
 
     // Gradients: within 1e-9·|exp| plus 1e-10 of the largest gradient entry in the fixture (at
     // least 1), the f64 analogue of the brief's f32 rule. The floor matters for gradients that
@@ -153,7 +158,7 @@ where
         let want = values(&exp, &format!("{what}.probe"))[0];
         within(probe, want, floor * (g.len() as f64).sqrt(), " (probe)");
     };
-    check("grad_input", dx.as_slice());
+    check("grad_input", dx.data());
     let mut count = 0;
     grads.visit("", &mut |name, _, g| {
         check(&format!("grad.{name}"), g);
@@ -164,10 +169,12 @@ where
 
 /// The f32 model (the same weights): the eval output within the brief's tolerance; the train
 /// output no farther from the float64 result than PyTorch's own float32.
-fn matches_in_f32<M64, M32>(model: &str, prepare: fn(&mut M32))
+fn matches_in_f32<M64, M32, In, O>(model: &str, side: usize, prepare: fn(&mut M32))
 where
+    In: TensorData<Elem = f32>,
+    O: TensorData<Elem = f32>,
     M64: Default + Params<f64>,
-    M32: Default + Params<f32> + Trainable<X<f32>, Output = Y<f32>>,
+    M32: Default + Params<f32> + Trainable<In, Output = O>,
 {
     let exp = load(&format!("torch_{model}_expected.safetensors"));
     let from: M64 = torch_weights(model);
@@ -189,17 +196,17 @@ where
         _ => panic!("buffers differ in kind"),
     });
     prepare(&mut net);
-    assert_close(net.forward(input::<f32>()).as_slice(), &values(&exp, "eval_output"));
+    assert_close(net.forward(input::<In>(side)).data(), &values(&exp, "eval_output"));
     // Train mode: batch norm over the 2·2·2 = 8 values per channel of the last stage amplifies
     // rounding, and PyTorch's own float32 misses the brief's tolerance here (ResNet-18: by
     // 6.5×, max |diff| 5.2e-4): ours must be no farther from the float64 result than PyTorch's.
-    let (y, _) = net.forward_train(input::<f32>());
+    let (y, _) = net.forward_train(input::<In>(side));
     let exp64 = values(&exp, "train_output");
     let max_diff = |got: &mut dyn Iterator<Item = f64>| {
         got.zip(&exp64).map(|(g, e)| (g - e).abs()).fold(0.0, f64::max)
     };
     let torch32 = max_diff(&mut values(&exp, "train_output_f32").into_iter());
-    let ours = max_diff(&mut y.as_slice().iter().map(|&v| f64::from(v)));
+    let ours = max_diff(&mut y.data().iter().map(|&v| f64::from(v)));
     assert!(
         ours <= torch32,
         "{model} train output f32: ours {ours:e}, PyTorch float32 {torch32:e}"
@@ -229,12 +236,12 @@ fn a_missing_key_is_named() {
 
 #[test]
 fn resnet18_matches_torchvision_in_f64() {
-    matches_in_f64::<ResNet18<10, f64>>("resnet18", 62, |_| {});
+    matches_in_f64::<ResNet18<10, f64>, X<f64>, Y<f64>>("resnet18", 50, 62, |_| {});
 }
 
 #[test]
 fn resnet18_matches_torchvision_in_f32() {
-    matches_in_f32::<ResNet18<10, f64>, ResNet18<10, f32>>("resnet18", |_| {});
+    matches_in_f32::<ResNet18<10, f64>, ResNet18<10, f32>, X<f32>, Y<f32>>("resnet18", 50, |_| {});
 }
 
 /// torchvision's dropout is set to p = 0 in the fixture, so the train output is deterministic.
@@ -244,12 +251,21 @@ fn without_dropout<E: Float>(net: &mut MobileNetV2<10, E>) {
 
 #[test]
 fn mobilenet_v2_matches_torchvision_in_f64() {
-    matches_in_f64::<MobileNetV2<10, f64>>("mobilenet_v2", 158, without_dropout);
+    matches_in_f64::<MobileNetV2<10, f64>, X<f64>, Y<f64>>(
+        "mobilenet_v2",
+        50,
+        158,
+        without_dropout,
+    );
 }
 
 #[test]
 fn mobilenet_v2_matches_torchvision_in_f32() {
-    matches_in_f32::<MobileNetV2<10, f64>, MobileNetV2<10, f32>>("mobilenet_v2", without_dropout);
+    matches_in_f32::<MobileNetV2<10, f64>, MobileNetV2<10, f32>, X<f32>, Y<f32>>(
+        "mobilenet_v2",
+        50,
+        without_dropout,
+    );
 }
 
 #[test]
@@ -270,4 +286,26 @@ fn a_dataparallel_checkpoint_loads_through_the_prefix_rule() {
             .unwrap_err()
             .to_string();
     assert!(err.contains("\"model.conv1.weight\""), "{err}");
+}
+
+type Image24<E> = Tensor<2, 3, 24, 24, E>;
+type Masks<E> = Tensor<2, 2, 24, 24, E>;
+
+#[test]
+fn unet_names_and_shapes_are_the_pytorch_modules() {
+    names_match::<UNet<3, 2, f64>>("unet", 66);
+}
+
+#[test]
+fn unet_matches_pytorch_in_f64() {
+    matches_in_f64::<UNet<3, 2, f64>, Image24<f64>, Masks<f64>>("unet", 24, 36, |_| {});
+}
+
+#[test]
+fn unet_matches_pytorch_in_f32() {
+    matches_in_f32::<UNet<3, 2, f64>, UNet<3, 2, f32>, Image24<f32>, Masks<f32>>(
+        "unet",
+        24,
+        |_| {},
+    );
 }
