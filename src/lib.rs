@@ -161,7 +161,7 @@
 //! - `module`: the traits ([`Forward`], [`Module`], [`Params`], [`ZerosLike`], [`Init`],
 //!   [`NoParams`], [`params!`]); [`layers`] hold the type-level glue and call one kernel each.
 //! - [`network`](mod@network): [`network!`], named networks with PyTorch's module names; [`models`]: the model
-//!   zoo (ResNet-18/34, MobileNetV2) declared with it.
+//!   zoo (ResNet-18/34, MobileNetV2, a U-Net) declared with it.
 //! - [`loss`], [`weights`], [`optim`], [`data`], [`eval`], [`finite`]: training around them.
 //!
 //! Minimum supported Rust version: 1.95 (stable).
