@@ -1,9 +1,10 @@
 //! The zoo against PyTorch: `ResNet18<10>` against torchvision's `resnet18(num_classes=10)`,
-//! `MobileNetV2<10>` against `mobilenet_v2(num_classes=10)` (on (2, 3, 50, 50)), and `UNet<3, 2>`
+//! `ResNet34<10>` against `resnet34`, `MobileNetV2<10>` against `mobilenet_v2(num_classes=10)`
+//! (on (2, 3, 50, 50)), and `UNet<3, 2>`
 //! against the script's `UNet` module (on (2, 3, 24, 24)). The state-dict keys load strictly by
 //! name, and with weights given by a closed form (the same formula as in
 //! `tests/fixtures/make_torch_models.py`, whose header states it) the eval output, the train
-//! output, the input gradient and every parameter gradient (62, 158 and 36) match PyTorch's
+//! output, the input gradient and every parameter gradient (62, 110, 158 and 36) match PyTorch's
 //! float64 results.
 //!
 //! f64 within `1e-9·|exp| + 1e-12`; f32 (the same weights): the eval output within the brief's
@@ -12,7 +13,7 @@
 //! and through their dot product with a probe vector over every element.
 
 use typed_cnn::gradcheck::assert_close;
-use typed_cnn::models::{MobileNetV2, ResNet18, UNet};
+use typed_cnn::models::{MobileNetV2, ResNet18, ResNet34, UNet};
 use typed_cnn::prelude::*;
 use typed_cnn::weights::{self, Entry, StateDict};
 use typed_cnn::{Storage, TensorData};
@@ -308,4 +309,14 @@ fn unet_matches_pytorch_in_f32() {
         24,
         |_| {},
     );
+}
+
+#[test]
+fn resnet34_names_and_shapes_are_torchvisions() {
+    names_match::<ResNet34<10, f64>>("resnet34", 218);
+}
+
+#[test]
+fn resnet34_matches_torchvision_in_f64() {
+    matches_in_f64::<ResNet34<10, f64>, X<f64>, Y<f64>>("resnet34", 50, 110, |_| {});
 }
