@@ -415,16 +415,16 @@ macro_rules! network {
         );
     };
 
-    // ---- the impls shared by both forms; `{}` builds a named struct, `()` a tuple struct
     // ---- forward: a route of `forward:` goes through `Path`; a chain of fields (no `forward:`)
     // gets a direct impl, as a tuple's, which the compiler checks far faster than a route
     // (a crate training ResNet-18 checked in 23 s with its top level as a route, 2.5 s direct)
     (@forward $i:tt $S:tt [$($f:tt : $T:ty),+] $($fwd:tt)+) => {
         $crate::network!(@path_forward $i $S $crate::network!(@path [] $($fwd)+));
     };
-    (@forward $i:tt $S:tt [$($f:tt : $T:ty),+]) => {
-        $crate::network!(@chain $i $S [] [] __In [$($f: $T),+]
-            [__X0 __X1 __X2 __X3 __X4 __X5 __X6 __X7 __X8 __X9 __X10 __X11 __X12 __X13 __X14 __X15
+    (@forward $i:tt $S:tt [$f0:tt : $T0:ty $(, $f:tt : $T:ty)*]) => {
+        // the first field apart: its backward skips the input gradient in `backward_params`
+        $crate::network!(@chain $i $S [($f0 [$T0] __In __X0)] [] __X0 [$($f: $T),*]
+            [__X1 __X2 __X3 __X4 __X5 __X6 __X7 __X8 __X9 __X10 __X11 __X12 __X13 __X14 __X15
              __X16 __X17 __X18 __X19 __X20 __X21 __X22 __X23 __X24 __X25 __X26 __X27 __X28 __X29
              __X30 __X31 __X32 __X33 __X34 __X35 __X36 __X37 __X38 __X39 __X40 __X41 __X42 __X43
              __X44 __X45 __X46 __X47 __X48 __X49 __X50 __X51 __X52 __X53 __X54 __X55 __X56 __X57
@@ -449,28 +449,44 @@ macro_rules! network {
         $crate::network!(@chain $i $S [$($acc)* ($f0 [$T0] $prev $x0)] [($f0 [$T0] $prev $x0) $($rev)*]
             $x0 [$($fs : $Ts),*] [$($xs)*]);
     };
-    (@chain [$($i:tt)*] [$S:ty] [$(($f:tt [$T:ty] $Xin:ident $X:ident))+]
-        [$(($rf:tt [$rT:ty] $rXin:ident $rX:ident))+] $last:ident [] [$($xs:ident)*]) => {
-        impl<$($i)* __In, $($X,)+> $crate::Forward<__In> for $S
+    (@chain [$($i:tt)*] [$S:ty]
+        [($f0:tt [$T0:ty] $X0in:ident $X0:ident) $(($f:tt [$T:ty] $Xin:ident $X:ident))*]
+        [$(($rf:tt [$rT:ty] $rXin:ident $rX:ident))*] $last:ident [] [$($xs:ident)*]) => {
+        impl<$($i)* __In, $X0, $($X,)*> $crate::Forward<__In> for $S
         where
-            $($T: $crate::Forward<$Xin, Output = $X>,)+
+            $T0: $crate::Forward<__In, Output = $X0>,
+            $($T: $crate::Forward<$Xin, Output = $X>,)*
         {
             type Output = $last;
-            type Cache = ($(<$T as $crate::Forward<$Xin>>::Cache,)+);
+            type Cache = (<$T0 as $crate::Forward<__In>>::Cache, $(<$T as $crate::Forward<$Xin>>::Cache,)*);
             fn forward_impl(&self, x: __In) -> $last {
-                $(let x = self.$f.forward_impl(x);)+
+                let x = self.$f0.forward_impl(x);
+                $(let x = self.$f.forward_impl(x);)*
                 x
             }
             #[allow(non_snake_case, reason = "each field's cache is named after its output type")]
             fn train_impl(&self, x: __In) -> ($last, Self::Cache) {
-                $(let (x, $X) = self.$f.train_impl(x);)+
-                (x, ($($X,)+))
+                let (x, $X0) = self.$f0.train_impl(x);
+                $(let (x, $X) = self.$f.train_impl(x);)*
+                (x, ($X0, $($X,)*))
             }
             #[allow(non_snake_case, reason = "each field's cache is named after its output type")]
             fn backward_impl(&self, cache: Self::Cache, dy: $last, grads: &mut Self) -> __In {
-                let ($($X,)+) = cache;
-                $(let dy = self.$rf.backward_impl($rX, dy, &mut grads.$rf);)+
-                dy
+                let ($X0, $($X,)*) = cache;
+                $(let dy = <$rT as $crate::Forward<$rXin>>::backward_impl(
+                    &self.$rf, $rX, dy, &mut grads.$rf,
+                );)*
+                <$T0 as $crate::Forward<__In>>::backward_impl(&self.$f0, $X0, dy, &mut grads.$f0)
+            }
+            #[allow(non_snake_case, reason = "each field's cache is named after its output type")]
+            fn backward_params_impl(&self, cache: Self::Cache, dy: $last, grads: &mut Self) {
+                let ($X0, $($X,)*) = cache;
+                $(let dy = <$rT as $crate::Forward<$rXin>>::backward_impl(
+                    &self.$rf, $rX, dy, &mut grads.$rf,
+                );)*
+                <$T0 as $crate::Forward<__In>>::backward_params_impl(
+                    &self.$f0, $X0, dy, &mut grads.$f0,
+                )
             }
         }
     };

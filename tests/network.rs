@@ -164,5 +164,13 @@ fn a_sequential_of_forty_members() {
     }
     by_hand!(0 2 4 6 8 10 12 14 16 18 20 22 24 26 28 30 32 34 36 38);
     assert_eq!(net.forward(x.clone()).as_slice(), h.as_slice());
-    check_module(&net, x, 1e-6).assert_below(1e-6);
+    check_module(&net, x.clone(), 1e-6).assert_below(1e-6);
+    // `backward_params` (no input gradient for the first member) gives the same gradients.
+    let (y, trace) = net.forward_train(x.clone());
+    let mut a = net.zeros_like();
+    net.backward_params(trace, y.clone(), &mut a);
+    let (_, trace) = net.forward_train(x);
+    let mut b = net.zeros_like();
+    let _ = net.backward(trace, y, &mut b);
+    assert_eq!(a, b);
 }
