@@ -243,10 +243,7 @@ pub fn forward<E: Float>(
             // y[img] (COUT, HO·WO) = W (COUT, C·K·K) · cols (C·K·K, HO·WO)
             gemm(cout, ckk, hw_out, weight, false, cols, false, E::ZERO, yi);
             if let Some(b) = bias {
-                // yi: (COUT, HO·WO); add b[o] to every position of channel o.
-                for (o, plane) in yi.chunks_exact_mut(hw_out).enumerate() {
-                    plane.iter_mut().for_each(|v| *v += b[o]);
-                }
+                add_channel_bias(yi, b, hw_out);
             }
         }
     });
@@ -266,6 +263,20 @@ pub(crate) fn sum<E: Float>(v: &[E]) -> E {
         *a += x;
     }
     ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+}
+
+/// `y: (C, plane)`: adds `b[c]` to every value of channel `c` (a layer's bias).
+fn add_channel_bias<E: Float>(y: &mut [E], b: &[E], plane: usize) {
+    for (values, &b) in y.chunks_exact_mut(plane.max(1)).zip(b) {
+        values.iter_mut().for_each(|v| *v += b);
+    }
+}
+
+/// `dy: (C, plane)`: `db[c] += Σ dy[c, :]` (a bias gradient), each sum in [`sum`]'s fixed order.
+fn add_channel_sums<E: Float>(db: &mut [E], dy: &[E], plane: usize) {
+    for (d, values) in db.iter_mut().zip(dy.chunks_exact(plane.max(1))) {
+        *d += sum(values);
+    }
 }
 
 /// `buf` cut into one slice per range of images, `per_image` elements each.
@@ -410,10 +421,7 @@ pub fn backward<E: Float>(
             let beta = if k == 0 { E::ZERO } else { E::ONE };
             gemm(cout, hw_out, ckk, dyi, false, cols, true, beta, &mut part.dweight[..cout * ckk]);
 
-            // dyi: (COUT, HO·WO); db[o] += row sum of channel o.
-            for (db, plane) in part.dbias.iter_mut().zip(dyi.chunks_exact(hw_out)) {
-                *db += sum(plane);
-            }
+            add_channel_sums(&mut part.dbias, dyi, hw_out);
 
             if let Some(dx) = part.dx.as_deref_mut() {
                 let dxi = &mut dx[k * chw..(k + 1) * chw];
@@ -483,9 +491,7 @@ pub fn transposed_forward<E: Float>(
         yi.fill(E::ZERO);
         col2im(g, &col[..ckk * hw_in], yi);
         if let Some(b) = bias {
-            for (o, p) in yi.chunks_exact_mut(plane.max(1)).enumerate() {
-                p.iter_mut().for_each(|v| *v += b[o]);
-            }
+            add_channel_bias(yi, b, plane);
         }
     }
 }
@@ -528,9 +534,7 @@ pub fn transposed_backward<E: Float>(
             gemm(cin, ckk, hw_in, weight, false, col, false, E::ONE, dxi);
         }
         if let Some(db) = dbias.as_deref_mut() {
-            for (d, p) in db.iter_mut().zip(dyi.chunks_exact(plane.max(1))) {
-                *d += sum(p);
-            }
+            add_channel_sums(db, dyi, plane);
         }
     }
 }
