@@ -127,19 +127,15 @@ grouped_impl!(;
         self.bias.as_deref_mut()
     }
 
-    /// Each group's input channels of every image, `(N, CIN/G, H, W)`, gathered from
-    /// `x: (N, CIN, H, W)` (`plane_in = H·W`).
-    fn groups_of(n: usize, x: &[E], plane_in: usize) -> Vec<Vec<E>> {
-        let cg = CIN / G;
-        (0..G)
-            .map(|g| {
-                let mut xg = Vec::with_capacity(n * cg * plane_in);
-                for image in x.chunks_exact(CIN * plane_in).take(n) {
-                    xg.extend_from_slice(&image[g * cg * plane_in..(g + 1) * cg * plane_in]);
-                }
-                xg
-            })
-            .collect()
+    /// Group `g`'s `(N, per_group, plane)` values, gathered from `src: (N, per_group·G, plane)`:
+    /// the inverse of [`Self::scatter`].
+    fn gather(src: &[E], n: usize, g: usize, per_group: usize, plane: usize) -> Vec<E> {
+        let group = per_group * plane;
+        let mut out = Vec::with_capacity(n * group);
+        for image in src.chunks_exact((group * G).max(1)).take(n) {
+            out.extend_from_slice(&image[g * group..(g + 1) * group]);
+        }
+        out
     }
 
     /// Writes group `g`'s `(N, per_group, plane)` values into `dst: (N, per_group·G, plane)`.
@@ -155,10 +151,11 @@ grouped_impl!(;
         let geom = Geom::new(CIN / G, h, w, K, S, P);
         let (cog, wg, out_plane) = (COUT / G, (CIN / G) * K * K, geom.ho * geom.wo);
         let mut yg = vec![E::ZERO; n * cog * out_plane];
-        for (g, xg) in Self::groups_of(n, x, h * w).iter().enumerate() {
+        for g in 0..G {
+            let xg = Self::gather(x, n, g, CIN / G, h * w);
             let weight = &self.weight[g * cog * wg..(g + 1) * cog * wg];
             let bias = self.bias.as_deref().map(|b| &b[g * cog..(g + 1) * cog]);
-            conv::forward(&geom, n, cog, xg, weight, bias, &mut yg, None);
+            conv::forward(&geom, n, cog, &xg, weight, bias, &mut yg, None);
             Self::scatter(y, g, &yg, cog, out_plane);
         }
     }
@@ -176,23 +173,10 @@ grouped_impl!(;
         let geom = Geom::new(CIN / G, h, w, K, S, P);
         let (cg, cog, wg) = (CIN / G, COUT / G, (CIN / G) * K * K);
         let out_plane = geom.ho * geom.wo;
-        let dys = {
-            // dy's groups, gathered as x's are: (N, COUT/G, HO, WO) each
-            let per_image = COUT * out_plane;
-            (0..G)
-                .map(|g| {
-                    let mut dyg = Vec::with_capacity(n * cog * out_plane);
-                    for image in dy.chunks_exact(per_image.max(1)).take(n) {
-                        dyg.extend_from_slice(
-                            &image[g * cog * out_plane..(g + 1) * cog * out_plane],
-                        );
-                    }
-                    dyg
-                })
-                .collect::<Vec<_>>()
-        };
         let mut dxg = vec![E::ZERO; if dx.is_some() { n * cg * h * w } else { 0 }];
-        for (g, xg) in Self::groups_of(n, x, h * w).iter().enumerate() {
+        for g in 0..G {
+            let xg = Self::gather(x, n, g, cg, h * w);
+            let dyg = Self::gather(dy, n, g, cog, out_plane);
             let weight = &self.weight[g * cog * wg..(g + 1) * cog * wg];
             let dweight = &mut grads.weight[g * cog * wg..(g + 1) * cog * wg];
             let dbias = grads.bias.as_deref_mut().map(|b| &mut b[g * cog..(g + 1) * cog]);
@@ -201,7 +185,8 @@ grouped_impl!(;
                 dxg.fill(E::ZERO);
             }
             let dxg_arg = want_dx.then_some(&mut dxg[..]);
-            conv::backward(&geom, n, cog, Source::Input(xg), weight, &dys[g], dxg_arg, dweight, dbias);
+            let source = Source::Input(&xg);
+            conv::backward(&geom, n, cog, source, weight, &dyg, dxg_arg, dweight, dbias);
             if let Some(dx) = dx.as_deref_mut() {
                 // dx accumulates: add the group's gradient into its channels
                 let img = cg * h * w;
