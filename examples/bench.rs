@@ -92,7 +92,7 @@ fn gemm_only(
     threads: usize,
     backward: bool,
 ) -> (f64, f64, f64) {
-    let (ckk, hw_out) = (g.c * g.k * g.k, g.ho * g.wo);
+    let (ckk, hw_out) = (g.c * g.taps(), g.ho * g.wo);
     let mut rng = StdRng::seed_from_u64(1);
     let x: Vec<f32> =
         T4::<f32, 1, typenum::U1, typenum::U1, typenum::U1>::uniform(&mut rng, -1.0, 1.0)

@@ -31,16 +31,20 @@ pub use crate::gemm::gemm;
 
 /// Geometry of a sliding-window op on one image plane set (conv or pool).
 ///
-/// The window is square (`k × k`), with the same stride `s` and zero/−∞ padding `p` on all four
-/// sides; `h ≠ w` is fine. Build it with [`Geom::new`], which derives `ho` and `wo`.
+/// The window is `kh × kw`, moved by `sh` rows and `sw` columns, with `ph` rows of zero/−∞
+/// padding above and below and `pw` columns left and right; its taps are `dh` rows and `dw`
+/// columns apart (dilation; 1 for adjacent taps). Build it with [`Geom::new`] (square window, the
+/// same stride and padding on both axes, no dilation: the pools' and `Conv2d`'s) or
+/// [`Geom::rect`] (each parameter per axis), which derive `ho` and `wo`.
 ///
 /// ```
 /// use typed_cnn::kernels::Geom;
 /// // LeNet's first pooling: 6 channels of 24×24, 2×2 windows, stride 2: (24 − 2)/2 + 1 = 12
 /// let g = Geom::new(6, 24, 24, 2, 2, 0);
-/// assert_eq!(g, Geom { c: 6, h: 24, w: 24, k: 2, s: 2, p: 0, ho: 12, wo: 12 });
+/// assert_eq!((g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.ho, g.wo), (2, 2, 2, 2, 0, 0, 12, 12));
+/// assert_eq!((g.dh, g.dw), (1, 1));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Geom {
     /// Input channels `C`.
     pub c: usize,
@@ -48,20 +52,31 @@ pub struct Geom {
     pub h: usize,
     /// Input width `W`.
     pub w: usize,
-    /// Window (kernel) side `K`.
-    pub k: usize,
-    /// Stride `S`, the same vertically and horizontally.
-    pub s: usize,
-    /// Padding `P` added on each of the four sides.
-    pub p: usize,
-    /// Output height `HO = (H + 2P − K) / S + 1` (floor mode).
+    /// Window (kernel) height `KH`.
+    pub kh: usize,
+    /// Window (kernel) width `KW`.
+    pub kw: usize,
+    /// Vertical stride `SH`.
+    pub sh: usize,
+    /// Horizontal stride `SW`.
+    pub sw: usize,
+    /// Padding `PH` added above and below.
+    pub ph: usize,
+    /// Padding `PW` added left and right.
+    pub pw: usize,
+    /// Vertical dilation `DH`: the window's rows are `DH` input rows apart.
+    pub dh: usize,
+    /// Horizontal dilation `DW`: the window's columns are `DW` input columns apart.
+    pub dw: usize,
+    /// Output height `HO = (H + 2PH − DH·(KH − 1) − 1) / SH + 1` (floor mode).
     pub ho: usize,
-    /// Output width `WO = (W + 2P − K) / S + 1` (floor mode).
+    /// Output width `WO = (W + 2PW − DW·(KW − 1) − 1) / SW + 1` (floor mode).
     pub wo: usize,
 }
 
 impl Geom {
-    /// Floor-mode output size, PyTorch's: `ho = (h + 2p − k)/s + 1`, likewise `wo`.
+    /// A square `k × k` window, stride `s` and padding `p` on both axes, no dilation; floor-mode
+    /// output size, PyTorch's: `ho = (h + 2p − k)/s + 1`, likewise `wo`.
     ///
     /// **Panics** (with the numbers) if `k == 0`, `s == 0`, or `k > h + 2p` / `k > w + 2p`
     /// (the window would not fit even once).
@@ -73,15 +88,82 @@ impl Geom {
     /// ```
     #[track_caller]
     pub fn new(c: usize, h: usize, w: usize, k: usize, s: usize, p: usize) -> Geom {
-        assert!(s > 0, "Geom: stride must be > 0 (c={c} h={h} w={w} k={k} s={s} p={p})");
-        assert!(k > 0, "Geom: kernel size must be > 0 (c={c} h={h} w={w} k={k} s={s} p={p})");
+        Geom::rect(c, h, w, [k, k], [s, s], [p, p], [1, 1])
+    }
+
+    /// Each parameter per axis, `[height, width]` as PyTorch's tuples: kernel `k`, stride `s`,
+    /// padding `p`, dilation `d`. A window of `k` taps `d` apart spans `d·(k − 1) + 1` input
+    /// rows or columns; floor-mode output size `ho = (h + 2p − d·(k − 1) − 1)/s + 1`.
+    ///
+    /// **Panics** (with the numbers) if a kernel, stride or dilation is 0, or if the window's
+    /// span exceeds the padded input on either axis.
+    ///
+    /// ```
+    /// use typed_cnn::kernels::Geom;
+    /// // a 1×7 kernel padded (0, 3): the size is kept
+    /// let g = Geom::rect(8, 17, 17, [1, 7], [1, 1], [0, 3], [1, 1]);
+    /// assert_eq!((g.ho, g.wo), (17, 17));
+    /// // a 3×3 kernel with dilation 2 spans 5: (9 + 2·2 − 5)/1 + 1 = 9
+    /// let g = Geom::rect(8, 9, 9, [3, 3], [1, 1], [2, 2], [2, 2]);
+    /// assert_eq!((g.ho, g.wo), (9, 9));
+    /// ```
+    #[track_caller]
+    pub fn rect(
+        c: usize,
+        h: usize,
+        w: usize,
+        k: [usize; 2],
+        s: [usize; 2],
+        p: [usize; 2],
+        d: [usize; 2],
+    ) -> Geom {
+        let (size, axis) = ([h, w], ["height", "width"]);
+        let mut out = [0; 2];
+        for i in 0..2 {
+            let (k, s, p, d, size) = (k[i], s[i], p[i], d[i], size[i]);
+            let ctx = || format!("{} axis: size {size}, k={k} s={s} p={p} d={d}", axis[i]);
+            assert!(s > 0, "Geom: stride must be > 0 ({})", ctx());
+            assert!(k > 0, "Geom: kernel size must be > 0 ({})", ctx());
+            assert!(d > 0, "Geom: dilation must be > 0 ({})", ctx());
+            let span = d * (k - 1) + 1;
+            assert!(
+                span <= size + 2 * p,
+                "Geom: kernel spanning {span} does not fit the padded input {} ({})",
+                size + 2 * p,
+                ctx()
+            );
+            out[i] = (size + 2 * p - span) / s + 1;
+        }
+        let [kh, kw] = k;
+        let ([sh, sw], [ph, pw], [dh, dw]) = (s, p, d);
+        Geom { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho: out[0], wo: out[1] }
+    }
+
+    /// The window's taps, `KH·KW`: each input channel's share of an im2col column.
+    ///
+    /// ```
+    /// use typed_cnn::kernels::Geom;
+    /// assert_eq!(Geom::rect(1, 9, 9, [1, 7], [1, 1], [0, 3], [1, 1]).taps(), 7);
+    /// ```
+    pub fn taps(&self) -> usize {
+        self.kh * self.kw
+    }
+
+    /// `(k, s, p)` of a square window without dilation, for the pooling kernels.
+    ///
+    /// **Panics** (naming `who`) if the window is not square, the strides or paddings differ
+    /// between the axes, or the window is dilated.
+    #[track_caller]
+    pub(crate) fn square(&self, who: &str) -> (usize, usize, usize) {
         assert!(
-            k <= h + 2 * p && k <= w + 2 * p,
-            "Geom: kernel k={k} does not fit the padded input {}×{} (h={h} w={w} p={p})",
-            h + 2 * p,
-            w + 2 * p
+            self.kh == self.kw
+                && self.sh == self.sw
+                && self.ph == self.pw
+                && self.dh == 1
+                && self.dw == 1,
+            "{who}: needs a square, undilated window with equal strides and paddings, got {self:?}"
         );
-        Geom { c, h, w, k, s, p, ho: (h + 2 * p - k) / s + 1, wo: (w + 2 * p - k) / s + 1 }
+        (self.kh, self.sh, self.ph)
     }
 
     /// `true` for the 1×1, stride-1, unpadded window, where the image already is its own
@@ -94,7 +176,7 @@ impl Geom {
     /// assert!(!Geom::new(16, 8, 8, 3, 1, 1).is_pointwise()); // 3×3 windows overlap
     /// ```
     pub fn is_pointwise(&self) -> bool {
-        self.k == 1 && self.s == 1 && self.p == 0
+        self.taps() == 1 && self.sh == 1 && self.sw == 1 && self.ph == 0 && self.pw == 0
     }
 }
 

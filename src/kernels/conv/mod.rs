@@ -1,8 +1,10 @@
 //! 2-D convolution (cross-correlation, PyTorch layouts) by im2col + one GEMM per image.
 //!
-//! Input `(N, C, H, W)`, weight `(COUT, C, K, K)`, output `(N, COUT, HO, WO)`, zero padding, no
-//! dilation or groups. Shapes are checked by assertions only; the column buffers come from a
-//! pool of scratch buffers reused across calls.
+//! Input `(N, C, H, W)`, weight `(COUT, C, K, K)`, output `(N, COUT, HO, WO)`, zero padding; the
+//! window may be rectangular and dilated ([`Geom::rect`]), and `K·K` below then reads `KH·KW`.
+//! Groups are one call per group on its channels (`crate::layers::GroupedConv2d`). Shapes are
+//! checked by assertions only; the column buffers come from a pool of scratch buffers reused
+//! across calls.
 
 use std::ops::Range;
 
@@ -11,25 +13,22 @@ use crate::Float;
 use crate::gemm::gemm;
 use crate::runtime::{Scratch, chunks, run_chunks};
 
-/// **Panics** unless an image holds `C·H·W` elements and the column buffer at least `C·K·K·HO·WO`.
+/// **Panics** unless an image holds `C·H·W` elements and the column buffer at least `C·KH·KW·HO·WO`.
 #[track_caller]
 fn check_image_and_col(who: &str, g: &Geom, image_len: usize, col_len: usize) {
-    let Geom { c, h, w, k, ho, wo, .. } = *g;
+    let Geom { c, h, w, ho, wo, .. } = *g;
+    let need = c * g.taps() * ho * wo;
     assert_eq!(image_len, c * h * w, "{who}: the image must be C·H·W for {g:?}");
-    assert!(
-        col_len >= c * k * k * ho * wo,
-        "{who}: col needs C·K·K·HO·WO = {}, got {col_len} for {g:?}",
-        c * k * k * ho * wo
-    );
+    assert!(col_len >= need, "{who}: col needs C·KH·KW·HO·WO = {need}, got {col_len} for {g:?}");
 }
 
-/// Unfolds one image `x: (C, H, W)` into `col: (C·K·K, HO·WO)`.
+/// Unfolds one image `x: (C, H, W)` into `col: (C·KH·KW, HO·WO)`.
 ///
-/// Row `(c·K + a)·K + b` holds, for every output position `(i, j)` (column `i·WO + j`), the input
-/// `x[c, i·S + a − P, j·S + b − P]`, or `0` where that falls in the padding. Every element of
-/// `col[..C·K·K·HO·WO]` is written.
+/// Row `(c·KH + a)·KW + b` holds, for every output position `(i, j)` (column `i·WO + j`), the
+/// input `x[c, i·SH + a·DH − PH, j·SW + b·DW − PW]`, or `0` where that falls in the padding.
+/// Every element of `col[..C·KH·KW·HO·WO]` is written.
 ///
-/// **Panics** if `x.len() != C·H·W` or `col.len() < C·K·K·HO·WO`.
+/// **Panics** if `x.len() != C·H·W` or `col.len() < C·KH·KW·HO·WO`.
 ///
 /// ```
 /// use typed_cnn::kernels::{Geom, conv::im2col};
@@ -44,38 +43,44 @@ fn check_image_and_col(who: &str, g: &Geom, image_len: usize, col_len: usize) {
 ///     4., 5., 7., 8., // (1, 0)
 ///     5., 6., 8., 9., // (1, 1)
 /// ]);
+/// // a 1×2 kernel with dilation 2 on the 3×3 image: its taps are columns j and j + 2
+/// let g = Geom::rect(1, 3, 3, [1, 2], [1, 1], [0, 0], [1, 2]); // 3×1 output
+/// let mut col = [0.0f32; 6];
+/// im2col(&g, &x, &mut col);
+/// assert_eq!(col, [1., 4., 7., 3., 6., 9.]);
 /// ```
 #[track_caller]
 pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
-    let Geom { c, h, w, k, s, p, ho, wo } = *g;
+    let Geom { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo } = *g;
     let hw_out = ho * wo;
     check_image_and_col("im2col", g, x.len(), col.len());
-    // rows of col: (C, K, K) flattened; each row is an (HO, WO) plane.
+    // rows of col: (C, KH, KW) flattened; each row is an (HO, WO) plane.
     // b outermost: the in-image column range depends on b only.
-    for b in 0..k {
-        // The output columns j whose input column j·S + b − P lies inside the image.
-        let (j0, j1) = inside(b, p, s, w, wo);
+    for b in 0..kw {
+        // The output columns j whose input column j·SW + b·DW − PW lies inside the image.
+        let (j0, j1) = inside(b * dw, pw, sw, w, wo);
         for ci in 0..c {
-            for a in 0..k {
-                let row = (ci * k + a) * k + b;
+            for a in 0..kh {
+                let row = (ci * kh + a) * kw + b;
                 let dst = &mut col[row * hw_out..(row + 1) * hw_out];
-                // dst: (HO, WO); padded coordinates are (i·S + a, j·S + b), real = padded − P.
+                // dst: (HO, WO); padded coordinates are (i·SH + a·DH, j·SW + b·DW),
+                // real = padded − P.
                 for (i, dst_row) in dst.chunks_exact_mut(wo).enumerate() {
-                    let py = i * s + a;
-                    if py < p || py >= h + p || j0 >= j1 {
+                    let py = i * sh + a * dh;
+                    if py < ph || py >= h + ph || j0 >= j1 {
                         dst_row.fill(E::ZERO);
                         continue;
                     }
-                    let src = &x[(ci * h + py - p) * w..(ci * h + py - p + 1) * w];
+                    let src = &x[(ci * h + py - ph) * w..(ci * h + py - ph + 1) * w];
                     dst_row[..j0].fill(E::ZERO);
                     dst_row[j1..].fill(E::ZERO);
-                    // input column of output column j: j·S + b − P
-                    let first = j0 * s + b - p;
-                    if s == 1 {
+                    // input column of output column j: j·SW + b·DW − PW
+                    let first = j0 * sw + b * dw - pw;
+                    if sw == 1 {
                         dst_row[j0..j1].copy_from_slice(&src[first..first + (j1 - j0)]);
                     } else {
                         for (out, &v) in
-                            dst_row[j0..j1].iter_mut().zip(src[first..].iter().step_by(s))
+                            dst_row[j0..j1].iter_mut().zip(src[first..].iter().step_by(sw))
                         {
                             *out = v;
                         }
@@ -87,7 +92,7 @@ pub fn im2col<E: Float>(g: &Geom, x: &[E], col: &mut [E]) {
 }
 
 /// The range `j0..j1` of output columns whose input column `j·s + b − p` lies in `0..w`
-/// (empty when none does).
+/// (empty when none does); `b` is the tap's offset in the padded input (`b·d` when dilated).
 fn inside(b: usize, p: usize, s: usize, w: usize, wo: usize) -> (usize, usize) {
     // j·s + b ≥ p  ⇔  j ≥ ⌈(p − b)/s⌉;   j·s + b < w + p  ⇔  j < ⌈(w + p − b)/s⌉
     let j0 = p.saturating_sub(b).div_ceil(s).min(wo);
@@ -95,12 +100,13 @@ fn inside(b: usize, p: usize, s: usize, w: usize, wo: usize) -> (usize, usize) {
     (j0, j1.max(j0))
 }
 
-/// The adjoint of [`im2col`]: ACCUMULATES (`+=`) every entry of `col: (C·K·K, HO·WO)` into the
+/// The adjoint of [`im2col`]: ACCUMULATES (`+=`) every entry of `col: (C·KH·KW, HO·WO)` into the
 /// position of `dx: (C, H, W)` it was copied from; entries that came from padding are dropped.
 ///
-/// Overlapping windows (`S < K`) add several entries into the same `dx` element.
+/// Overlapping windows (a stride below the window's span) add several entries into the same
+/// `dx` element.
 ///
-/// **Panics** if `dx.len() != C·H·W` or `col.len() < C·K·K·HO·WO`.
+/// **Panics** if `dx.len() != C·H·W` or `col.len() < C·KH·KW·HO·WO`.
 ///
 /// ```
 /// use typed_cnn::kernels::{Geom, conv::col2im};
@@ -112,31 +118,31 @@ fn inside(b: usize, p: usize, s: usize, w: usize, wo: usize) -> (usize, usize) {
 /// ```
 #[track_caller]
 pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
-    let Geom { c, h, w, k, s, p, ho, wo } = *g;
+    let Geom { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo } = *g;
     let hw_out = ho * wo;
     check_image_and_col("col2im", g, dx.len(), col.len());
-    // rows of col: (C, K, K) flattened; each row is an (HO, WO) plane.
+    // rows of col: (C, KH, KW) flattened; each row is an (HO, WO) plane.
     // b outermost: the in-image column range depends on b only.
-    for b in 0..k {
-        let (j0, j1) = inside(b, p, s, w, wo);
+    for b in 0..kw {
+        let (j0, j1) = inside(b * dw, pw, sw, w, wo);
         for ci in 0..c {
-            for a in 0..k {
-                let row = (ci * k + a) * k + b;
+            for a in 0..kh {
+                let row = (ci * kh + a) * kw + b;
                 let src = &col[row * hw_out..(row + 1) * hw_out];
                 // src: (HO, WO); skip the entries whose padded coordinate lies in the padding.
                 for (i, src_row) in src.chunks_exact(wo).enumerate() {
-                    let py = i * s + a;
-                    if py < p || py >= h + p || j0 >= j1 {
+                    let py = i * sh + a * dh;
+                    if py < ph || py >= h + ph || j0 >= j1 {
                         continue;
                     }
-                    let dst = &mut dx[(ci * h + py - p) * w..(ci * h + py - p + 1) * w];
-                    let first = j0 * s + b - p;
-                    if s == 1 {
+                    let dst = &mut dx[(ci * h + py - ph) * w..(ci * h + py - ph + 1) * w];
+                    let first = j0 * sw + b * dw - pw;
+                    if sw == 1 {
                         // contiguous: a plain zip vectorizes
                         let dst = &mut dst[first..first + (j1 - j0)];
                         dst.iter_mut().zip(&src_row[j0..j1]).for_each(|(d, &v)| *d += v);
                     } else {
-                        for (d, &v) in dst[first..].iter_mut().step_by(s).zip(&src_row[j0..j1]) {
+                        for (d, &v) in dst[first..].iter_mut().step_by(sw).zip(&src_row[j0..j1]) {
                             *d += v;
                         }
                     }
@@ -149,7 +155,7 @@ pub fn col2im<E: Float>(g: &Geom, col: &[E], dx: &mut [E]) {
 /// Checks the lengths shared by [`forward`] and [`backward`].
 #[track_caller]
 fn check_conv<E: Float>(op: &str, g: &Geom, n: usize, cout: usize, x: &[E], weight: &[E]) {
-    let (chw, ckk) = (g.c * g.h * g.w, g.c * g.k * g.k);
+    let (chw, ckk) = (g.c * g.h * g.w, g.c * g.taps());
     assert_eq!(x.len(), n * chw, "{op}: x must be N·C·H·W (n={n}, {g:?})");
     assert_eq!(weight.len(), cout * ckk, "{op}: weight must be COUT·C·K·K (cout={cout}, {g:?})");
 }
@@ -196,7 +202,7 @@ pub fn forward<E: Float>(
     keep: Option<&mut [E]>,
 ) {
     check_conv("conv::forward", g, n, cout, x, weight);
-    let (chw, ckk, hw_out) = (g.c * g.h * g.w, g.c * g.k * g.k, g.ho * g.wo);
+    let (chw, ckk, hw_out) = (g.c * g.h * g.w, g.c * g.taps(), g.ho * g.wo);
     if let Some(cols) = keep.as_deref() {
         let need = n * ckk * hw_out;
         assert_eq!(cols.len(), need, "conv::forward: cols must be N·C·K·K·HO·WO = {need} ({g:?})");
@@ -353,7 +359,7 @@ pub fn backward<E: Float>(
     dweight: &mut [E],
     dbias: Option<&mut [E]>,
 ) {
-    let (chw, ckk, hw_out) = (g.c * g.h * g.w, g.c * g.k * g.k, g.ho * g.wo);
+    let (chw, ckk, hw_out) = (g.c * g.h * g.w, g.c * g.taps(), g.ho * g.wo);
     match source {
         Source::Input(x) => check_conv("conv::backward", g, n, cout, x, weight),
         Source::Cols(cols) => {
@@ -477,7 +483,7 @@ pub fn transposed_forward<E: Float>(
     bias: Option<&[E]>,
     y: &mut [E],
 ) {
-    let (ckk, hw_in, chw_out) = (g.c * g.k * g.k, g.ho * g.wo, g.c * g.h * g.w);
+    let (ckk, hw_in, chw_out) = (g.c * g.taps(), g.ho * g.wo, g.c * g.h * g.w);
     assert_eq!(x.len(), n * cin * hw_in, "conv::transposed_forward: x must be N·CIN·H·W ({g:?})");
     assert_eq!(weight.len(), cin * ckk, "conv::transposed_forward: weight must be CIN·COUT·K·K");
     assert_eq!(y.len(), n * chw_out, "conv::transposed_forward: y must be N·COUT·HO·WO ({g:?})");
@@ -514,7 +520,7 @@ pub fn transposed_backward<E: Float>(
     dweight: &mut [E],
     mut dbias: Option<&mut [E]>,
 ) {
-    let (ckk, hw_in, chw_out) = (g.c * g.k * g.k, g.ho * g.wo, g.c * g.h * g.w);
+    let (ckk, hw_in, chw_out) = (g.c * g.taps(), g.ho * g.wo, g.c * g.h * g.w);
     assert_eq!(x.len(), n * cin * hw_in, "conv::transposed_backward: x must be N·CIN·H·W");
     assert_eq!(weight.len(), cin * ckk, "conv::transposed_backward: weight must be CIN·COUT·K·K");
     assert_eq!(dweight.len(), cin * ckk, "conv::transposed_backward: dweight as weight");

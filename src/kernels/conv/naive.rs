@@ -6,9 +6,10 @@ use crate::Float;
 use crate::kernels::Geom;
 
 /// Slow, obviously-correct oracle for [`super::forward`]:
-/// `y[n,o,i,j] = bias[o] + Σ_{c,a,b} weight[o,c,a,b] · x[n,c,i·S+a−P, j·S+b−P]`, zero padding.
+/// `y[n,o,i,j] = bias[o] + Σ_{c,a,b} weight[o,c,a,b] · x[n,c,i·SH+a·DH−PH, j·SW+b·DW−PW]`, zero
+/// padding.
 ///
-/// `x: (N, C, H, W)`, `weight: (COUT, C, K, K)`, `bias: (COUT)`, `y: (N, COUT, HO, WO)`
+/// `x: (N, C, H, W)`, `weight: (COUT, C, KH, KW)`, `bias: (COUT)`, `y: (N, COUT, HO, WO)`
 /// (overwritten). **Panics** on a length mismatch.
 #[track_caller]
 pub fn conv_forward_naive<E: Float>(
@@ -20,9 +21,9 @@ pub fn conv_forward_naive<E: Float>(
     bias: Option<&[E]>,
     y: &mut [E],
 ) {
-    let Geom { c, h, w, k, s, p, ho, wo } = *g;
+    let Geom { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo } = *g;
     assert_eq!(x.len(), n * c * h * w, "conv_forward_naive: x");
-    assert_eq!(weight.len(), cout * c * k * k, "conv_forward_naive: weight");
+    assert_eq!(weight.len(), cout * c * kh * kw, "conv_forward_naive: weight");
     assert_eq!(y.len(), n * cout * ho * wo, "conv_forward_naive: y");
     if let Some(b) = bias {
         assert_eq!(b.len(), cout, "conv_forward_naive: bias");
@@ -37,16 +38,16 @@ pub fn conv_forward_naive<E: Float>(
                         None => E::ZERO,
                     };
                     for ci in 0..c {
-                        for a in 0..k {
-                            for b in 0..k {
-                                // input coordinate (i·S + a − P, j·S + b − P), skipped if padding
-                                let yy = (i * s + a) as isize - p as isize;
-                                let xx = (j * s + b) as isize - p as isize;
+                        for a in 0..kh {
+                            for b in 0..kw {
+                                // input coordinate (i·SH + a·DH − PH, j·SW + b·DW − PW), skipped if padding
+                                let yy = (i * sh + a * dh) as isize - ph as isize;
+                                let xx = (j * sw + b * dw) as isize - pw as isize;
                                 if yy < 0 || yy >= h as isize || xx < 0 || xx >= w as isize {
                                     continue;
                                 }
                                 let (yy, xx) = (yy as usize, xx as usize);
-                                acc += weight[((o * c + ci) * k + a) * k + b]
+                                acc += weight[((o * c + ci) * kh + a) * kw + b]
                                     * x[((ni * c + ci) * h + yy) * w + xx];
                             }
                         }
@@ -61,7 +62,7 @@ pub fn conv_forward_naive<E: Float>(
 /// Slow, obviously-correct oracle for [`super::backward`], by the same loops as
 /// [`conv_forward_naive`] with every multiply-add differentiated.
 ///
-/// ACCUMULATES (`+=`) into `dx: (N, C, H, W)` (if `Some`), `dweight: (COUT, C, K, K)` and
+/// ACCUMULATES (`+=`) into `dx: (N, C, H, W)` (if `Some`), `dweight: (COUT, C, KH, KW)` and
 /// `dbias: (COUT)` (if `Some`), given `dy: (N, COUT, HO, WO)`. **Panics** on a length mismatch.
 #[track_caller]
 pub fn conv_backward_naive<E: Float>(
@@ -75,11 +76,11 @@ pub fn conv_backward_naive<E: Float>(
     dweight: &mut [E],
     mut dbias: Option<&mut [E]>,
 ) {
-    let Geom { c, h, w, k, s, p, ho, wo } = *g;
+    let Geom { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo } = *g;
     assert_eq!(x.len(), n * c * h * w, "conv_backward_naive: x");
-    assert_eq!(weight.len(), cout * c * k * k, "conv_backward_naive: weight");
+    assert_eq!(weight.len(), cout * c * kh * kw, "conv_backward_naive: weight");
     assert_eq!(dy.len(), n * cout * ho * wo, "conv_backward_naive: dy");
-    assert_eq!(dweight.len(), cout * c * k * k, "conv_backward_naive: dweight");
+    assert_eq!(dweight.len(), cout * c * kh * kw, "conv_backward_naive: dweight");
     if let Some(dx) = dx.as_deref() {
         assert_eq!(dx.len(), n * c * h * w, "conv_backward_naive: dx");
     }
@@ -96,15 +97,15 @@ pub fn conv_backward_naive<E: Float>(
                         db[o] += g_out;
                     }
                     for ci in 0..c {
-                        for a in 0..k {
-                            for b in 0..k {
-                                let yy = (i * s + a) as isize - p as isize;
-                                let xx = (j * s + b) as isize - p as isize;
+                        for a in 0..kh {
+                            for b in 0..kw {
+                                let yy = (i * sh + a * dh) as isize - ph as isize;
+                                let xx = (j * sw + b * dw) as isize - pw as isize;
                                 if yy < 0 || yy >= h as isize || xx < 0 || xx >= w as isize {
                                     continue;
                                 }
                                 let (yy, xx) = (yy as usize, xx as usize);
-                                let wi = ((o * c + ci) * k + a) * k + b;
+                                let wi = ((o * c + ci) * kh + a) * kw + b;
                                 let xi = ((ni * c + ci) * h + yy) * w + xx;
                                 dweight[wi] += g_out * x[xi];
                                 if let Some(dx) = dx.as_deref_mut() {

@@ -229,7 +229,7 @@ fn conv_hand_worked_b() {
 fn conv_backward_matches_finite_differences() {
     let (n, cout) = (2, 3);
     let g = Geom::new(2, 5, 7, 3, 2, 1);
-    let (ckk, hw_out) = (g.c * g.k * g.k, g.ho * g.wo);
+    let (ckk, hw_out) = (g.c * g.taps(), g.ho * g.wo);
     let mut rng = Rng::new(7);
     let x = rng.vec(n * g.c * g.h * g.w);
     let weight = rng.vec(cout * ckk);
@@ -309,30 +309,69 @@ struct ConvIn {
     cols_dx: bool,
 }
 
+/// A convolution case as the kernels see it: the geometry (square or not, dilated or not), the
+/// batch and the output channels.
+#[derive(Clone, Copy, Debug)]
+struct Case2 {
+    geom: Geom,
+    n: usize,
+    cout: usize,
+}
+
+impl From<&ConvShape> for Case2 {
+    fn from(c: &ConvShape) -> Self {
+        Case2 { geom: c.geom(), n: c.n, cout: c.cout }
+    }
+}
+
+impl Case2 {
+    /// A random rectangular, dilated case: per axis a kernel 1..=4, stride 1..=3, padding 0..=2
+    /// and dilation 1..=3, the input 1 to 3 strides larger than the smallest that fits.
+    fn random_rect(g: &mut Gen) -> Self {
+        let (mut k, mut s, mut p, mut d, mut size) = ([0; 2], [0; 2], [0; 2], [0; 2], [0; 2]);
+        for axis in 0..2 {
+            (k[axis], s[axis], p[axis], d[axis]) =
+                (g.range(1, 4), g.range(1, 3), g.range(0, 2), g.range(1, 3));
+            let span = d[axis] * (k[axis] - 1) + 1;
+            let lo = span.saturating_sub(2 * p[axis]).max(1);
+            size[axis] = g.range(lo, lo + 3 * s[axis] + 2);
+        }
+        let geom = Geom::rect(g.range(1, 4), size[0], size[1], k, s, p, d);
+        Case2 { geom, n: g.range(1, 6), cout: g.range(1, 4) }
+    }
+    fn weights(&self) -> usize {
+        self.cout * self.geom.c * self.geom.taps()
+    }
+    fn x_len(&self) -> usize {
+        self.n * self.geom.c * self.geom.h * self.geom.w
+    }
+    fn y_len(&self) -> usize {
+        self.n * self.cout * self.geom.ho * self.geom.wo
+    }
+}
+
 impl ConvIn {
-    fn random(g: &mut Gen, c: &ConvShape) -> Self {
-        let geom = c.geom();
+    fn random(g: &mut Gen, c: &Case2) -> Self {
         let b = if g.coin() { Some(g.vec(c.cout)) } else { None };
         ConvIn {
-            x: g.vec(c.n * c.cin * c.h * c.w),
-            w: g.vec(c.cout * c.cin * c.k * c.k),
+            x: g.vec(c.x_len()),
+            w: g.vec(c.weights()),
             b,
-            dy: g.vec(c.n * c.cout * geom.ho * geom.wo),
-            dx0: g.vec(c.n * c.cin * c.h * c.w),
-            dw0: g.vec(c.cout * c.cin * c.k * c.k),
+            dy: g.vec(c.y_len()),
+            dx0: g.vec(c.x_len()),
+            dw0: g.vec(c.weights()),
             db0: g.vec(c.cout),
             cols_dx: g.coin(),
         }
     }
 }
 
-fn run_conv_fast(c: &ConvShape, i: &ConvIn) -> ConvOut {
-    let geom = c.geom();
-    let (n, cout) = (c.n, c.cout);
-    let mut y = vec![f64::NAN; n * cout * geom.ho * geom.wo];
+fn run_conv_fast(c: &Case2, i: &ConvIn) -> ConvOut {
+    let Case2 { geom, n, cout } = *c;
+    let mut y = vec![f64::NAN; c.y_len()];
     forward(&geom, n, cout, &i.x, &i.w, i.b.as_deref(), &mut y, None);
     let mut y_keep = vec![f64::NAN; y.len()];
-    let mut cols = vec![f64::NAN; n * c.cin * c.k * c.k * geom.ho * geom.wo];
+    let mut cols = vec![f64::NAN; n * geom.c * geom.taps() * geom.ho * geom.wo];
     forward(&geom, n, cout, &i.x, &i.w, i.b.as_deref(), &mut y_keep, Some(&mut cols));
 
     let (mut dx, mut dw) = (i.dx0.clone(), i.dw0.clone());
@@ -367,9 +406,8 @@ fn run_conv_fast(c: &ConvShape, i: &ConvIn) -> ConvOut {
 }
 
 /// Compares the fast kernels with the naive references for one shape.
-fn check_conv_case(c: &ConvShape, i: &ConvIn) {
-    let geom = c.geom();
-    let (n, cout) = (c.n, c.cout);
+fn check_conv_case(c: &Case2, i: &ConvIn) {
+    let Case2 { geom, n, cout } = *c;
     let fast = run_conv_fast(c, i);
 
     let mut y = vec![f64::NAN; fast.y.len()];
@@ -418,8 +456,9 @@ fn conv_kernels_match_naive_on_a_random_grid() {
     let shapes = conv_shapes(0xC0117, 1500);
     let mut g = Gen(7);
     for c in &shapes {
-        let inputs = ConvIn::random(&mut g, c);
-        check_conv_case(c, &inputs);
+        let c = Case2::from(c);
+        let inputs = ConvIn::random(&mut g, &c);
+        check_conv_case(&c, &inputs);
     }
     let distinct: HashSet<_> = shapes.iter().collect();
     let floors = distinct.iter().filter(|c| c.floors()).count();
@@ -460,9 +499,32 @@ fn conv_kernels_match_naive_on_edge_shapes() {
         }
     }
     for c in &shapes {
+        let c = Case2::from(c);
+        let inputs = ConvIn::random(&mut g, &c);
+        check_conv_case(&c, &inputs);
+    }
+}
+
+/// Rectangular kernels, strides and paddings that differ between the axes, and dilation: the
+/// im2col + GEMM kernels against the naive loops of the definition on a random grid.
+#[test]
+fn conv_kernels_match_naive_on_rectangular_dilated_shapes() {
+    let mut g = Gen(0xD11A7E);
+    let cases: Vec<Case2> = (0..600).map(|_| Case2::random_rect(&mut g)).collect();
+    for c in &cases {
         let inputs = ConvIn::random(&mut g, c);
         check_conv_case(c, &inputs);
     }
+    let geoms: HashSet<_> = cases.iter().map(|c| c.geom).collect();
+    let dilated = geoms.iter().filter(|g| g.dh > 1 || g.dw > 1).count();
+    let rect = geoms.iter().filter(|g| g.kh != g.kw).count();
+    let uneven = geoms.iter().filter(|g| g.sh != g.sw || g.ph != g.pw).count();
+    println!(
+        "conv rect: {} geometries, {dilated} dilated, {rect} non-square kernels, {uneven} with \
+         per-axis strides or paddings",
+        geoms.len()
+    );
+    assert!(geoms.len() >= 500 && dilated >= 300 && rect >= 300 && uneven >= 300);
 }
 
 /// Kernel outputs with 2 threads are bit-identical to those with 1 thread (the batch chunks and
@@ -473,11 +535,12 @@ fn two_threads_give_bit_identical_kernel_outputs() {
     let mut g = Gen(19);
     let mut compared = 0;
     for c in &shapes {
-        let inputs = ConvIn::random(&mut g, c);
+        let c2 = Case2::from(c);
+        let inputs = ConvIn::random(&mut g, &c2);
         crate::set_threads(1);
-        let one = run_conv_fast(c, &inputs);
+        let one = run_conv_fast(&c2, &inputs);
         crate::set_threads(2);
-        let two = run_conv_fast(c, &inputs);
+        let two = run_conv_fast(&c2, &inputs);
         crate::set_threads(1);
         let bits = |o: &ConvOut| {
             let all = [&o.y, &o.y_keep, &o.cols, &o.dx, &o.dw, &o.dw_cols];

@@ -75,7 +75,8 @@ pub fn maxpool_forward<E: Float>(
     mut argmax: Option<&mut [u32]>,
 ) {
     check_pool("maxpool_forward", g, n, x.len(), y.len());
-    let Geom { c, h, w, k, s, p, ho, wo } = *g;
+    let Geom { c, h, w, ho, wo, .. } = *g;
+    let (k, s, p) = g.square("maxpool_forward");
     assert!(
         u32::try_from(h * w).is_ok_and(|hw| hw != NO_ARGMAX),
         "maxpool_forward: H·W = {} does not fit a u32 argmax",
@@ -273,7 +274,8 @@ pub fn avgpool_forward<E: Float>(
     y: &mut [E],
 ) {
     check_pool("avgpool_forward", g, n, x.len(), y.len());
-    let Geom { c, h, w, k, s, p, ho, wo } = *g;
+    let Geom { c, h, w, ho, wo, .. } = *g;
+    let (k, s, p) = g.square("avgpool_forward");
     let (hw, hw_out) = (h * w, ho * wo);
     // planes: (N·C); x plane (H, W), y plane (HO, WO)
     for plane in 0..n * c {
@@ -319,7 +321,8 @@ pub fn avgpool_backward<E: Float>(
     dx: &mut [E],
 ) {
     check_pool("avgpool_backward", g, n, dx.len(), dy.len());
-    let Geom { c, h, w, k, s, p, ho, wo } = *g;
+    let Geom { c, h, w, ho, wo, .. } = *g;
+    let (k, s, p) = g.square("avgpool_backward");
     let (hw, hw_out) = (h * w, ho * wo);
     // planes: (N·C); dy plane (HO, WO) spreads into dx plane (H, W)
     for plane in 0..n * c {

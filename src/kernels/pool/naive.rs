@@ -41,7 +41,8 @@ fn check_pool_naive(op: &str, g: &Geom, n: usize, x_len: usize, y_len: usize) {
 /// `−∞`-padded plane and the padded coordinate `(row, col)` of its FIRST occurrence in row-major
 /// window order (strict `>`), or `None` if the window's maximum is `−∞`.
 fn max_windows<E: Float>(g: &Geom, xp: &[E]) -> Vec<(E, Option<(usize, usize)>)> {
-    let Geom { h, w, k, s, p, ho, wo, .. } = *g;
+    let Geom { h, w, ho, wo, .. } = *g;
+    let (k, s, p) = g.square("max_windows");
     let padded = padded_plane(xp, h, w, p, E::NEG_INFINITY);
     let pw = w + 2 * p;
     let mut out = Vec::with_capacity(ho * wo);
@@ -92,7 +93,8 @@ pub fn maxpool_forward_naive<E: Float>(g: &Geom, n: usize, x: &[E], y: &mut [E])
 pub fn maxpool_backward_naive<E: Float>(g: &Geom, n: usize, x: &[E], dy: &[E], dx: &mut [E]) {
     check_pool_naive("maxpool_backward_naive", g, n, x.len(), dy.len());
     assert_eq!(dx.len(), x.len(), "maxpool_backward_naive: dx must be N·C·H·W");
-    let Geom { h, w, p, .. } = *g;
+    let Geom { h, w, .. } = *g;
+    let (_, _, p) = g.square("maxpool_backward_naive");
     let (hw, hw_out, pw) = (h * w, g.ho * g.wo, w + 2 * p);
     // planes: (N·C); dy plane (HO, WO) routes into a padded (H+2P, W+2P) plane, cropped into dx
     for plane in 0..n * g.c {
@@ -111,7 +113,8 @@ pub fn maxpool_backward_naive<E: Float>(g: &Geom, n: usize, x: &[E], dy: &[E], d
 /// window at `(i·S, j·S)`: `K·K` if `count_include_pad`, else the sum of a padded 0/1 mask of
 /// real elements over the window.
 fn avg_divisors<E: Float>(g: &Geom, count_include_pad: bool) -> Vec<E> {
-    let Geom { h, w, k, s, p, ho, wo, .. } = *g;
+    let Geom { h, w, ho, wo, .. } = *g;
+    let (k, s, p) = g.square("avg_divisors");
     let mask = padded_plane(&vec![E::ONE; h * w], h, w, p, E::ZERO);
     let pw = w + 2 * p;
     let mut out = Vec::with_capacity(ho * wo);
@@ -147,7 +150,8 @@ pub fn avgpool_forward_naive<E: Float>(
     y: &mut [E],
 ) {
     check_pool_naive("avgpool_forward_naive", g, n, x.len(), y.len());
-    let Geom { h, w, k, s, p, ho, wo, .. } = *g;
+    let Geom { h, w, ho, wo, .. } = *g;
+    let (k, s, p) = g.square("avgpool_forward_naive");
     let (hw, hw_out, pw) = (h * w, ho * wo, w + 2 * p);
     let divisors = avg_divisors::<E>(g, count_include_pad);
     // planes: (N·C); x plane (H, W) padded to (H+2P, W+2P), y plane (HO, WO)
@@ -183,7 +187,8 @@ pub fn avgpool_backward_naive<E: Float>(
     dx: &mut [E],
 ) {
     check_pool_naive("avgpool_backward_naive", g, n, dx.len(), dy.len());
-    let Geom { h, w, k, s, p, ho, wo, .. } = *g;
+    let Geom { h, w, ho, wo, .. } = *g;
+    let (k, s, p) = g.square("avgpool_backward_naive");
     let (hw, hw_out, pw) = (h * w, ho * wo, w + 2 * p);
     let divisors = avg_divisors::<E>(g, count_include_pad);
     // planes: (N·C); dy plane (HO, WO) spreads into a padded (H+2P, W+2P) plane, cropped into dx
