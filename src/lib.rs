@@ -108,6 +108,10 @@
 //! | typed-cnn | PyTorch |
 //! |---|---|
 //! | `Conv2d<CIN, COUT, K, S, P>`, `Conv2d<CIN, COUT, K, S, P, M, E, NoBias>` | `nn.Conv2d(CIN, COUT, K, stride=S, padding=P)`, `…, bias=False)` |
+//! | `Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW>` | `nn.Conv2d(CIN, COUT, (KH, KW), stride=(SH, SW), padding=(PH, PW), dilation=(DH, DW))` |
+//! | `DilatedConv2d<CIN, COUT, K, D, S, P>` | `nn.Conv2d(CIN, COUT, K, stride=S, padding=P, dilation=D)` |
+//! | `GroupedConv2d<CIN, COUT, K, G, S, P>`, `DepthwiseConv2d<C, K, S, P>` | `nn.Conv2d(CIN, COUT, K, S, P, groups=G)`, `groups=C` |
+//! | `ConvTranspose2d<CIN, COUT, K, S, P, OP>` | `nn.ConvTranspose2d(CIN, COUT, K, S, P, output_padding=OP)` |
 //! | `MaxPool2d<K, S, P>` | `nn.MaxPool2d(K, stride=S, padding=P)` |
 //! | `AvgPool2d<K, S, P>::new(count_include_pad)` | `nn.AvgPool2d(K, S, P, count_include_pad=…)` |
 //! | `GlobalAvgPool2d` | `nn.AdaptiveAvgPool2d(1)` |

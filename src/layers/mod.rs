@@ -70,6 +70,7 @@ macro_rules! forward_by_input {
 mod activation;
 pub(crate) mod concat;
 mod conv;
+mod conv_hw;
 mod dropout;
 mod flatten;
 mod grouped;
@@ -80,10 +81,12 @@ pub(crate) mod residual;
 mod softmax;
 mod transposed;
 mod upsample;
+mod weight_bias;
 
 pub use activation::{Gelu, Hardswish, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Tanh};
 pub use concat::{Concat, Identity};
 pub use conv::Conv2d;
+pub use conv_hw::{Conv2dHW, DilatedConv2d};
 pub use dropout::Dropout;
 pub use flatten::{FlatSize, Flatten};
 pub use grouped::{DepthwiseConv2d, GroupedConv2d};
@@ -129,6 +132,8 @@ macro_rules! image_layers {
 image_layers! {
     [const CIN: usize, const COUT: usize, const K: usize, const S: usize, const P: usize, M, E: Float, B: BiasMode,]
         Conv2d<CIN, COUT, K, S, P, M, E, B>;
+    [const CIN: usize, const COUT: usize, const KH: usize, const KW: usize, const SH: usize, const SW: usize, const PH: usize, const PW: usize, const DH: usize, const DW: usize, M, E: Float, B: BiasMode,]
+        Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>;
     [const K: usize, const S: usize, const P: usize, M,] MaxPool2d<K, S, P, M>;
     [const K: usize, const S: usize, const P: usize, M,] AvgPool2d<K, S, P, M>;
     [const C: usize, E: Float,] BatchNorm2d<C, E>;
