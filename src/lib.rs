@@ -126,7 +126,7 @@
 //! | `Upsample<F>`, `UpsampleBilinear<F>` | `nn.Upsample(scale_factor=F, mode='nearest')`, `mode='bilinear'` |
 //! | `BatchNorm2d<C>` | `nn.BatchNorm2d(C)` |
 //! | `Dropout` (`p` field, 0.5 by default) | `nn.Dropout(p)` |
-//! | `cross_entropy`, `mse` | `F.cross_entropy`, `F.mse_loss` |
+//! | `cross_entropy`, `pixel_cross_entropy` (`PixelLabels`), `mse` | `F.cross_entropy` (on `(N, C)` and on `(N, C, H, W)` logits), `F.mse_loss` |
 //!
 //! Strides that do not tile the padded input are a compile error by default ([`shape::Exact`]);
 //! PyTorch's floor rule is an explicit opt-in, the mode parameter `M` of `Conv2d`, `MaxPool2d`
@@ -232,7 +232,7 @@ pub use typenum;
 /// Everything a network definition and a training loop need, in one import.
 pub mod prelude {
     pub use crate::layers::*;
-    pub use crate::loss::{Labels, cross_entropy, mse};
+    pub use crate::loss::{Labels, PixelLabels, cross_entropy, mse, pixel_cross_entropy};
     pub use crate::module::{Forward, Init, Module, ModuleMut, Params, Trainable};
     pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::param::{Bias, NoBias};

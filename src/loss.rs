@@ -1,16 +1,20 @@
 //! Losses, each returning the value and the gradient with respect to its input in one call:
-//! softmax cross-entropy (fused gradient `(softmax − onehot)/N`) and mean squared error.
+//! softmax cross-entropy (fused gradient `(softmax − onehot)/N`), its per-pixel form for
+//! segmentation ([`pixel_cross_entropy`]) and mean squared error.
 //!
-//! Class labels are [`Labels<N, CLASSES>`]: `N` labels, each below `CLASSES`, checked once at construction so
-//! the loss itself cannot fail.
+//! Class labels are [`Labels<N, CLASSES>`] (one per image) or [`PixelLabels<N, H, W, CLASSES>`]
+//! (one per pixel), each below `CLASSES`, checked once at construction so the loss itself cannot
+//! fail.
 
 use core::fmt;
 use typenum::{Eq, IsEqual, Unsigned};
 
 use crate::Float;
 use crate::kernels::softmax::log_softmax_rows;
-use crate::shape::{ClassesMatch, Decimal, Dims, Num, ShapeEq, Show, Size, TargetsMatch};
-use crate::tensor::{T2, TensorData};
+use crate::shape::{
+    ClassesMatch, Decimal, Dims, Num, PixelSizesMatch, ShapeEq, Show, Size, TargetsMatch,
+};
+use crate::tensor::{T2, T4, TensorData};
 
 /// `N` class labels, each in `0..CLASSES`.
 ///
@@ -82,13 +86,18 @@ impl<const N: usize, const CLASSES: usize> Labels<N, CLASSES> {
     /// assert_eq!(err.to_string(), "label 1 is 3, but there are only 3 classes (0..=2)");
     /// ```
     pub fn new(labels: Vec<usize>) -> Result<Self, LabelError> {
-        if labels.len() != N {
-            return Err(LabelError::Count { expected: N, found: labels.len() });
+        Ok(Self { labels: Self::check(labels, N)? })
+    }
+
+    /// `count` labels, each below `CLASSES`.
+    fn check(labels: Vec<usize>, count: usize) -> Result<Box<[usize]>, LabelError> {
+        if labels.len() != count {
+            return Err(LabelError::Count { expected: count, found: labels.len() });
         }
         if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= CLASSES) {
             return Err(LabelError::OutOfRange { index, label, classes: CLASSES });
         }
-        Ok(Self { labels: labels.into_boxed_slice() })
+        Ok(labels.into_boxed_slice())
     }
 
     /// The labels.
@@ -192,6 +201,156 @@ where
     }
 }
 
+/// Per-pixel class labels for segmentation: `N` maps of `H × W` pixels (row-major, image after
+/// image), each pixel's class in `0..CLASSES`.
+///
+/// ```
+/// use typed_cnn::loss::PixelLabels;
+/// // one 2×3 map: the left column is class 1, the rest class 0
+/// let mask = PixelLabels::<1, 2, 3, 2>::new(vec![1, 0, 0, 1, 0, 0]).unwrap();
+/// assert_eq!(mask.as_slice(), [1, 0, 0, 1, 0, 0]);
+/// let err = PixelLabels::<1, 2, 3, 2>::new(vec![0; 5]).unwrap_err();
+/// assert_eq!(err.to_string(), "expected 6 labels, found 5");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PixelLabels<const N: usize, const H: usize, const W: usize, const CLASSES: usize> {
+    labels: Box<[usize]>,
+}
+
+impl<const N: usize, const H: usize, const W: usize, const CLASSES: usize>
+    PixelLabels<N, H, W, CLASSES>
+{
+    /// Checks that there are `N·H·W` labels, each below `CLASSES`.
+    ///
+    /// # Errors
+    /// [`LabelError`] naming the count, or the first pixel (its index in the flat `N·H·W` list)
+    /// whose label is out of range.
+    ///
+    /// ```
+    /// use typed_cnn::loss::PixelLabels;
+    /// let err = PixelLabels::<1, 2, 2, 3>::new(vec![0, 2, 3, 1]).unwrap_err();
+    /// assert_eq!(err.to_string(), "label 2 is 3, but there are only 3 classes (0..=2)");
+    /// ```
+    pub fn new(labels: Vec<usize>) -> Result<Self, LabelError> {
+        let checked = Labels::<0, CLASSES>::check(labels, N * H * W)?;
+        Ok(Self { labels: checked })
+    }
+
+    /// The labels, `N·H·W` of them.
+    pub fn as_slice(&self) -> &[usize] {
+        &self.labels
+    }
+}
+
+/// Softmax cross-entropy over the channels of every pixel, averaged over all `N·H·W` pixels,
+/// and its gradient with respect to the logits: the loss of segmentation networks whose output
+/// is `(N, CLASSES, H, W)` logits.
+///
+/// `loss = (1/(N·H·W)) Σ_{n,i,j} (logsumexp_c(z[n, c, i, j]) − z[n, label[n, i, j], i, j])`,
+/// max-shifted like [`cross_entropy`]; gradient `(softmax − onehot)/(N·H·W)`.
+///
+/// **PyTorch equivalent**: `torch.nn.functional.cross_entropy(z, labels)` with `z` of shape
+/// `(N, C, H, W)` and `labels` of `(N, H, W)` (mean reduction).
+///
+/// The labels' batch, class count and map size must equal the logits', which the compiler checks.
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// // Two classes, equal logits everywhere: ln 2 per pixel, whatever the labels.
+/// let z = Tensor::<1, 2, 2, 2, f64>::zeros();
+/// let labels = PixelLabels::<1, 2, 2, 2>::new(vec![0, 1, 1, 0]).unwrap();
+/// let (loss, dz) = pixel_cross_entropy(&z, &labels);
+/// assert!((loss - 2f64.ln()).abs() < 1e-15);
+/// // (softmax − onehot)/4: channel 0 is (½ − 1)/4 where the label is 0, ½/4 elsewhere
+/// assert_eq!(dz.as_slice(), [-0.125, 0.125, 0.125, -0.125, 0.125, -0.125, -0.125, 0.125]);
+/// ```
+/// Masks of another size do not compile:
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// let z = Tensor::<1, 2, 4, 4>::zeros();
+/// let _ = pixel_cross_entropy(&z, &PixelLabels::<1, 4, 5, 2>::new(vec![0; 20]).unwrap());
+/// ```
+pub fn pixel_cross_entropy<E: Float, const N: usize, C, H, W, L>(
+    logits: &T4<E, N, C, H, W>,
+    labels: &L,
+) -> (E, T4<E, N, C, H, W>)
+where
+    C: Unsigned,
+    H: Unsigned,
+    W: Unsigned,
+    L: PixelClassLabels<N, C, H, W>,
+{
+    let (c, hw) = (C::USIZE, H::USIZE * W::USIZE);
+    let mut grad = T4::<E, N, C, H, W>::zeros();
+    let pixels = N * hw;
+    if pixels == 0 || c == 0 {
+        return (E::ZERO, grad);
+    }
+    let inv = E::ONE / E::from_usize(pixels);
+    let (mut top, mut sum) = (vec![E::NEG_INFINITY; hw], vec![E::ZERO; hw]);
+    let mut total = 0.0f64;
+    let planes =
+        logits.as_slice().chunks_exact(c * hw).zip(grad.as_mut_slice().chunks_exact_mut(c * hw));
+    for ((z, g), label) in planes.zip(labels.labels().chunks_exact(hw)) {
+        // per pixel: the maximum over the channels, then Σ exp(z − max) with exp kept in g
+        top.fill(E::NEG_INFINITY);
+        for zc in z.chunks_exact(hw) {
+            top.iter_mut().zip(zc).for_each(|(t, &v)| *t = t.max(v));
+        }
+        sum.fill(E::ZERO);
+        for (zc, gc) in z.chunks_exact(hw).zip(g.chunks_exact_mut(hw)) {
+            for (((gv, &v), s), &t) in gc.iter_mut().zip(zc).zip(sum.iter_mut()).zip(&top) {
+                *gv = (v - t).exp();
+                *s += *gv;
+            }
+        }
+        for (p, &l) in label.iter().enumerate() {
+            total += (sum[p].ln() + top[p] - z[l * hw + p]).to_f64();
+        }
+        for gc in g.chunks_exact_mut(hw) {
+            gc.iter_mut().zip(&sum).for_each(|(gv, &s)| *gv = *gv / s * inv);
+        }
+        for (p, &l) in label.iter().enumerate() {
+            g[l * hw + p] -= inv;
+        }
+    }
+    (E::from_f64(total / pixels as f64), grad)
+}
+
+/// `L: PixelClassLabels<N, C, H, W>`: `L` holds the labels for logits `(N, C, H, W)` (`C`, `H`,
+/// `W` typenum numbers): [`PixelLabels<N, H, W, CLASSES>`] with the same map size and `CLASSES`
+/// equal to `C`. The bound of [`pixel_cross_entropy`] on its labels (a bound on `L` waits until
+/// the labels' type is known, as [`ClassLabels`] explains).
+#[diagnostic::on_unimplemented(
+    message = "per-pixel cross-entropy gets logits of {N} images and labels of type `{Self}`",
+    label = "expected `PixelLabels<{N}, H, W, CLASSES>`",
+    note = "the labels are a `PixelLabels<N, H, W, CLASSES>` with the logits' batch size `N` (`PixelLabels::<N, H, W, CLASSES>::new(vec)` checks each label against `CLASSES`)"
+)]
+pub trait PixelClassLabels<const N: usize, C, H, W> {
+    /// The labels, `N·H·W` of them, each below the class count.
+    fn labels(&self) -> &[usize];
+}
+
+impl<const N: usize, C, H, W, const LH: usize, const LW: usize, const CLASSES: usize>
+    PixelClassLabels<N, C, H, W> for PixelLabels<N, LH, LW, CLASSES>
+where
+    C: Decimal,
+    H: Decimal,
+    W: Decimal,
+    Dims<CLASSES>: Size,
+    Dims<LH>: Size,
+    Dims<LW>: Size,
+    Num<CLASSES>: IsEqual<C>,
+    Eq<Num<CLASSES>, C>: ClassesMatch<CLASSES, Show<C>>,
+    Num<LH>: IsEqual<H>,
+    Num<LW>: IsEqual<W>,
+    (Eq<Num<LH>, H>, Eq<Num<LW>, W>): PixelSizesMatch<LH, LW, Show<H>, Show<W>>,
+{
+    fn labels(&self) -> &[usize] {
+        self.as_slice()
+    }
+}
+
 /// Mean squared error over all elements, and its gradient `2(pred − target)/len`.
 ///
 /// **PyTorch equivalent**: `torch.nn.functional.mse_loss(pred, target)` (mean reduction).
@@ -260,6 +419,47 @@ mod tests {
         let (loss, _) = cross_entropy(&z, &Labels::<1, 3>::new(vec![2]).unwrap());
         let expected = (1f64.exp() + 2f64.exp() + 3f64.exp()).ln() - 3.0;
         assert!((loss - expected).abs() < 1e-14);
+    }
+
+    #[test]
+    fn pixel_cross_entropy_gradient_matches_finite_differences() {
+        let mut rng = seeded(15);
+        let z = Tensor::<2, 3, 2, 3, f64>::uniform(&mut rng, -3.0, 3.0);
+        let labels =
+            PixelLabels::<2, 2, 3, 3>::new(vec![0, 1, 2, 2, 1, 0, 1, 1, 0, 2, 0, 1]).unwrap();
+        let (_, grad) = pixel_cross_entropy(&z, &labels);
+        let numeric = numeric_gradient(
+            |v| pixel_cross_entropy(&Tensor::<2, 3, 2, 3, f64>::from_slice(v).unwrap(), &labels).0,
+            z.as_slice(),
+            1e-6,
+        );
+        assert_close(grad.as_slice(), &numeric);
+    }
+
+    /// Each pixel's channels as a row of `cross_entropy`: the same loss and gradient, the rows
+    /// gathered by hand from the (N, C, H, W) layout.
+    #[test]
+    fn pixel_cross_entropy_is_cross_entropy_per_pixel() {
+        let mut rng = seeded(16);
+        let z = Tensor::<2, 4, 3, 2, f64>::uniform(&mut rng, -200.0, 200.0);
+        let flat: Vec<usize> = (0..12).map(|i| (i * 7) % 4).collect();
+        let (loss, grad) =
+            pixel_cross_entropy(&z, &PixelLabels::<2, 3, 2, 4>::new(flat.clone()).unwrap());
+        // rows (n, i, j) of 4 logits each: z[n, c, i, j] = z[((n·4 + c)·3 + i)·2 + j]
+        let rows: Vec<f64> = (0..12)
+            .flat_map(|p| (0..4).map(move |c| (p / 6, c, p % 6)))
+            .map(|(n, c, ij)| z.as_slice()[(n * 4 + c) * 6 + ij])
+            .collect();
+        let rows = Tensor2::<12, 4, f64>::from_slice(&rows).unwrap();
+        let (want, want_grad) = cross_entropy(&rows, &Labels::<12, 4>::new(flat).unwrap());
+        assert!((loss - want).abs() <= 1e-12 * want.abs(), "{loss} vs {want}");
+        for p in 0..12 {
+            for c in 0..4 {
+                let got = grad.as_slice()[((p / 6) * 4 + c) * 6 + p % 6];
+                assert!((got - want_grad.as_slice()[p * 4 + c]).abs() < 1e-15);
+            }
+        }
+        assert!(grad.as_slice().iter().all(|g| g.is_finite()));
     }
 
     #[test]

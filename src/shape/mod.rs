@@ -1004,10 +1004,27 @@ impl<PredShape, TargetShape> TargetsMatch<PredShape, TargetShape> for B1 {}
 #[diagnostic::on_unimplemented(
     message = "cross-entropy gets logits with `{Found}` classes but labels for {CLASSES} classes",
     label = "class-count mismatch",
-    note = "the last layer's output features must equal the labels' class count `CLASSES` in `Labels<N, CLASSES>`"
+    note = "the last layer's output features (channels, per pixel) must equal the labels' class count `CLASSES` in `Labels<N, CLASSES>` (`PixelLabels<N, H, W, CLASSES>`)"
 )]
 pub trait ClassesMatch<const CLASSES: usize, Found> {}
 impl<const CLASSES: usize, Found> ClassesMatch<CLASSES, Found> for B1 {}
+
+/// Marker: per-pixel labels of `LH × LW` maps fit logits of `H × W` (decimal forms `HD`, `WD`):
+/// implemented for both comparisons `True`.
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // Logits of 8×8 pixels, masks of 8×6
+/// let z = Tensor::<2, 3, 8, 8>::zeros();
+/// let _ = pixel_cross_entropy(&z, &PixelLabels::<2, 8, 6, 3>::new(vec![0; 96]).unwrap());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "per-pixel cross-entropy gets logits of `{HD}` × `{WD}` pixels but labels for {LH} × {LW}",
+    label = "mask size mismatch",
+    note = "the labels' `H` and `W` in `PixelLabels<N, H, W, CLASSES>` must equal the network output's height and width"
+)]
+pub trait PixelSizesMatch<const LH: usize, const LW: usize, HD, WD> {}
+impl<const LH: usize, const LW: usize, HD, WD> PixelSizesMatch<LH, LW, HD, WD> for (B1, B1) {}
 
 /// Marker: a tensor has the shape a [`crate::T4::expect_shape`] call asserts.
 ///
