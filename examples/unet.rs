@@ -209,7 +209,7 @@ fn main() {
 /// The first test scene: its image, true mask and predicted mask as text (`·` background, `o`
 /// disc, `#` square).
 fn show(net: &UNet<1, CLASSES>, first: &Scene) {
-    let (x, _) = batch(&vec![first; BATCH]);
+    let (x, _) = batch(&[first; BATCH]);
     let logits = net.forward(x);
     let predicted = predict(&logits.as_slice()[..CLASSES * SIDE * SIDE]);
     let glyph = |c: usize| ['·', 'o', '#'][c];
