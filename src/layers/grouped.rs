@@ -9,7 +9,7 @@
 use core::marker::PhantomData;
 use core::ops::Rem;
 use rand::Rng;
-use typenum::{And, Eq, IsEqual, Mod, U0, Unsigned};
+use typenum::{And, Eq, Gr, IsEqual, IsGreater, Max, Mod, U0, U1, Unsigned};
 
 use crate::Float;
 use crate::kernels::Geom;
@@ -19,8 +19,8 @@ use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
 use crate::param::{Bias, BiasMode, Fill};
 use crate::runtime::Storage;
 use crate::shape::{
-    ChannelsMatch, Decimal, Dims, Exact, GroupsDivide, Height, Num, Show, Size, Width, Window,
-    WindowOut,
+    ChannelsMatch, Decimal, Dims, Divisor, Exact, GroupsDivide, GroupsNonZero, Height, Num, Show,
+    Size, Width, Window, WindowOut,
 };
 use crate::tensor::T4;
 
@@ -108,7 +108,13 @@ macro_rules! grouped_impl {
 
 grouped_impl!(;
     /// The number of weights, `COUT·(CIN/G)·K·K`.
-    pub const WEIGHT_LEN: usize = COUT * (CIN / G) * K * K;
+    pub const WEIGHT_LEN: usize = COUT * Self::GROUP_IN * K * K;
+
+    /// Input channels per group, `CIN/G` (with `G = 0`, which no forward accepts, taken as 1 so
+    /// that the constants still evaluate).
+    pub const GROUP_IN: usize = CIN / if G == 0 { 1 } else { G };
+    /// Output channels per group, `COUT/G`.
+    pub const GROUP_OUT: usize = COUT / if G == 0 { 1 } else { G };
 
     /// The weights, `(COUT, CIN/G, K, K)` row-major.
     pub fn weight(&self) -> &[E] {
@@ -148,11 +154,11 @@ grouped_impl!(;
 
     /// Forward for `n` images of `h × w`.
     fn forward_slices(&self, n: usize, h: usize, w: usize, x: &[E], y: &mut [E]) {
-        let geom = Geom::new(CIN / G, h, w, K, S, P);
-        let (cog, wg, out_plane) = (COUT / G, (CIN / G) * K * K, geom.ho * geom.wo);
+        let geom = Geom::new(Self::GROUP_IN, h, w, K, S, P);
+        let (cog, wg, out_plane) = (Self::GROUP_OUT, Self::GROUP_IN * K * K, geom.ho * geom.wo);
         let mut yg = vec![E::ZERO; n * cog * out_plane];
         for g in 0..G {
-            let xg = Self::gather(x, n, g, CIN / G, h * w);
+            let xg = Self::gather(x, n, g, Self::GROUP_IN, h * w);
             let weight = &self.weight[g * cog * wg..(g + 1) * cog * wg];
             let bias = self.bias.as_deref().map(|b| &b[g * cog..(g + 1) * cog]);
             conv::forward(&geom, n, cog, &xg, weight, bias, &mut yg, None);
@@ -170,8 +176,8 @@ grouped_impl!(;
         grads: &mut Self,
         mut dx: Option<&mut [E]>,
     ) {
-        let geom = Geom::new(CIN / G, h, w, K, S, P);
-        let (cg, cog, wg) = (CIN / G, COUT / G, (CIN / G) * K * K);
+        let geom = Geom::new(Self::GROUP_IN, h, w, K, S, P);
+        let (cg, cog, wg) = (Self::GROUP_IN, Self::GROUP_OUT, Self::GROUP_IN * K * K);
         let out_plane = geom.ho * geom.wo;
         let mut dxg = vec![E::ZERO; if dx.is_some() { n * cg * h * w } else { 0 }];
         for g in 0..G {
@@ -239,7 +245,7 @@ grouped_impl!(Init;
     /// PyTorch's default init: `U(±1/√((CIN/G)·K·K))` for weights and biases.
     fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
         let mut layer = Self::default();
-        let fill = Fill::PyTorch { fan_in: (CIN / G) * K * K };
+        let fill = Fill::PyTorch { fan_in: Self::GROUP_IN * K * K };
         fill.apply(&mut layer.weight, rng);
         if let Some(bias) = &mut layer.bias {
             fill.apply(bias, rng);
@@ -268,13 +274,13 @@ impl<
 > Params<E> for GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>
 {
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
-        f(&join(prefix, "weight"), &[COUT, CIN / G, K, K], &self.weight);
+        f(&join(prefix, "weight"), &[COUT, Self::GROUP_IN, K, K], &self.weight);
         if let Some(b) = &self.bias {
             f(&join(prefix, "bias"), &[COUT], b);
         }
     }
     fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
-        f(&join(prefix, "weight"), &[COUT, CIN / G, K, K], &mut self.weight);
+        f(&join(prefix, "weight"), &[COUT, Self::GROUP_IN, K, K], &mut self.weight);
         if let Some(b) = &mut self.bias {
             f(&join(prefix, "bias"), &[COUT], b);
         }
@@ -308,12 +314,16 @@ where
     Dims<CIN>: Size,
     Dims<COUT>: Size,
     Dims<G>: Size,
-    Num<CIN>: Rem<Num<G>>,
-    Num<COUT>: Rem<Num<G>>,
-    Mod<Num<CIN>, Num<G>>: IsEqual<U0>,
-    Mod<Num<COUT>, Num<G>>: IsEqual<U0>,
-    Eq<Mod<Num<CIN>, Num<G>>, U0>: core::ops::BitAnd<Eq<Mod<Num<COUT>, Num<G>>, U0>>,
-    And<Eq<Mod<Num<CIN>, Num<G>>, U0>, Eq<Mod<Num<COUT>, Num<G>>, U0>>:
+    // G = 0: `GroupsNonZero`; the remainders divide by max(G, 1), so typenum's missing division
+    // by zero never shows.
+    Num<G>: IsGreater<U0> + Max<U1>,
+    Gr<Num<G>, U0>: GroupsNonZero<GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>, G>,
+    Num<CIN>: Rem<Divisor<G>>,
+    Num<COUT>: Rem<Divisor<G>>,
+    Mod<Num<CIN>, Divisor<G>>: IsEqual<U0>,
+    Mod<Num<COUT>, Divisor<G>>: IsEqual<U0>,
+    Eq<Mod<Num<CIN>, Divisor<G>>, U0>: core::ops::BitAnd<Eq<Mod<Num<COUT>, Divisor<G>>, U0>>,
+    And<Eq<Mod<Num<CIN>, Divisor<G>>, U0>, Eq<Mod<Num<COUT>, Divisor<G>>, U0>>:
         GroupsDivide<GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>, CIN, COUT, G>,
     C: Unsigned + Decimal + IsEqual<Num<CIN>>,
     Eq<C, Num<CIN>>: ChannelsMatch<GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>, CIN, Show<C>>,

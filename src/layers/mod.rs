@@ -95,7 +95,9 @@ pub use norm::BatchNorm2d;
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use residual::{Residual, Sum};
 pub use softmax::{LogSoftmax, Softmax};
-pub use transposed::{ConvTranspose2d, TransposedOut, TransposedSide};
+pub use transposed::{
+    ConvTranspose2d, TransposedFits, TransposedOut, TransposedSide, TransposedSpan,
+};
 pub use upsample::{Upsample, UpsampleBilinear};
 
 use crate::Float;

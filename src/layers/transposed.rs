@@ -6,7 +6,10 @@
 use core::marker::PhantomData;
 use core::ops::{Add, Mul, Sub};
 use rand::Rng;
-use typenum::{B1, Diff, Eq, IsEqual, IsLess, Le, Prod, Sub1, Sum, Unsigned};
+use typenum::{
+    Add1, B1, Diff, Eq, Gr, IsEqual, IsGreater, IsLess, Le, Max, Maximum, Prod, Sub1, Sum, U0, U1,
+    Unsigned,
+};
 
 use crate::Float;
 use crate::kernels::Geom;
@@ -15,7 +18,9 @@ use crate::layers::LayerInput;
 use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
 use crate::param::{Bias, BiasMode, Fill};
 use crate::runtime::Storage;
-use crate::shape::{ChannelsMatch, Decimal, Dims, Num, OutputPaddingBelowStride, Show, Size};
+use crate::shape::{
+    ChannelsMatch, Decimal, Dims, Height, Num, OutputPaddingBelowStride, Show, Size, Width,
+};
 use crate::tensor::T4;
 
 /// 2-D transposed convolution: each input pixel scatters a `K×K` window of weights into the
@@ -181,33 +186,80 @@ transposed_impl!(Params<E>;
     }
 );
 
-/// The output side `(H − 1)·S + K + OP − P − P` of a transposed convolution, as a typenum number.
-pub type TransposedOut<H, const S: usize, const K: usize, const P: usize, const OP: usize> =
-    Diff<Diff<Sum<Sum<Prod<Sub1<H>, Num<S>>, Num<K>>, Num<OP>>, Num<P>>, Num<P>>;
+/// `(max(H, 1) − 1)·S + K + OP`: the output side before the padding `P` is cropped from both
+/// ends (from `max(H, 1)`, so that an empty input reports only [`TransposedFits`]).
+pub type TransposedSpan<H, const S: usize, const K: usize, const OP: usize> =
+    Sum<Sum<Prod<Sub1<Maximum<H, U1>>, Num<S>>, Num<K>>, Num<OP>>;
 
-/// A side `H` of a transposed convolution's input whose output side
-/// [`TransposedOut`] is a number (`H ≥ 1`, and `2P` not above `(H − 1)·S + K + OP`).
-pub trait TransposedSide<const S: usize, const K: usize, const P: usize, const OP: usize> {
+/// The output side `(H − 1)·S + K + OP − 2P` of a transposed convolution, as a typenum number
+/// (computed from `max(span, 2P + 1)`, so that a padding that crops everything reports only
+/// [`TransposedFits`]).
+///
+/// ```
+/// use typed_cnn::layers::TransposedOut;
+/// use typed_cnn::shape::Num;
+/// use typenum::Unsigned;
+/// // 7 rows, kernel 3, stride 2, padding 1, output padding 1: 6·2 + 3 + 1 − 2 = 14
+/// assert_eq!(<TransposedOut<Num<7>, 2, 3, 1, 1> as Unsigned>::USIZE, 14);
+/// ```
+pub type TransposedOut<H, const S: usize, const K: usize, const P: usize, const OP: usize> =
+    Diff<Maximum<TransposedSpan<H, S, K, OP>, Add1<Sum<Num<P>, Num<P>>>>, Sum<Num<P>, Num<P>>>;
+
+/// A side `H` (along axis `A` of layer `L`) of a transposed convolution's input whose output side
+/// [`TransposedOut`] is at least 1: `H ≥ 1` and `(H − 1)·S + K + OP > 2P`, each reported with
+/// [`TransposedFits`]' message.
+pub trait TransposedSide<L, A, const S: usize, const K: usize, const P: usize, const OP: usize> {
     /// The output side.
     type Out: Unsigned + Decimal;
 }
 
-impl<H, const S: usize, const K: usize, const P: usize, const OP: usize> TransposedSide<S, K, P, OP>
-    for H
+// Every bound but the two markers never fails: the arithmetic is guarded by the maxima.
+impl<H, L, A, const S: usize, const K: usize, const P: usize, const OP: usize>
+    TransposedSide<L, A, S, K, P, OP> for H
 where
     Dims<S>: Size,
     Dims<K>: Size,
     Dims<P>: Size,
     Dims<OP>: Size,
-    H: Sub<B1>,
-    Sub1<H>: Mul<Num<S>>,
-    Prod<Sub1<H>, Num<S>>: Add<Num<K>>,
-    Sum<Prod<Sub1<H>, Num<S>>, Num<K>>: Add<Num<OP>>,
-    Sum<Sum<Prod<Sub1<H>, Num<S>>, Num<K>>, Num<OP>>: Sub<Num<P>>,
-    Diff<Sum<Sum<Prod<Sub1<H>, Num<S>>, Num<K>>, Num<OP>>, Num<P>>: Sub<Num<P>>,
+    H: Decimal + IsGreater<U0> + Max<U1>,
+    // H = 0: `TransposedFits` (an empty input has no output).
+    Gr<H, U0>: TransposedFits<L, A, K, S, P, OP, Show<H>>,
+    Maximum<H, U1>: Sub<B1>,
+    Sub1<Maximum<H, U1>>: Mul<Num<S>>,
+    Prod<Sub1<Maximum<H, U1>>, Num<S>>: Add<Num<K>>,
+    Sum<Prod<Sub1<Maximum<H, U1>>, Num<S>>, Num<K>>: Add<Num<OP>>,
+    Num<P>: Add<Num<P>>,
+    Sum<Num<P>, Num<P>>: Add<B1>,
+    // (H − 1)·S + K + OP ≤ 2P: `TransposedFits`.
+    TransposedSpan<H, S, K, OP>: IsGreater<Sum<Num<P>, Num<P>>> + Max<Add1<Sum<Num<P>, Num<P>>>>,
+    Gr<TransposedSpan<H, S, K, OP>, Sum<Num<P>, Num<P>>>:
+        TransposedFits<L, A, K, S, P, OP, Show<H>>,
+    Maximum<TransposedSpan<H, S, K, OP>, Add1<Sum<Num<P>, Num<P>>>>: Sub<Sum<Num<P>, Num<P>>>,
     TransposedOut<H, S, K, P, OP>: Unsigned + Decimal,
 {
     type Out = TransposedOut<H, S, K, P, OP>;
+}
+
+/// Marker: a transposed convolution's output side `(H − 1)·S + K + OP − 2P` is at least 1 for the
+/// input side `HD` (implemented for `True`).
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// // 1 row, kernel 2, padding 1: (1 − 1)·1 + 2 − 2 = 0 rows out
+/// let up = ConvTranspose2d::<1, 1, 2, 1, 1>::init(&mut rand::rng());
+/// let _ = up.forward(Tensor::<1, 1, 1, 5>::zeros());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{L}` on an input {A} of `{HD}` gives no output: (H − 1)·{S} + {K} + {OP} − 2·{P} is below 1",
+    label = "the padding crops the whole output",
+    note = "a transposed convolution's output side is (H − 1)·S + K + OP − 2P (PyTorch's rule); use less padding, a larger kernel or stride, or a larger input"
+)]
+pub trait TransposedFits<L, A, const K: usize, const S: usize, const P: usize, const OP: usize, HD>
+{
+}
+impl<L, A, const K: usize, const S: usize, const P: usize, const OP: usize, HD>
+    TransposedFits<L, A, K, S, P, OP, HD> for B1
+{
 }
 
 impl<
@@ -236,16 +288,35 @@ where
         OutputPaddingBelowStride<ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>, OP, S>,
     C: Unsigned + Decimal + IsEqual<Num<CIN>>,
     Eq<C, Num<CIN>>: ChannelsMatch<ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>, CIN, Show<C>>,
-    H: Unsigned + Decimal + TransposedSide<S, K, P, OP>,
-    W: Unsigned + Decimal + TransposedSide<S, K, P, OP>,
+    H: Unsigned
+        + Decimal
+        + TransposedSide<ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>, Height, S, K, P, OP>,
+    W: Unsigned
+        + Decimal
+        + TransposedSide<ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>, Width, S, K, P, OP>,
 {
-    type Output = T4<
-        E,
-        N,
-        Num<COUT>,
-        <H as TransposedSide<S, K, P, OP>>::Out,
-        <W as TransposedSide<S, K, P, OP>>::Out,
-    >;
+    type Output =
+        T4<
+            E,
+            N,
+            Num<COUT>,
+            <H as TransposedSide<
+                ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>,
+                Height,
+                S,
+                K,
+                P,
+                OP,
+            >>::Out,
+            <W as TransposedSide<
+                ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>,
+                Width,
+                S,
+                K,
+                P,
+                OP,
+            >>::Out,
+        >;
     /// The input, for the weight gradient.
     type Cache = Storage<E>;
 

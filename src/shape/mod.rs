@@ -884,6 +884,21 @@ impl<L, const C: usize, Found> ChannelsMatch<L, C, Found> for B1 {}
 pub trait GroupsDivide<L, const CIN: usize, const COUT: usize, const G: usize> {}
 impl<L, const CIN: usize, const COUT: usize, const G: usize> GroupsDivide<L, CIN, COUT, G> for B1 {}
 
+/// Marker: the group count `G` of layer `L` is at least 1 (implemented for `True`).
+///
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// let conv = GroupedConv2d::<4, 4, 3, 0>::init(&mut rand::rng());
+/// let _ = conv.forward(Tensor::<1, 4, 5, 5>::zeros());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{L}` has {G} groups, but it needs at least 1",
+    label = "zero groups hold no channels",
+    note = "G = 1 is an ordinary convolution (`Conv2d`), G = CIN = COUT a depthwise one (`DepthwiseConv2d`)"
+)]
+pub trait GroupsNonZero<L, const G: usize> {}
+impl<L, const G: usize> GroupsNonZero<L, G> for B1 {}
+
 /// Marker: a transposed convolution's output padding is below its stride, as PyTorch requires
 /// (implemented for `True` only).
 #[diagnostic::on_unimplemented(
