@@ -11,8 +11,8 @@ use crate::Float;
 use crate::kernels::Geom;
 use crate::kernels::conv::{self, Source};
 use crate::layers::LayerInput;
-use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
-use crate::param::Fill;
+use crate::layers::weight_bias::WeightBias;
+use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike};
 use crate::param::{Bias, BiasMode, NoBias};
 use crate::runtime::Storage;
 use crate::shape::{
@@ -53,9 +53,8 @@ pub struct Conv2d<
     E: Float = f32,
     B: BiasMode = Bias,
 > {
-    weight: Storage<E>,
-    bias: Option<Storage<E>>,
-    mode: PhantomData<(M, B)>,
+    parts: WeightBias<E, B>,
+    mode: PhantomData<M>,
 }
 
 impl<
@@ -77,6 +76,9 @@ impl<
     /// ```
     pub const WEIGHT_LEN: usize = COUT * CIN * K * K;
 
+    /// The weights' shape, `(COUT, CIN, K, K)`.
+    pub const WEIGHT_SHAPE: [usize; 4] = [COUT, CIN, K, K];
+
     /// A convolution with the given weights `(COUT, CIN, K, K)` and biases `(COUT)`: `Some`
     /// for a layer with [`Bias`] (the default), `None` for one with [`NoBias`].
     ///
@@ -93,20 +95,8 @@ impl<
     /// assert!(Conv2d::<1, 1, 2, 1, 0, Exact, f64>::from_parts(vec![0.0; 4], None).is_err());
     /// ```
     pub fn from_parts(weight: Vec<E>, bias: Option<Vec<E>>) -> Result<Self, crate::LengthError> {
-        let wrong = |shape: Vec<usize>, found: usize| {
-            let expected = shape.iter().product();
-            Err(crate::LengthError { shape, expected, found })
-        };
-        if weight.len() != Self::WEIGHT_LEN {
-            return wrong(vec![COUT, CIN, K, K], weight.len());
-        }
-        match (&bias, B::ON) {
-            (Some(b), true) if b.len() != COUT => return wrong(vec![COUT], b.len()),
-            (None, true) => return wrong(vec![COUT], 0),
-            (Some(b), false) => return wrong(vec![0], b.len()),
-            _ => {}
-        }
-        Ok(Self { weight: weight.into(), bias: bias.map(Storage::from), mode: PhantomData })
+        let parts = WeightBias::from_parts(weight, bias, &Self::WEIGHT_SHAPE, COUT)?;
+        Ok(Self { parts, mode: PhantomData })
     }
 
     /// The same layer without bias, as convolutions before batch norm usually are: the type
@@ -121,7 +111,7 @@ impl<
     /// assert_eq!(Params::<f32>::param_count(&conv), 8 * 3 * 3 * 3);
     /// ```
     pub fn without_bias(self) -> Conv2d<CIN, COUT, K, S, P, M, E, NoBias> {
-        Conv2d { weight: self.weight, bias: None, mode: PhantomData }
+        Conv2d { parts: self.parts.without_bias(), mode: PhantomData }
     }
 
     /// The weights, `(COUT, CIN, K, K)` row-major.
@@ -132,7 +122,7 @@ impl<
     /// assert_eq!(conv.weight(), [0.5, -1.0]); // (COUT, CIN, K, K) = (2, 1, 1, 1)
     /// ```
     pub fn weight(&self) -> &[E] {
-        &self.weight
+        &self.parts.weight
     }
     /// The weights, mutable.
     ///
@@ -144,7 +134,7 @@ impl<
     /// assert_eq!(conv.forward(x).as_slice(), [12., 16., 24., 28.]); // 1 + 2 + 4 + 5 = 12, …
     /// ```
     pub fn weight_mut(&mut self) -> &mut [E] {
-        &mut self.weight
+        &mut self.parts.weight
     }
     /// The biases `(COUT)`, if the layer has them.
     ///
@@ -155,7 +145,7 @@ impl<
     /// assert_eq!(conv.without_bias().bias(), None);
     /// ```
     pub fn bias(&self) -> Option<&[E]> {
-        self.bias.as_deref()
+        self.parts.bias.as_deref()
     }
     /// The biases, mutable.
     ///
@@ -167,7 +157,7 @@ impl<
     /// assert_eq!(y.as_slice(), [7.0, -1.0]); // 2·3 + 1, 2·(−1) + 1
     /// ```
     pub fn bias_mut(&mut self) -> Option<&mut [E]> {
-        self.bias.as_deref_mut()
+        self.parts.bias.as_deref_mut()
     }
 }
 
@@ -183,7 +173,7 @@ impl<
 > Clone for Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
     fn clone(&self) -> Self {
-        Self { weight: self.weight.clone(), bias: self.bias.clone(), mode: PhantomData }
+        Self { parts: self.parts.clone(), mode: PhantomData }
     }
 }
 
@@ -216,13 +206,8 @@ impl<
 {
     /// PyTorch's default init: `U(±1/√(CIN·K·K))` for weights and biases.
     fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
-        let mut layer = Self::default();
-        let fill = Fill::PyTorch { fan_in: CIN * K * K };
-        fill.apply(&mut layer.weight, rng);
-        if let Some(bias) = &mut layer.bias {
-            fill.apply(bias, rng);
-        }
-        layer
+        let parts = WeightBias::init(&Self::WEIGHT_SHAPE, COUT, CIN * K * K, rng);
+        Self { parts, mode: PhantomData }
     }
 }
 
@@ -239,8 +224,7 @@ impl<
 {
     /// Zero weights and biases (to load weights into).
     fn default() -> Self {
-        let bias = B::ON.then(|| Storage::zeros(COUT));
-        Self { weight: Storage::zeros(Self::WEIGHT_LEN), bias, mode: PhantomData }
+        Self { parts: WeightBias::zeros(&Self::WEIGHT_SHAPE, COUT), mode: PhantomData }
     }
 }
 
@@ -256,23 +240,13 @@ impl<
 > Params<E> for Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
-        f(&join(prefix, "weight"), &[COUT, CIN, K, K], &self.weight);
-        if let Some(b) = &self.bias {
-            f(&join(prefix, "bias"), &[COUT], b);
-        }
+        self.parts.visit(prefix, &Self::WEIGHT_SHAPE, f);
     }
     fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
-        f(&join(prefix, "weight"), &[COUT, CIN, K, K], &mut self.weight);
-        if let Some(b) = &mut self.bias {
-            f(&join(prefix, "bias"), &[COUT], b);
-        }
+        self.parts.visit_mut(prefix, &Self::WEIGHT_SHAPE, f);
     }
     fn visit_with_grads(&mut self, grads: &Self, f: &mut PairFn<'_, E>) {
-        f(&mut self.weight, &grads.weight);
-        // `B` decides for both: a bias is there in both or in neither.
-        if let (Some(b), Some(g)) = (&mut self.bias, &grads.bias) {
-            f(b, g);
-        }
+        self.parts.visit_with_grads(&grads.parts, f);
     }
 }
 
@@ -288,8 +262,7 @@ impl<
 > ZerosLike for Conv2d<CIN, COUT, K, S, P, M, E, B>
 {
     fn zeros_like_impl(&self) -> Self {
-        let bias = self.bias.as_ref().map(|_| Storage::zeros(COUT));
-        Self { weight: Storage::zeros(Self::WEIGHT_LEN), bias, mode: PhantomData }
+        Self { parts: self.parts.zeros_like(), mode: PhantomData }
     }
 }
 
@@ -336,7 +309,7 @@ where
             N,
             COUT,
             x.as_slice(),
-            &layer.weight,
+            layer.weight(),
             layer.bias(),
             y.as_mut_slice(),
             None,
@@ -354,7 +327,7 @@ where
                 N,
                 COUT,
                 x.as_slice(),
-                &layer.weight,
+                layer.weight(),
                 layer.bias(),
                 y.as_mut_slice(),
                 None,
@@ -368,7 +341,7 @@ where
             N,
             COUT,
             x.as_slice(),
-            &layer.weight,
+            layer.weight(),
             layer.bias(),
             y.as_mut_slice(),
             keep,
@@ -429,11 +402,11 @@ impl<
             n,
             COUT,
             Source::Cols(&cols),
-            &self.weight,
+            self.weight(),
             &dy,
             dx,
-            &mut grads.weight,
-            grads.bias.as_deref_mut(),
+            &mut grads.parts.weight,
+            grads.parts.bias.as_deref_mut(),
         );
     }
 }

@@ -15,8 +15,9 @@ use crate::Float;
 use crate::kernels::Geom;
 use crate::kernels::conv::{self, Source};
 use crate::layers::LayerInput;
-use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
-use crate::param::{Bias, BiasMode, Fill};
+use crate::layers::weight_bias::WeightBias;
+use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike};
+use crate::param::{Bias, BiasMode};
 use crate::runtime::Storage;
 use crate::shape::{
     ChannelsMatch, Decimal, Dims, Divisor, Exact, GroupsDivide, GroupsNonZero, Height, Num, Show,
@@ -58,9 +59,8 @@ pub struct GroupedConv2d<
     E: Float = f32,
     B: BiasMode = Bias,
 > {
-    weight: Storage<E>,
-    bias: Option<Storage<E>>,
-    mode: PhantomData<(M, B)>,
+    parts: WeightBias<E, B>,
+    mode: PhantomData<M>,
 }
 
 /// Depthwise convolution: one `K×K` filter per channel (`groups = C`), as in MobileNet.
@@ -110,6 +110,9 @@ grouped_impl!(;
     /// The number of weights, `COUT·(CIN/G)·K·K`.
     pub const WEIGHT_LEN: usize = COUT * Self::GROUP_IN * K * K;
 
+    /// The weights' shape, `(COUT, CIN/G, K, K)`.
+    pub const WEIGHT_SHAPE: [usize; 4] = [COUT, Self::GROUP_IN, K, K];
+
     /// Input channels per group, `CIN/G` (with `G = 0`, which no forward accepts, taken as 1 so
     /// that the constants still evaluate).
     pub const GROUP_IN: usize = CIN / if G == 0 { 1 } else { G };
@@ -118,19 +121,37 @@ grouped_impl!(;
 
     /// The weights, `(COUT, CIN/G, K, K)` row-major.
     pub fn weight(&self) -> &[E] {
-        &self.weight
+        &self.parts.weight
     }
     /// The weights, mutable.
     pub fn weight_mut(&mut self) -> &mut [E] {
-        &mut self.weight
+        &mut self.parts.weight
     }
     /// The biases `(COUT)`, if the layer has them.
     pub fn bias(&self) -> Option<&[E]> {
-        self.bias.as_deref()
+        self.parts.bias.as_deref()
     }
     /// The biases, mutable.
     pub fn bias_mut(&mut self) -> Option<&mut [E]> {
-        self.bias.as_deref_mut()
+        self.parts.bias.as_deref_mut()
+    }
+
+    /// A grouped convolution with the given weights `(COUT, CIN/G, K, K)` and biases `(COUT)`:
+    /// `Some` for a layer with [`Bias`], `None` for one with [`crate::param::NoBias`].
+    ///
+    /// # Errors
+    /// [`crate::LengthError`] if a length does not match the layer's type.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// // 2 channels in 2 groups, a 1×1 kernel each: channel c times w[c]
+    /// let conv = GroupedConv2d::<2, 2, 1, 2, 1, 0, Exact, f64>::from_parts(vec![2., -1.], Some(vec![0., 1.]));
+    /// let y = conv.unwrap().forward(Tensor::<1, 2, 1, 2, f64>::from_slice(&[1., 2., 3., 4.]).unwrap());
+    /// assert_eq!(y.as_slice(), [2., 4., -2., -3.]);
+    /// ```
+    pub fn from_parts(weight: Vec<E>, bias: Option<Vec<E>>) -> Result<Self, crate::LengthError> {
+        let parts = WeightBias::from_parts(weight, bias, &Self::WEIGHT_SHAPE, COUT)?;
+        Ok(Self { parts, mode: PhantomData })
     }
 
     /// Group `g`'s `(N, per_group, plane)` values, gathered from `src: (N, per_group·G, plane)`:
@@ -159,8 +180,8 @@ grouped_impl!(;
         let mut yg = vec![E::ZERO; n * cog * out_plane];
         for g in 0..G {
             let xg = Self::gather(x, n, g, Self::GROUP_IN, h * w);
-            let weight = &self.weight[g * cog * wg..(g + 1) * cog * wg];
-            let bias = self.bias.as_deref().map(|b| &b[g * cog..(g + 1) * cog]);
+            let weight = &self.weight()[g * cog * wg..(g + 1) * cog * wg];
+            let bias = self.bias().map(|b| &b[g * cog..(g + 1) * cog]);
             conv::forward(&geom, n, cog, &xg, weight, bias, &mut yg, None);
             Self::scatter(y, g, &yg, cog, out_plane);
         }
@@ -183,9 +204,9 @@ grouped_impl!(;
         for g in 0..G {
             let xg = Self::gather(x, n, g, cg, h * w);
             let dyg = Self::gather(dy, n, g, cog, out_plane);
-            let weight = &self.weight[g * cog * wg..(g + 1) * cog * wg];
-            let dweight = &mut grads.weight[g * cog * wg..(g + 1) * cog * wg];
-            let dbias = grads.bias.as_deref_mut().map(|b| &mut b[g * cog..(g + 1) * cog]);
+            let weight = &self.weight()[g * cog * wg..(g + 1) * cog * wg];
+            let dweight = &mut grads.parts.weight[g * cog * wg..(g + 1) * cog * wg];
+            let dbias = grads.parts.bias.as_deref_mut().map(|b| &mut b[g * cog..(g + 1) * cog]);
             let want_dx = dx.is_some();
             if want_dx {
                 dxg.fill(E::ZERO);
@@ -206,21 +227,20 @@ grouped_impl!(;
 
 grouped_impl!(Clone;
     fn clone(&self) -> Self {
-        Self { weight: self.weight.clone(), bias: self.bias.clone(), mode: PhantomData }
+        Self { parts: self.parts.clone(), mode: PhantomData }
     }
 );
 
 grouped_impl!(PartialEq;
     fn eq(&self, other: &Self) -> bool {
-        self.weight == other.weight && self.bias == other.bias
+        self.parts == other.parts
     }
 );
 
 grouped_impl!(Default;
     /// Zero weights and biases (to load weights into).
     fn default() -> Self {
-        let bias = B::ON.then(|| Storage::zeros(COUT));
-        Self { weight: Storage::zeros(Self::WEIGHT_LEN), bias, mode: PhantomData }
+        Self { parts: WeightBias::zeros(&Self::WEIGHT_SHAPE, COUT), mode: PhantomData }
     }
 );
 
@@ -244,20 +264,14 @@ impl<
 grouped_impl!(Init;
     /// PyTorch's default init: `U(±1/√((CIN/G)·K·K))` for weights and biases.
     fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
-        let mut layer = Self::default();
-        let fill = Fill::PyTorch { fan_in: Self::GROUP_IN * K * K };
-        fill.apply(&mut layer.weight, rng);
-        if let Some(bias) = &mut layer.bias {
-            fill.apply(bias, rng);
-        }
-        layer
+        let parts = WeightBias::init(&Self::WEIGHT_SHAPE, COUT, Self::GROUP_IN * K * K, rng);
+        Self { parts, mode: PhantomData }
     }
 );
 
 grouped_impl!(ZerosLike;
     fn zeros_like_impl(&self) -> Self {
-        let bias = self.bias.as_ref().map(|_| Storage::zeros(COUT));
-        Self { weight: Storage::zeros(Self::WEIGHT_LEN), bias, mode: PhantomData }
+        Self { parts: self.parts.zeros_like(), mode: PhantomData }
     }
 );
 
@@ -274,22 +288,13 @@ impl<
 > Params<E> for GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>
 {
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
-        f(&join(prefix, "weight"), &[COUT, Self::GROUP_IN, K, K], &self.weight);
-        if let Some(b) = &self.bias {
-            f(&join(prefix, "bias"), &[COUT], b);
-        }
+        self.parts.visit(prefix, &Self::WEIGHT_SHAPE, f);
     }
     fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
-        f(&join(prefix, "weight"), &[COUT, Self::GROUP_IN, K, K], &mut self.weight);
-        if let Some(b) = &mut self.bias {
-            f(&join(prefix, "bias"), &[COUT], b);
-        }
+        self.parts.visit_mut(prefix, &Self::WEIGHT_SHAPE, f);
     }
     fn visit_with_grads(&mut self, grads: &Self, f: &mut PairFn<'_, E>) {
-        f(&mut self.weight, &grads.weight);
-        if let (Some(b), Some(g)) = (&mut self.bias, &grads.bias) {
-            f(b, g);
-        }
+        self.parts.visit_with_grads(&grads.parts, f);
     }
 }
 

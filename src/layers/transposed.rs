@@ -15,8 +15,9 @@ use crate::Float;
 use crate::kernels::Geom;
 use crate::kernels::conv;
 use crate::layers::LayerInput;
-use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
-use crate::param::{Bias, BiasMode, Fill};
+use crate::layers::weight_bias::WeightBias;
+use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike};
+use crate::param::{Bias, BiasMode};
 use crate::runtime::Storage;
 use crate::shape::{
     ChannelsMatch, Decimal, Dims, Height, Num, OutputPaddingBelowStride, Show, Size, Width,
@@ -62,8 +63,7 @@ pub struct ConvTranspose2d<
     E: Float = f32,
     B: BiasMode = Bias,
 > {
-    weight: Storage<E>,
-    bias: Option<Storage<E>>,
+    parts: WeightBias<E, B>,
     mode: PhantomData<B>,
 }
 
@@ -90,41 +90,61 @@ transposed_impl!(;
     /// The number of weights, `CIN·COUT·K·K`.
     pub const WEIGHT_LEN: usize = CIN * COUT * K * K;
 
+    /// The weights' shape, `(CIN, COUT, K, K)`.
+    pub const WEIGHT_SHAPE: [usize; 4] = [CIN, COUT, K, K];
+
     /// The weights, `(CIN, COUT, K, K)` row-major (PyTorch's layout for this layer).
     pub fn weight(&self) -> &[E] {
-        &self.weight
+        &self.parts.weight
     }
     /// The weights, mutable.
     pub fn weight_mut(&mut self) -> &mut [E] {
-        &mut self.weight
+        &mut self.parts.weight
     }
     /// The biases `(COUT)`, if the layer has them.
     pub fn bias(&self) -> Option<&[E]> {
-        self.bias.as_deref()
+        self.parts.bias.as_deref()
     }
     /// The biases, mutable.
     pub fn bias_mut(&mut self) -> Option<&mut [E]> {
-        self.bias.as_deref_mut()
+        self.parts.bias.as_deref_mut()
+    }
+
+    /// A transposed convolution with the given weights `(CIN, COUT, K, K)` and biases `(COUT)`:
+    /// `Some` for a layer with [`Bias`], `None` for one with [`crate::param::NoBias`].
+    ///
+    /// # Errors
+    /// [`crate::LengthError`] if a length does not match the layer's type.
+    ///
+    /// ```
+    /// use typed_cnn::prelude::*;
+    /// // 1 → 1 channel, a 2×2 kernel, stride 2: each input pixel becomes x·[[1, 2], [3, 4]]
+    /// let up = ConvTranspose2d::<1, 1, 2, 2, 0, 0, f64>::from_parts(vec![1., 2., 3., 4.], Some(vec![0.]));
+    /// let y = up.unwrap().forward(Tensor::<1, 1, 1, 1, f64>::filled(2.0));
+    /// assert_eq!(y.as_slice(), [2., 4., 6., 8.]);
+    /// ```
+    pub fn from_parts(weight: Vec<E>, bias: Option<Vec<E>>) -> Result<Self, crate::LengthError> {
+        let parts = WeightBias::from_parts(weight, bias, &Self::WEIGHT_SHAPE, COUT)?;
+        Ok(Self { parts, mode: PhantomData })
     }
 );
 
 transposed_impl!(Clone;
     fn clone(&self) -> Self {
-        Self { weight: self.weight.clone(), bias: self.bias.clone(), mode: PhantomData }
+        Self { parts: self.parts.clone(), mode: PhantomData }
     }
 );
 
 transposed_impl!(PartialEq;
     fn eq(&self, other: &Self) -> bool {
-        self.weight == other.weight && self.bias == other.bias
+        self.parts == other.parts
     }
 );
 
 transposed_impl!(Default;
     /// Zero weights and biases (to load weights into).
     fn default() -> Self {
-        let bias = B::ON.then(|| Storage::zeros(COUT));
-        Self { weight: Storage::zeros(Self::WEIGHT_LEN), bias, mode: PhantomData }
+        Self { parts: WeightBias::zeros(&Self::WEIGHT_SHAPE, COUT), mode: PhantomData }
     }
 );
 
@@ -148,41 +168,26 @@ transposed_impl!(Init;
     /// PyTorch's default init: `U(±1/√(COUT·K·K))` (PyTorch takes the fan-in of this layer's
     /// weight from its second dimension) for weights and biases.
     fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
-        let mut layer = Self::default();
-        let fill = Fill::PyTorch { fan_in: COUT * K * K };
-        fill.apply(&mut layer.weight, rng);
-        if let Some(bias) = &mut layer.bias {
-            fill.apply(bias, rng);
-        }
-        layer
+        let parts = WeightBias::init(&Self::WEIGHT_SHAPE, COUT, COUT * K * K, rng);
+        Self { parts, mode: PhantomData }
     }
 );
 
 transposed_impl!(ZerosLike;
     fn zeros_like_impl(&self) -> Self {
-        let bias = self.bias.as_ref().map(|_| Storage::zeros(COUT));
-        Self { weight: Storage::zeros(Self::WEIGHT_LEN), bias, mode: PhantomData }
+        Self { parts: self.parts.zeros_like(), mode: PhantomData }
     }
 );
 
 transposed_impl!(Params<E>;
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
-        f(&join(prefix, "weight"), &[CIN, COUT, K, K], &self.weight);
-        if let Some(b) = &self.bias {
-            f(&join(prefix, "bias"), &[COUT], b);
-        }
+        self.parts.visit(prefix, &Self::WEIGHT_SHAPE, f);
     }
     fn visit_mut(&mut self, prefix: &str, f: &mut ParamFnMut<'_, E>) {
-        f(&join(prefix, "weight"), &[CIN, COUT, K, K], &mut self.weight);
-        if let Some(b) = &mut self.bias {
-            f(&join(prefix, "bias"), &[COUT], b);
-        }
+        self.parts.visit_mut(prefix, &Self::WEIGHT_SHAPE, f);
     }
     fn visit_with_grads(&mut self, grads: &Self, f: &mut PairFn<'_, E>) {
-        f(&mut self.weight, &grads.weight);
-        if let (Some(b), Some(g)) = (&mut self.bias, &grads.bias) {
-            f(b, g);
-        }
+        self.parts.visit_with_grads(&grads.parts, f);
     }
 );
 
@@ -368,7 +373,7 @@ transposed_impl!(;
 
     fn forward_slices(&self, n: usize, h: usize, w: usize, x: &[E], y: &mut [E]) {
         let g = Self::geometry(h, w);
-        conv::transposed_forward(&g, n, CIN, x, &self.weight, self.bias(), y);
+        conv::transposed_forward(&g, n, CIN, x, self.weight(), self.bias(), y);
     }
 
     fn backward_slices(
@@ -380,8 +385,8 @@ transposed_impl!(;
         dx: Option<&mut [E]>,
     ) {
         let g = Self::geometry(h, w);
-        let dbias = grads.bias.as_deref_mut();
-        conv::transposed_backward(&g, n, CIN, x, &self.weight, dy, dx, &mut grads.weight, dbias);
+        let (dweight, dbias) = (&mut grads.parts.weight, grads.parts.bias.as_deref_mut());
+        conv::transposed_backward(&g, n, CIN, x, self.weight(), dy, dx, dweight, dbias);
     }
 );
 
