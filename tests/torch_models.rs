@@ -143,11 +143,14 @@ where
         .filter(|e| e.name.starts_with("grad") && e.name.ends_with(".samples"))
         .flat_map(|e| values(&exp, &e.name))
         .fold(1.0f64, |m, v| m.max(v.abs()));
+    let worst = std::cell::Cell::new(0.0f64); // max |Δ|
     let check = |what: &str, g: &[f64]| {
         let (picks, probe) = samples(g);
         let floor = 1e-10 * largest;
         let within = |got: f64, want: f64, floor: f64, i: &str| {
-            let ok = (got - want).abs() <= 1e-9 * want.abs() + floor;
+            let diff = (got - want).abs();
+            worst.set(worst.get().max(diff));
+            let ok = diff <= 1e-9 * want.abs() + floor;
             assert!(ok, "{what}{i}: got {got}, PyTorch {want} (floor {floor:e})");
         };
         for (k, (&got, want)) in
@@ -166,6 +169,12 @@ where
         count += 1;
     });
     assert_eq!(count, params);
+    let d = worst.get();
+    println!(
+        "gradients ({params} parameters and the input, sampled entries and probes): max |ours − \
+         PyTorch| {d:.2e} ({:.2e} of the largest entry, {largest:.2e})",
+        d / largest
+    );
 }
 
 /// The f32 model (the same weights): the eval output within the brief's tolerance; the train

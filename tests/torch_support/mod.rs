@@ -32,11 +32,20 @@ pub fn count(state: &StateDict<f64>, name: &str) -> u64 {
     }
 }
 
-/// f64 against PyTorch's f64: `|got − exp| ≤ 1e-9·|exp| + 1e-12` element by element.
+/// f64 against PyTorch's f64: `|got − exp| ≤ 1e-9·|exp| + 1e-12` element by element. Prints
+/// the largest difference, absolute and relative to the largest `|exp|` (seen with
+/// `cargo test --release --test <file> -- --nocapture`).
 #[track_caller]
 pub fn close64(got: &[f64], exp: &[f64], what: &str) {
     assert_eq!(got.len(), exp.len(), "{what}: length");
     for (i, (g, e)) in got.iter().zip(exp).enumerate() {
         assert!((g - e).abs() <= 1e-9 * e.abs() + 1e-12, "{what}[{i}]: got {g}, PyTorch {e}");
     }
+    let diff = got.iter().zip(exp).map(|(g, e)| (g - e).abs()).fold(0.0, f64::max);
+    let scale = exp.iter().map(|e| e.abs()).fold(0.0, f64::max);
+    println!(
+        "{what}: {} values, max |ours − PyTorch| {diff:.2e} ({:.2e} of max |PyTorch|)",
+        got.len(),
+        diff / scale.max(f64::MIN_POSITIVE)
+    );
 }
