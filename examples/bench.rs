@@ -1,6 +1,7 @@
 //! The speed benchmark: conv2d layers forward and forward+backward against the GEMMs they are
 //! made of, a LeNet training epoch on MNIST, and LeNet inference, at 1 and 2 threads.
-//! Also `dw144` (MobileNetV2's depthwise 3×3, 144 channels at 56×56, batch 32) and
+//! Also `dw144` (MobileNetV2's depthwise 3×3, 144 channels at 56×56, batch 32), `up2x2`
+//! (U-Net's 2×2 stride-2 transposed convolution, 64 → 32 channels, 28×28 → 56×56, batch 16) and
 //! `resnet18_step` (one SGD step of the zoo's ResNet-18 on 16 images of 64×64), whose PyTorch
 //! times `scripts/bench_torch_layers.py` measures.
 //!
@@ -298,6 +299,27 @@ fn main() {
                 black_box(dw.backward(trace, ones.clone(), &mut grads));
             });
             b.push("dw144", "fwdbwd", threads, fwdbwd, None);
+        }
+    }
+    if want("up2x2") {
+        // U-Net's up-convolution: 2×2 transposed, stride 2, 64 → 32 channels, 28×28 → 56×56
+        let mut rng = StdRng::seed_from_u64(0);
+        let up = ConvTranspose2d::<64, 32, 2, 2>::init(&mut rng);
+        let x = Tensor::<16, 64, 28, 28>::uniform(&mut rng, 0.0, 1.0);
+        let ones = T4::filled(1.0);
+        for &threads in t {
+            typed_cnn::set_threads(threads);
+            let fwd = time(quick, || {
+                black_box(up.forward(black_box(x.clone())));
+            });
+            b.push("up2x2", "fwd", threads, fwd, None);
+            let mut grads = up.zeros_like();
+            let fwdbwd = time(quick, || {
+                let (y, trace) = up.forward_train(black_box(x.clone()));
+                black_box(&y);
+                black_box(up.backward(trace, ones.clone(), &mut grads));
+            });
+            b.push("up2x2", "fwdbwd", threads, fwdbwd, None);
         }
     }
     if want("resnet18_step") {

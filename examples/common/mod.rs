@@ -96,8 +96,10 @@ pub struct Epoch {
     pub loss: f64,
     /// Accuracy on the real rows of the epoch's training batches, as they were trained on.
     pub train_acc: f64,
-    /// Accuracy on the test set after the epoch (eval mode).
+    /// Accuracy on the test set after the epoch (eval mode), or the measure `test_label` names.
     pub test_acc: f64,
+    /// What `test_acc` is: `"test acc"`, or another measure such as `"test mIoU"`.
+    pub test_label: &'static str,
     /// Wall time of the epoch: training and the test evaluation.
     pub secs: f64,
 }
@@ -107,11 +109,12 @@ impl fmt::Display for Epoch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "epoch {}/{}: loss {:.4}  train acc {:.2}%  test acc {:.2}%  ({:.1} s)",
+            "epoch {}/{}: loss {:.4}  train acc {:.2}%  {} {:.2}%  ({:.1} s)",
             self.epoch,
             self.epochs,
             self.loss,
             100.0 * self.train_acc,
+            self.test_label,
             100.0 * self.test_acc,
             self.secs
         )
@@ -161,8 +164,15 @@ impl EpochMeter {
         len: usize,
     ) {
         let truth = &labels.as_slice()[..len];
-        self.correct += argmax(logits).iter().zip(truth).filter(|(p, t)| p == t).count();
-        self.seen += len;
+        let correct = argmax(logits).iter().zip(truth).filter(|(p, t)| p == t).count();
+        self.record_counts(loss, correct, len);
+    }
+
+    /// Counts one step from its loss and `correct` right predictions out of `seen` (for outputs
+    /// that are not one class per row, such as a segmentation's pixels).
+    pub fn record_counts(&mut self, loss: f32, correct: usize, seen: usize) {
+        self.correct += correct;
+        self.seen += seen;
         self.loss_sum += f64::from(loss);
         self.steps += 1;
         self.bar.inc(1);
@@ -186,12 +196,18 @@ impl EpochMeter {
 
     /// The epoch's figures, with `test_acc` and the time since [`EpochMeter::start`].
     pub fn finish(self, test_acc: f64) -> Epoch {
+        self.finish_as(test_acc, "test acc")
+    }
+
+    /// [`EpochMeter::finish`] with a test measure other than accuracy, named `test_label`.
+    pub fn finish_as(self, test_acc: f64, test_label: &'static str) -> Epoch {
         Epoch {
             epoch: self.epoch,
             epochs: self.epochs,
             loss: self.loss_sum / self.steps.max(1) as f64,
             train_acc: self.correct as f64 / self.seen.max(1) as f64,
             test_acc,
+            test_label,
             secs: self.start.elapsed().as_secs_f64(),
         }
     }
@@ -293,7 +309,11 @@ fn curve_svg(title: &str, history: &[Epoch]) -> String {
     for (color, label, points) in [
         ("#c33", "train loss", line(&|e| e.loss, &y_loss)),
         ("#393", "train acc", line(&|e| e.train_acc, &y_acc)),
-        ("#36c", "test acc", line(&|e| e.test_acc, &y_acc)),
+        (
+            "#36c",
+            history.first().map_or("test acc", |e| e.test_label),
+            line(&|e| e.test_acc, &y_acc),
+        ),
     ] {
         s += &format!(
             "<polyline points=\"{points}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>\n"

@@ -460,7 +460,8 @@ pub fn backward<E: Float>(
 ///
 /// `g` is the geometry of the *output* seen as a convolution's input (`Geom::new(COUT, HO, WO,
 /// K, S, P)`), whose `ho × wo` must be `H × W`. Per image: `col = Wᵀ · x[n]`
-/// (`COUT·K·K × H·W`), then `y[n] = col2im(col)`. `y` is overwritten.
+/// (`COUT·K·K × H·W`), then `y[n] = col2im(col)`. `y` is overwritten. The batch is split into
+/// the fixed chunks of [`crate::CHUNKS`], run on up to [`crate::threads()`] threads.
 ///
 /// **Panics** if a slice length does not match the shapes above.
 ///
@@ -487,24 +488,30 @@ pub fn transposed_forward<E: Float>(
     assert_eq!(x.len(), n * cin * hw_in, "conv::transposed_forward: x must be N·CIN·H·W ({g:?})");
     assert_eq!(weight.len(), cin * ckk, "conv::transposed_forward: weight must be CIN·COUT·K·K");
     assert_eq!(y.len(), n * chw_out, "conv::transposed_forward: y must be N·COUT·HO·WO ({g:?})");
-    let mut col = Scratch::take(ckk * hw_in);
     let plane = g.h * g.w;
-    for img in 0..n {
-        let xi = &x[img * cin * hw_in..(img + 1) * cin * hw_in];
-        let yi = &mut y[img * chw_out..(img + 1) * chw_out];
-        // col (COUT·K·K, H·W) = Wᵀ (COUT·K·K, CIN) · x[img] (CIN, H·W)
-        gemm(ckk, cin, hw_in, weight, true, xi, false, E::ZERO, &mut col[..ckk * hw_in]);
-        yi.fill(E::ZERO);
-        col2im(g, &col[..ckk * hw_in], yi);
-        if let Some(b) = bias {
-            add_channel_bias(yi, b, plane);
+    let ranges = chunks(n);
+    let mut outs = split_by_images(y, &ranges, chw_out);
+    run_chunks(&mut outs, |ci, yc| {
+        let mut col = Scratch::take(ckk * hw_in);
+        for (k, img) in ranges[ci].clone().enumerate() {
+            let xi = &x[img * cin * hw_in..(img + 1) * cin * hw_in];
+            let yi = &mut yc[k * chw_out..(k + 1) * chw_out];
+            // col (COUT·K·K, H·W) = Wᵀ (COUT·K·K, CIN) · x[img] (CIN, H·W)
+            gemm(ckk, cin, hw_in, weight, true, xi, false, E::ZERO, &mut col[..ckk * hw_in]);
+            yi.fill(E::ZERO);
+            col2im(g, &col[..ckk * hw_in], yi);
+            if let Some(b) = bias {
+                add_channel_bias(yi, b, plane);
+            }
         }
-    }
+    });
 }
 
 /// Backward of [`transposed_forward`], given `dy: (N, COUT, HO, WO)`: ACCUMULATES (`+=`)
 /// `dweight: (CIN, COUT, K, K)`, `dbias: (COUT)` (if `Some`) and `dx: (N, CIN, H, W)` (if `Some`).
-/// Per image: `col = im2col(dy[n])`; `dx[n] += W · col`; `dW += x[n] · colᵀ`.
+/// Per image: `col = im2col(dy[n])`; `dx[n] += W · col`; `dW += x[n] · colᵀ`. The batch is
+/// split into the fixed chunks of [`crate::CHUNKS`] as in [`backward`], the chunks' weight and
+/// bias gradients added in chunk order, so the result is the same for every thread count.
 ///
 /// **Panics** if a slice length does not match the shapes above.
 #[track_caller]
@@ -516,31 +523,62 @@ pub fn transposed_backward<E: Float>(
     x: &[E],
     weight: &[E],
     dy: &[E],
-    mut dx: Option<&mut [E]>,
+    dx: Option<&mut [E]>,
     dweight: &mut [E],
-    mut dbias: Option<&mut [E]>,
+    dbias: Option<&mut [E]>,
 ) {
     let (ckk, hw_in, chw_out) = (g.c * g.taps(), g.ho * g.wo, g.c * g.h * g.w);
     assert_eq!(x.len(), n * cin * hw_in, "conv::transposed_backward: x must be N·CIN·H·W");
     assert_eq!(weight.len(), cin * ckk, "conv::transposed_backward: weight must be CIN·COUT·K·K");
     assert_eq!(dweight.len(), cin * ckk, "conv::transposed_backward: dweight as weight");
     assert_eq!(dy.len(), n * chw_out, "conv::transposed_backward: dy must be N·COUT·HO·WO");
-    let mut col = Scratch::take(ckk * hw_in);
+    if let Some(dx) = dx.as_deref() {
+        assert_eq!(dx.len(), n * cin * hw_in, "conv::transposed_backward: dx must be N·CIN·H·W");
+    }
+    if let Some(db) = dbias.as_deref() {
+        assert_eq!(db.len(), g.c, "conv::transposed_backward: dbias must be COUT");
+    }
     let plane = g.h * g.w;
-    for img in 0..n {
-        let dyi = &dy[img * chw_out..(img + 1) * chw_out];
-        im2col(g, dyi, &mut col);
-        let col = &col[..ckk * hw_in];
-        let xi = &x[img * cin * hw_in..(img + 1) * cin * hw_in];
-        // dW (CIN, COUT·K·K) += x[img] (CIN, H·W) · colᵀ (H·W, COUT·K·K)
-        gemm(cin, hw_in, ckk, xi, false, col, true, E::ONE, dweight);
-        if let Some(dx) = dx.as_deref_mut() {
-            // dx[img] (CIN, H·W) += W (CIN, COUT·K·K) · col (COUT·K·K, H·W)
-            let dxi = &mut dx[img * cin * hw_in..(img + 1) * cin * hw_in];
-            gemm(cin, ckk, hw_in, weight, false, col, false, E::ONE, dxi);
+    let ranges = chunks(n);
+    let dx_parts: Vec<Option<&mut [E]>> = match dx {
+        Some(dx) => split_by_images(dx, &ranges, cin * hw_in).into_iter().map(Some).collect(),
+        None => ranges.iter().map(|_| None).collect(),
+    };
+    let with_bias = dbias.is_some();
+    let mut parts: Vec<ChunkGrads<'_, E>> = dx_parts
+        .into_iter()
+        .map(|dx| ChunkGrads {
+            dx,
+            dweight: Scratch::take(cin * ckk),
+            dbias: vec![E::ZERO; if with_bias { g.c } else { 0 }],
+        })
+        .collect();
+    run_chunks(&mut parts, |ci, part| {
+        let mut col = Scratch::take(ckk * hw_in);
+        for (k, img) in ranges[ci].clone().enumerate() {
+            let dyi = &dy[img * chw_out..(img + 1) * chw_out];
+            im2col(g, dyi, &mut col);
+            let col = &col[..ckk * hw_in];
+            let xi = &x[img * cin * hw_in..(img + 1) * cin * hw_in];
+            // dW (CIN, COUT·K·K) (+)= x[img] (CIN, H·W) · colᵀ (H·W, COUT·K·K); the chunk's
+            // first image overwrites the pooled buffer.
+            let beta = if k == 0 { E::ZERO } else { E::ONE };
+            gemm(cin, hw_in, ckk, xi, false, col, true, beta, &mut part.dweight[..cin * ckk]);
+            if let Some(dx) = part.dx.as_deref_mut() {
+                // dx[img] (CIN, H·W) += W (CIN, COUT·K·K) · col (COUT·K·K, H·W)
+                let dxi = &mut dx[k * cin * hw_in..(k + 1) * cin * hw_in];
+                gemm(cin, ckk, hw_in, weight, false, col, false, E::ONE, dxi);
+            }
+            add_channel_sums(&mut part.dbias, dyi, plane);
         }
-        if let Some(db) = dbias.as_deref_mut() {
-            add_channel_sums(db, dyi, plane);
+    });
+    // The chunks' sums, in chunk order: the same result for every thread count.
+    for part in &parts {
+        dweight.iter_mut().zip(part.dweight.iter()).for_each(|(d, &p)| *d += p);
+    }
+    if let Some(db) = dbias {
+        for part in &parts {
+            db.iter_mut().zip(&part.dbias).for_each(|(d, &p)| *d += p);
         }
     }
 }

@@ -554,8 +554,31 @@ fn two_threads_give_bit_identical_kernel_outputs() {
         assert_eq!(bits(&one), bits(&two), "1 vs 2 threads differ for {c:?}");
         compared += 1;
     }
+    // the transposed kernels, on the same geometries read as (output seen as a conv input)
+    for c in shapes.iter().take(100) {
+        let c2 = Case2::from(c);
+        let (geom, n, cin) = (c2.geom, c2.n, c2.cout);
+        let taps = geom.c * geom.taps();
+        let x = g.vec(n * cin * geom.ho * geom.wo);
+        let w = g.vec(cin * taps);
+        let b = g.vec(geom.c);
+        let dy = g.vec(n * geom.c * geom.h * geom.w);
+        let run = |threads| {
+            crate::set_threads(threads);
+            let mut y = vec![f64::NAN; dy.len()];
+            transposed_forward(&geom, n, cin, &x, &w, Some(&b), &mut y);
+            let (mut dx, mut dw, mut db) =
+                (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; b.len()]);
+            transposed_backward(&geom, n, cin, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
+            crate::set_threads(1);
+            [y, dx, dw, db].concat().iter().map(|v| v.to_bits()).collect::<Vec<u64>>()
+        };
+        assert_eq!(run(1), run(2), "transposed: 1 vs 2 threads differ for {c:?}");
+        compared += 1;
+    }
     let multi_chunk = shapes.iter().filter(|c| c.n > 1).count();
     println!(
-        "threads: {compared} conv shapes bit-identical at 1 and 2 threads ({multi_chunk} with N > 1)"
+        "threads: {compared} conv and transposed shapes bit-identical at 1 and 2 threads \
+         ({multi_chunk} with N > 1)"
     );
 }
