@@ -19,7 +19,7 @@ use typed_cnn::weights::{self, Entry, StateDict};
 use typed_cnn::{Storage, TensorData};
 
 mod torch_support;
-use torch_support::{close64, fixture, load, values};
+use torch_support::{close64, close64_scaled, fixture, load, values};
 
 /// torchvision's keys and shapes for `model`, in its order (written by the fixture script).
 fn torchvision_keys(model: &str) -> Vec<(String, Vec<usize>)> {
@@ -126,8 +126,14 @@ where
     let y = net.forward(input::<In>(side));
     close64(y.data(), &values(&exp, "eval_output"), "eval output");
 
+    // Train mode: batch norm over a batch of 2 at the last 1×1 feature maps subtracts two
+    // images' nearly equal features, so roundoff is amplified there: MobileNetV2's outputs (up to
+    // 2) differ from PyTorch's by 3.5e-11 with our direct depthwise kernel (multiply, then add),
+    // by 3.2e-12 when its depthwise layers went through the GEMM (fused multiply-add, as
+    // PyTorch's BLAS); the depthwise kernel itself agrees with the naive loops to 1e-14. The
+    // check is relative to the largest output, as the gradients' below.
     let (y, trace) = net.forward_train(input::<In>(side));
-    close64(y.data(), &values(&exp, "train_output"), "train output");
+    close64_scaled(y.data(), &values(&exp, "train_output"), "train output");
     let r: Vec<f64> = (0..y.data().len()).map(|i| (0.9 * i as f64 + 0.3).cos()).collect();
     let mut grads = net.zeros_like();
     let dx = net.backward(trace, O::from_storage(Storage::from(r)), &mut grads);

@@ -119,6 +119,10 @@ grouped_impl!(;
     /// Output channels per group, `COUT/G`.
     pub const GROUP_OUT: usize = COUT / if G == 0 { 1 } else { G };
 
+    /// One input and one output channel per group (`G = CIN = COUT`): the direct depthwise
+    /// kernels ([`conv::depthwise_forward`]) instead of one im2col + GEMM per channel.
+    const DEPTHWISE: bool = G == CIN && G == COUT;
+
     /// The weights, `(COUT, CIN/G, K, K)` row-major.
     pub fn weight(&self) -> &[E] {
         &self.parts.weight
@@ -175,6 +179,10 @@ grouped_impl!(;
 
     /// Forward for `n` images of `h × w`.
     fn forward_slices(&self, n: usize, h: usize, w: usize, x: &[E], y: &mut [E]) {
+        if Self::DEPTHWISE {
+            let geom = Geom::new(CIN, h, w, K, S, P);
+            return conv::depthwise_forward(&geom, n, x, self.weight(), self.bias(), y);
+        }
         let geom = Geom::new(Self::GROUP_IN, h, w, K, S, P);
         let (cog, wg, out_plane) = (Self::GROUP_OUT, Self::GROUP_IN * K * K, geom.ho * geom.wo);
         let mut yg = vec![E::ZERO; n * cog * out_plane];
@@ -197,6 +205,11 @@ grouped_impl!(;
         grads: &mut Self,
         mut dx: Option<&mut [E]>,
     ) {
+        if Self::DEPTHWISE {
+            let geom = Geom::new(CIN, h, w, K, S, P);
+            let (dweight, dbias) = (&mut grads.parts.weight, grads.parts.bias.as_deref_mut());
+            return conv::depthwise_backward(&geom, n, x, self.weight(), dy, dx, dweight, dbias);
+        }
         let geom = Geom::new(Self::GROUP_IN, h, w, K, S, P);
         let (cg, cog, wg) = (Self::GROUP_IN, Self::GROUP_OUT, Self::GROUP_IN * K * K);
         let out_plane = geom.ho * geom.wo;

@@ -583,6 +583,9 @@ pub fn transposed_backward<E: Float>(
     }
 }
 
+mod depthwise;
+pub use depthwise::{depthwise_backward, depthwise_forward};
+
 #[cfg(test)]
 pub(crate) mod naive;
 #[cfg(test)]

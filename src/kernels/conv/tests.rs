@@ -527,6 +527,60 @@ fn conv_kernels_match_naive_on_rectangular_dilated_shapes() {
     assert!(geoms.len() >= 500 && dilated >= 300 && rect >= 300 && uneven >= 300);
 }
 
+/// The depthwise kernels against the naive convolution run on each channel alone (a 1 → 1
+/// channel convolution with that channel's filter), on random rectangular, strided, padded and
+/// dilated geometries, with and without bias and input gradient.
+#[test]
+fn depthwise_kernels_match_naive_per_channel() {
+    let mut g = Gen(0xDE97);
+    for _ in 0..300 {
+        let Case2 { geom, n, .. } = Case2::random_rect(&mut g);
+        let (c, taps) = (geom.c, geom.taps());
+        let (plane_in, plane_out) = (geom.h * geom.w, geom.ho * geom.wo);
+        let x = g.vec(n * c * plane_in);
+        let w = g.vec(c * taps);
+        let b = g.coin().then(|| g.vec(c));
+        let dy = g.vec(n * c * plane_out);
+        let (dx0, dw0, db0) = (g.vec(x.len()), g.vec(w.len()), g.vec(c));
+        let mut y = vec![f64::NAN; dy.len()];
+        depthwise_forward(&geom, n, &x, &w, b.as_deref(), &mut y);
+        let (mut dx, mut dw, mut db) = (dx0.clone(), dw0.clone(), db0.clone());
+        let want_dx = g.coin();
+        let dbias = b.is_some().then_some(&mut db[..]);
+        depthwise_backward(&geom, n, &x, &w, &dy, want_dx.then_some(&mut dx[..]), &mut dw, dbias);
+
+        let one = Geom { c: 1, ..geom };
+        let (mut y_ref, mut dx_ref, mut dw_ref, mut db_ref) =
+            (vec![0.0; y.len()], dx0.clone(), dw0.clone(), db0.clone());
+        for ch in 0..c {
+            for img in 0..n {
+                let xi = &x[(img * c + ch) * plane_in..][..plane_in];
+                let dyi = &dy[(img * c + ch) * plane_out..][..plane_out];
+                let wc = &w[ch * taps..(ch + 1) * taps];
+                let bias = b.as_ref().map(|b| &b[ch..ch + 1]);
+                let out = &mut y_ref[(img * c + ch) * plane_out..][..plane_out];
+                conv_forward_naive(&one, 1, 1, xi, wc, bias, out);
+                let dxi = &mut dx_ref[(img * c + ch) * plane_in..][..plane_in];
+                let dwc = &mut dw_ref[ch * taps..(ch + 1) * taps];
+                let dbc = b.is_some().then_some(&mut db_ref[ch..ch + 1]);
+                conv_backward_naive(&one, 1, 1, xi, wc, dyi, Some(dxi), dwc, dbc);
+            }
+        }
+        let ctx = format!("{geom:?} n={n} bias={} dx={want_dx}", b.is_some());
+        close("depthwise y", &ctx, &y, &y_ref);
+        close("depthwise dweight", &ctx, &dw, &dw_ref);
+        close("depthwise dbias", &ctx, &db, &db_ref);
+        close("depthwise dx", &ctx, &dx, if want_dx { &dx_ref } else { &dx0 });
+        // in f64 the sums differ from the naive loops' by roundoff only
+        for (got, want) in
+            [(&y, &y_ref), (&dw, &dw_ref), (&dx, if want_dx { &dx_ref } else { &dx0 })]
+        {
+            let worst = got.iter().zip(want.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            assert!(worst <= 1e-14 * (1.0 + taps as f64), "depthwise off by {worst:e} for {ctx}");
+        }
+    }
+}
+
 /// Kernel outputs with 2 threads are bit-identical to those with 1 thread (the batch chunks and
 /// their summation order are fixed). The only test in this binary that changes the thread count.
 #[test]
@@ -576,9 +630,29 @@ fn two_threads_give_bit_identical_kernel_outputs() {
         assert_eq!(run(1), run(2), "transposed: 1 vs 2 threads differ for {c:?}");
         compared += 1;
     }
+    // the depthwise kernels, on the same geometries
+    for c in shapes.iter().take(100) {
+        let geom = c.geom();
+        let x = g.vec(c.n * geom.c * geom.h * geom.w);
+        let w = g.vec(geom.c * geom.taps());
+        let b = g.vec(geom.c);
+        let dy = g.vec(c.n * geom.c * geom.ho * geom.wo);
+        let run = |threads| {
+            crate::set_threads(threads);
+            let mut y = vec![f64::NAN; dy.len()];
+            depthwise_forward(&geom, c.n, &x, &w, Some(&b), &mut y);
+            let (mut dx, mut dw, mut db) =
+                (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; b.len()]);
+            depthwise_backward(&geom, c.n, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
+            crate::set_threads(1);
+            [y, dx, dw, db].concat().iter().map(|v| v.to_bits()).collect::<Vec<u64>>()
+        };
+        assert_eq!(run(1), run(2), "depthwise: 1 vs 2 threads differ for {c:?}");
+        compared += 1;
+    }
     let multi_chunk = shapes.iter().filter(|c| c.n > 1).count();
     println!(
-        "threads: {compared} conv and transposed shapes bit-identical at 1 and 2 threads \
+        "threads: {compared} conv, transposed and depthwise shapes bit-identical at 1 and 2 threads \
          ({multi_chunk} with N > 1)"
     );
 }
