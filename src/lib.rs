@@ -202,9 +202,9 @@ struct ReadmeDoctests;
 
 pub use element::Float;
 pub use module::{
-    __private, Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, Module, ModuleMut,
-    NoParams, Out, PairFn, ParamFn, ParamFnMut, Params, Trace, TrainCache, Trainable, TupleLimit,
-    ZerosLike,
+    __private, Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, InputBatch, Module,
+    ModuleMut, NoParams, Out, PairFn, ParamFn, ParamFnMut, Params, Trace, TrainCache, TrainRule,
+    Trainable, TupleLimit, ZerosLike,
 };
 pub use param::{Bias, BiasMode, NoBias, Param1, Param2, Param4, ParamTensor};
 pub use runtime::{CHUNKS, Storage, release_buffers, set_threads, threads};

@@ -42,6 +42,11 @@ use crate::tensor::T4;
 /// # Shapes
 /// - input and output: `(N, C, H, W)`
 ///
+/// # Panics
+/// Training forward with a single value per channel (`N·H·W = 1`) is a compile error through
+/// [`Trainable`](crate::Trainable); it panics only if a layer of your own before this one changes
+/// the batch size so that the compiler's check does not see it.
+///
 /// ```
 /// use typed_cnn::prelude::*;
 /// let bn = BatchNorm2d::<2, f64>::init(&mut rand::rng()); // γ = 1, β = 0, mean 0, var 1
@@ -312,9 +317,17 @@ where
     }
 
     fn train(layer: &BatchNorm2d<C, E>, mut x: Self) -> (Self::Output, Self::Cache) {
-        // N·H·W > 1 is a bound of `forward_train` (see `TrainValues`); code that calls this
-        // directly with a single value per channel gets NaN running variances (0/0).
+        // N·H·W > 1 is checked by `forward_train`'s bound (`Trainable`): from the cache type
+        // (`TrainValues`) for a batch of one, from the batch alone for several, which holds as
+        // long as no layer before this one changes the batch size. One of your own that does,
+        // or a direct call of `train_impl`, is stopped here rather than given NaN statistics.
         let plane = H::USIZE * W::USIZE;
+        assert!(
+            N * plane > 1,
+            "BatchNorm2d in train mode needs more than one value per channel, got N·H·W = {N}·{}·{}",
+            H::USIZE,
+            W::USIZE
+        );
         let m = (N * plane) as f64;
         // Per-channel sums in f64: two passes (mean, then squared deviations) for accuracy.
         let mut sum = vec![0.0f64; C];
@@ -403,6 +416,16 @@ mod tests {
     use crate::module::Buffer;
     use crate::prelude::*;
     use crate::testing::seeded;
+
+    /// A training forward the compiler's check did not see (a direct `train_impl`, or a layer
+    /// of the user's that shrinks the batch) stops instead of producing NaN statistics.
+    #[test]
+    #[should_panic(expected = "needs more than one value per channel, got N·H·W = 1·1·1")]
+    fn train_with_one_value_per_channel_panics_when_unchecked() {
+        use crate::Forward;
+        let bn = BatchNorm2d::<2, f64>::default();
+        let _ = bn.train_impl(Tensor::<1, 2, 1, 1, f64>::zeros());
+    }
 
     #[test]
     fn eval_on_an_empty_plane_is_the_empty_tensor() {

@@ -7,9 +7,12 @@
 //! Networks are tuples, nested for blocks. There is no tape: each layer does its own backward,
 //! and a tuple runs its members' backwards in reverse order.
 
+use core::ops::BitAnd;
 use rand::Rng;
+use typenum::{And, B0, B1, Gr, IsGreater, U0, U1};
 
 use crate::Float;
+use crate::shape::{Dims, Num, Size};
 
 /// A layer (or a network) that maps an input of type `In` to [`Forward::Output`].
 ///
@@ -307,11 +310,67 @@ impl<M> ModuleMut for &mut M {
     }
 }
 
-/// A network that can be trained on input `In`: [`Forward`] with a [`TrainCache`] cache. The
-/// bound of [`Module::forward_train`], implemented for every such network: generic code that
-/// trains a network `M` writes `M: Trainable<In>` where inference needs only `M: Forward<In>`.
+/// A network that can be trained on input `In`: [`Forward`], and batch norm's train-mode rule
+/// (more than one value per channel) holds. The bound of [`Module::forward_train`], implemented
+/// for every such network: generic code that trains a network `M` writes `M: Trainable<In>`
+/// where inference needs only `M: Forward<In>`.
+///
+/// The rule is checked by [`TrainRule`] from the input's batch alone when it holds more than
+/// one sample: every batch norm then sees `N·H·W ≥ N > 1` values per channel (no layer of the
+/// crate changes the batch size or shrinks a non-empty image to nothing), and the compiler need
+/// not compute the network's cache type at all, which for ResNet-18 is a third of a crate's
+/// `cargo check`. With a batch of one, every layer's cache must be [`TrainCache`]. The batch size
+/// is a number of the [size table](crate::shape::Size) (any up to 4096).
+///
+/// ```
+/// use typed_cnn::prelude::*;
+/// let net: (Conv2d<3, 4, 3>, BatchNorm2d<4>, Relu) = Init::init(&mut rand::rng());
+/// let _ = net.forward_train(Tensor::<2, 3, 3, 3>::zeros()); // 2 images of 1×1 after the conv
+/// let _ = net.forward_train(Tensor::<1, 3, 4, 4>::zeros()); // 1 image of 2×2
+/// ```
+/// One image whose planes are 1×1 at the batch norm is a compile error:
+/// ```compile_fail,E0277
+/// use typed_cnn::prelude::*;
+/// let net: (Conv2d<3, 4, 3>, BatchNorm2d<4>, Relu) = Init::init(&mut rand::rng());
+/// let _ = net.forward_train(Tensor::<1, 3, 3, 3>::zeros());
+/// ```
 pub trait Trainable<In>: Forward<In> {}
-impl<M: Forward<In>, In> Trainable<In> for M where M::Cache: TrainCache {}
+impl<M: Forward<In>, In: InputBatch> Trainable<In> for M where In::Several: TrainRule<M, In> {}
+
+/// The batch of a network's input, for [`Trainable`]: `Several` is typenum's `True` when it holds
+/// more than one sample and (for images) the images are not empty. Implemented for the tensor
+/// types.
+pub trait InputBatch {
+    /// `True` or `False`.
+    type Several;
+}
+
+impl<E: Float, const N: usize, C, H, W> InputBatch for crate::T4<E, N, C, H, W>
+where
+    Dims<N>: Size,
+    Num<N>: IsGreater<U1>,
+    H: IsGreater<U0>,
+    W: IsGreater<U0>,
+    Gr<Num<N>, U1>: BitAnd<Gr<H, U0>>,
+    And<Gr<Num<N>, U1>, Gr<H, U0>>: BitAnd<Gr<W, U0>>,
+{
+    type Several = And<And<Gr<Num<N>, U1>, Gr<H, U0>>, Gr<W, U0>>;
+}
+
+impl<E: Float, const N: usize, F> InputBatch for crate::T2<E, N, F>
+where
+    Dims<N>: Size,
+    Num<N>: IsGreater<U1>,
+{
+    type Several = Gr<Num<N>, U1>;
+}
+
+/// Batch norm's train-mode rule for network `M` on input `In`, given whether the batch holds
+/// several samples (see [`Trainable`]): nothing to check for `True`; for `False` the network's
+/// cache must be [`TrainCache`], which each batch norm's cache is only with `N·H·W > 1`.
+pub trait TrainRule<M, In> {}
+impl<M, In> TrainRule<M, In> for B1 {}
+impl<M: Forward<In>, In> TrainRule<M, In> for B0 where M::Cache: TrainCache {}
 
 /// A layer's [`Forward::Cache`] that may be trained: [`Module::forward_train`] asks it of the
 /// whole network's cache, so that a rule of training mode is checked at `cargo check`.
