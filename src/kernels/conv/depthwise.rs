@@ -11,7 +11,7 @@
 use super::{ChunkGrads, add_channel_bias, add_channel_sums, inside, split_by_images};
 use crate::Float;
 use crate::kernels::Geom;
-use crate::runtime::{Scratch, chunks, run_chunks};
+use crate::runtime::{chunks, run_chunks};
 
 /// For output row `i` and tap `(a, b)`: the input row (if inside the image), the output columns
 /// `j0..j1` whose input column lies inside, and the first such input column.
@@ -137,19 +137,8 @@ pub fn depthwise_backward<E: Float>(
     }
     let (plane_in, plane_out, taps) = (g.h * g.w, g.ho * g.wo, g.taps());
     let ranges = chunks(n);
-    let dx_parts: Vec<Option<&mut [E]>> = match dx {
-        Some(dx) => split_by_images(dx, &ranges, g.c * plane_in).into_iter().map(Some).collect(),
-        None => ranges.iter().map(|_| None).collect(),
-    };
-    let with_bias = dbias.is_some();
-    let mut parts: Vec<ChunkGrads<'_, E>> = dx_parts
-        .into_iter()
-        .map(|dx| {
-            let mut dweight = Scratch::take(weight.len());
-            dweight.fill(E::ZERO);
-            ChunkGrads { dx, dweight, dbias: vec![E::ZERO; if with_bias { g.c } else { 0 }] }
-        })
-        .collect();
+    let biases = dbias.is_some().then_some(g.c);
+    let mut parts = ChunkGrads::split(dx, &ranges, g.c * plane_in, weight.len(), biases);
     run_chunks(&mut parts, |ci, part| {
         for (k, img) in ranges[ci].clone().enumerate() {
             for c in 0..g.c {
@@ -200,12 +189,5 @@ pub fn depthwise_backward<E: Float>(
             );
         }
     });
-    for part in &parts {
-        dweight.iter_mut().zip(part.dweight.iter()).for_each(|(d, &p)| *d += p);
-    }
-    if let Some(db) = dbias {
-        for part in &parts {
-            db.iter_mut().zip(&part.dbias).for_each(|(d, &p)| *d += p);
-        }
-    }
+    ChunkGrads::sum_into(&parts, dweight, dbias);
 }

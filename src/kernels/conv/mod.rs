@@ -300,12 +300,51 @@ fn split_by_images<'a, E>(
     parts
 }
 
-/// One chunk's share of [`backward`]: its images' input gradient, and weight and bias
+/// One chunk's share of a backward kernel: its images' input gradient, and weight and bias
 /// gradients of its own (summed into the caller's in chunk order afterwards).
 struct ChunkGrads<'a, E: Float> {
     dx: Option<&'a mut [E]>,
     dweight: Scratch<E>,
     dbias: Vec<E>,
+}
+
+impl<'a, E: Float> ChunkGrads<'a, E> {
+    /// One part per range of images: its share of `dx` (`per_image` elements an image, if
+    /// given), zeroed weight gradients of `weights` elements and bias gradients of `biases`
+    /// (none without `with_bias`).
+    fn split(
+        dx: Option<&'a mut [E]>,
+        ranges: &[Range<usize>],
+        per_image: usize,
+        weights: usize,
+        biases: Option<usize>,
+    ) -> Vec<Self> {
+        let dx_parts: Vec<Option<&mut [E]>> = match dx {
+            Some(dx) => split_by_images(dx, ranges, per_image).into_iter().map(Some).collect(),
+            None => ranges.iter().map(|_| None).collect(),
+        };
+        dx_parts
+            .into_iter()
+            .map(|dx| {
+                let mut dweight = Scratch::take(weights);
+                dweight.fill(E::ZERO);
+                ChunkGrads { dx, dweight, dbias: vec![E::ZERO; biases.unwrap_or(0)] }
+            })
+            .collect()
+    }
+
+    /// Adds the parts' weight and bias gradients into the caller's, in chunk order: the same
+    /// result for every thread count.
+    fn sum_into(parts: &[Self], dweight: &mut [E], dbias: Option<&mut [E]>) {
+        for part in parts {
+            dweight.iter_mut().zip(part.dweight.iter()).for_each(|(d, &p)| *d += p);
+        }
+        if let Some(db) = dbias {
+            for part in parts {
+                db.iter_mut().zip(&part.dbias).for_each(|(d, &p)| *d += p);
+            }
+        }
+    }
 }
 
 /// Where [`backward`] finds each image's columns.
@@ -393,19 +432,8 @@ pub fn backward<E: Float>(
     }
     let pointwise = g.is_pointwise();
     let ranges = chunks(n);
-    let dx_parts: Vec<Option<&mut [E]>> = match dx {
-        Some(dx) => split_by_images(dx, &ranges, chw).into_iter().map(Some).collect(),
-        None => ranges.iter().map(|_| None).collect(),
-    };
-    let with_bias = dbias.is_some();
-    let mut parts: Vec<ChunkGrads<'_, E>> = dx_parts
-        .into_iter()
-        .map(|dx| ChunkGrads {
-            dx,
-            dweight: Scratch::take(cout * ckk),
-            dbias: vec![E::ZERO; if with_bias { cout } else { 0 }],
-        })
-        .collect();
+    let biases = dbias.is_some().then_some(cout);
+    let mut parts = ChunkGrads::split(dx, &ranges, chw, cout * ckk, biases);
     run_chunks(&mut parts, |ci, part| {
         // im2col's output, then (after dW has used it) dcol; kept columns are read in place
         let mut col = Scratch::take(if pointwise { 0 } else { ckk * hw_out });
@@ -443,15 +471,7 @@ pub fn backward<E: Float>(
             }
         }
     });
-    // The chunks' sums, in chunk order.
-    for part in &parts {
-        dweight.iter_mut().zip(part.dweight.iter()).for_each(|(d, &p)| *d += p);
-    }
-    if let Some(db) = dbias {
-        for part in &parts {
-            db.iter_mut().zip(&part.dbias).for_each(|(d, &p)| *d += p);
-        }
-    }
+    ChunkGrads::sum_into(&parts, dweight, dbias);
 }
 
 /// Transposed convolution forward (PyTorch's `ConvTranspose2d`), the adjoint of [`forward`]:
@@ -540,19 +560,8 @@ pub fn transposed_backward<E: Float>(
     }
     let plane = g.h * g.w;
     let ranges = chunks(n);
-    let dx_parts: Vec<Option<&mut [E]>> = match dx {
-        Some(dx) => split_by_images(dx, &ranges, cin * hw_in).into_iter().map(Some).collect(),
-        None => ranges.iter().map(|_| None).collect(),
-    };
-    let with_bias = dbias.is_some();
-    let mut parts: Vec<ChunkGrads<'_, E>> = dx_parts
-        .into_iter()
-        .map(|dx| ChunkGrads {
-            dx,
-            dweight: Scratch::take(cin * ckk),
-            dbias: vec![E::ZERO; if with_bias { g.c } else { 0 }],
-        })
-        .collect();
+    let biases = dbias.is_some().then_some(g.c);
+    let mut parts = ChunkGrads::split(dx, &ranges, cin * hw_in, cin * ckk, biases);
     run_chunks(&mut parts, |ci, part| {
         let mut col = Scratch::take(ckk * hw_in);
         for (k, img) in ranges[ci].clone().enumerate() {
@@ -572,15 +581,7 @@ pub fn transposed_backward<E: Float>(
             add_channel_sums(&mut part.dbias, dyi, plane);
         }
     });
-    // The chunks' sums, in chunk order: the same result for every thread count.
-    for part in &parts {
-        dweight.iter_mut().zip(part.dweight.iter()).for_each(|(d, &p)| *d += p);
-    }
-    if let Some(db) = dbias {
-        for part in &parts {
-            db.iter_mut().zip(&part.dbias).for_each(|(d, &p)| *d += p);
-        }
-    }
+    ChunkGrads::sum_into(&parts, dweight, dbias);
 }
 
 mod depthwise;
