@@ -254,6 +254,26 @@ impl<
     fn geom(h: usize, w: usize) -> Geom {
         Geom::rect(CIN, h, w, [KH, KW], [SH, SW], [PH, PW], [DH, DW])
     }
+
+    /// The backward pass for `n` images of `h × w`: parameter gradients into `grads`, the input
+    /// gradient into `dx` if given.
+    #[track_caller]
+    #[allow(clippy::too_many_arguments, reason = "the sizes and the four buffers")]
+    fn backward_into(
+        &self,
+        n: usize,
+        h: usize,
+        w: usize,
+        cols: &[E],
+        dy: &[E],
+        grads: &mut Self,
+        dx: Option<&mut [E]>,
+    ) {
+        let g = Self::geom(h, w);
+        let parts = &mut grads.parts;
+        let (dweight, dbias) = (&mut parts.weight, parts.bias.as_deref_mut());
+        conv::backward(&g, n, COUT, Source::Cols(cols), self.weight(), dy, dx, dweight, dbias);
+    }
 }
 
 impl<
@@ -404,43 +424,6 @@ where
         grads: &mut Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>,
     ) {
         layer.backward_into(N, H::USIZE, W::USIZE, &cols, dy.as_slice(), grads, None);
-    }
-}
-
-impl<
-    const CIN: usize,
-    const COUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PH: usize,
-    const PW: usize,
-    const DH: usize,
-    const DW: usize,
-    M,
-    E: Float,
-    B: BiasMode,
-> Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>
-{
-    /// The backward pass for `n` images of `h × w`: parameter gradients into `grads`, the input
-    /// gradient into `dx` if given.
-    #[track_caller]
-    #[allow(clippy::too_many_arguments, reason = "the sizes and the four buffers")]
-    fn backward_into(
-        &self,
-        n: usize,
-        h: usize,
-        w: usize,
-        cols: &[E],
-        dy: &[E],
-        grads: &mut Self,
-        dx: Option<&mut [E]>,
-    ) {
-        let g = Self::geom(h, w);
-        let parts = &mut grads.parts;
-        let (dweight, dbias) = (&mut parts.weight, parts.bias.as_deref_mut());
-        conv::backward(&g, n, COUT, Source::Cols(cols), self.weight(), dy, dx, dweight, dbias);
     }
 }
 

@@ -38,13 +38,7 @@ pub fn count(state: &StateDict<f64>, name: &str) -> u64 {
 #[track_caller]
 pub fn close64(got: &[f64], exp: &[f64], what: &str) {
     assert_eq!(got.len(), exp.len(), "{what}: length");
-    let diff = got.iter().zip(exp).map(|(g, e)| (g - e).abs()).fold(0.0, f64::max);
-    let scale = exp.iter().map(|e| e.abs()).fold(0.0, f64::max);
-    println!(
-        "{what}: {} values, max |ours − PyTorch| {diff:.2e} ({:.2e} of max |PyTorch|)",
-        got.len(),
-        diff / scale.max(f64::MIN_POSITIVE)
-    );
+    report(got, exp, what);
     for (i, (g, e)) in got.iter().zip(exp).enumerate() {
         assert!((g - e).abs() <= 1e-9 * e.abs() + 1e-12, "{what}[{i}]: got {g}, PyTorch {e}");
     }
@@ -55,6 +49,15 @@ pub fn close64(got: &[f64], exp: &[f64], what: &str) {
 #[track_caller]
 pub fn close64_scaled(got: &[f64], exp: &[f64], what: &str) {
     assert_eq!(got.len(), exp.len(), "{what}: length");
+    let scale = report(got, exp, what);
+    for (i, (g, e)) in got.iter().zip(exp).enumerate() {
+        assert!((g - e).abs() <= 1e-9 * scale, "{what}[{i}]: got {g}, PyTorch {e} (scale {scale})");
+    }
+}
+
+/// Prints the largest difference, absolute and as a share of the largest `|exp|`; returns that
+/// largest `|exp|`.
+fn report(got: &[f64], exp: &[f64], what: &str) -> f64 {
     let diff = got.iter().zip(exp).map(|(g, e)| (g - e).abs()).fold(0.0, f64::max);
     let scale = exp.iter().map(|e| e.abs()).fold(0.0, f64::max);
     println!(
@@ -62,7 +65,5 @@ pub fn close64_scaled(got: &[f64], exp: &[f64], what: &str) {
         got.len(),
         diff / scale.max(f64::MIN_POSITIVE)
     );
-    for (i, (g, e)) in got.iter().zip(exp).enumerate() {
-        assert!((g - e).abs() <= 1e-9 * scale, "{what}[{i}]: got {g}, PyTorch {e} (scale {scale})");
-    }
+    scale
 }
