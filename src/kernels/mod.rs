@@ -9,6 +9,8 @@
 //! | operation | forward | backward |
 //! |---|---|---|
 //! | [`conv`] | [`conv::forward`] (optionally keeping the im2col columns) | [`conv::backward`] (from the input or the kept columns) |
+//! | [`conv`] transposed | [`conv::transposed_forward`] | [`conv::transposed_backward`] |
+//! | [`conv`] depthwise (direct, no GEMM) | [`conv::depthwise_forward`] | [`conv::depthwise_backward`] |
 //! | [`linear`] | [`linear::forward`] | [`linear::backward`] |
 //! | [`pool`] max | [`pool::maxpool_forward`] | [`pool::maxpool_backward`] |
 //! | [`pool`] average | [`pool::avgpool_forward`] | [`pool::avgpool_backward`] |

@@ -4,7 +4,9 @@
 //! Group `g` convolves input channels `g·CIN/G ..` with its own `COUT/G` filters of `CIN/G`
 //! channels each, so the weights are `(COUT, CIN/G, K, K)` and no filter touches another group's
 //! channels: nothing is multiplied by a zero. Each group is one call of the im2col + GEMM kernels
-//! of [`crate::kernels::conv`] on that group's channels.
+//! of [`crate::kernels::conv`] on that group's channels; the depthwise case (one channel per
+//! group) has direct kernels of its own, [`crate::kernels::conv::depthwise_forward`] and
+//! [`crate::kernels::conv::depthwise_backward`].
 
 use core::marker::PhantomData;
 use core::ops::Rem;

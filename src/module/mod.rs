@@ -373,12 +373,14 @@ impl<M, In> TrainRule<M, In> for B1 {}
 impl<M: Forward<In>, In> TrainRule<M, In> for B0 where M::Cache: TrainCache {}
 
 /// A layer's [`Forward::Cache`] that may be trained: [`Module::forward_train`] asks it of the
-/// whole network's cache, so that a rule of training mode is checked at `cargo check`.
+/// whole network's cache when the batch holds one sample (see [`Trainable`]), so that a rule of
+/// training mode is checked at `cargo check`.
 ///
 /// One layer has such a rule: [`BatchNorm2d`](crate::layers::BatchNorm2d) in train mode needs
 /// more than one value per channel (`N·H·W > 1`), as PyTorch demands at run time, while its
 /// eval mode takes any input (ResNet-18 on 32×32 images has 1×1 planes, and an inference batch
-/// of 1). Its cache carries the check; every other cache has this trait.
+/// of 1). Its cache carries the check; every other cache has this trait. With several samples
+/// the rule holds whatever the sizes, and the caches are not asked.
 ///
 /// Implemented for the caches the crate's layers use and for `()`, numbers, `bool`, tuples,
 /// `Vec`, `Box`, `Option`, arrays and the tensor types. A layer of your own whose cache is a
