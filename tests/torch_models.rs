@@ -126,8 +126,8 @@ where
     let y = net.forward(input::<In>(side));
     close64(y.data(), &values(&exp, "eval_output"), "eval output");
 
-    // Train mode: batch norm over a batch of 2 at the last 1×1 feature maps subtracts two
-    // images' nearly equal features, so roundoff is amplified there: MobileNetV2's outputs (up to
+    // Train mode: batch norm over the 8 values per channel of the last 2×2 feature maps (batch
+    // 2) subtracts nearly equal features, so roundoff is amplified there: MobileNetV2's outputs (up to
     // 2) differ from PyTorch's by 3.5e-11 with our direct depthwise kernel (multiply, then add),
     // by 3.2e-12 when its depthwise layers went through the GEMM (fused multiply-add, as
     // PyTorch's BLAS); the depthwise kernel itself agrees with the naive loops to 1e-14. The
