@@ -102,9 +102,10 @@ pub type DilatedConv2d<
     B = Bias,
 > = Conv2dHW<CIN, COUT, K, K, S, S, P, P, D, D, M, E, B>;
 
-/// `impl<…> $trait for Conv2dHW<…> { … }` with the layer's thirteen generic parameters.
+/// `impl<…> $trait for Conv2dHW<…> { … }` (or, without a trait, the inherent impl) with the
+/// layer's thirteen generic parameters.
 macro_rules! conv_hw_impl {
-    ($(#[$a:meta])* $trait:path { $($body:tt)* }) => {
+    ($(#[$a:meta])* $($trait:path)? { $($body:tt)* }) => {
         $(#[$a])*
         impl<
             const CIN: usize,
@@ -120,7 +121,7 @@ macro_rules! conv_hw_impl {
             M,
             E: Float,
             B: BiasMode,
-        > $trait for Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>
+        > $($trait for)? Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>
         {
             $($body)*
         }
@@ -183,22 +184,7 @@ conv_hw_impl! { ZerosLike {
     }
 }}
 
-impl<
-    const CIN: usize,
-    const COUT: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PH: usize,
-    const PW: usize,
-    const DH: usize,
-    const DW: usize,
-    M,
-    E: Float,
-    B: BiasMode,
-> Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>
-{
+conv_hw_impl! { {
     /// The weights' shape, `(COUT, CIN, KH, KW)`.
     pub const WEIGHT_SHAPE: [usize; 4] = [COUT, CIN, KH, KW];
 
@@ -274,7 +260,7 @@ impl<
         let (dweight, dbias) = (&mut parts.weight, parts.bias.as_deref_mut());
         conv::backward(&g, n, COUT, Source::Cols(cols), self.weight(), dy, dx, dweight, dbias);
     }
-}
+}}
 
 impl<
     const CIN: usize,
