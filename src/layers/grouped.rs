@@ -90,7 +90,7 @@ pub type DepthwiseConv2d<
 
 /// `impl<const CIN, COUT, K, G, S, P, M, E: Float, B: BiasMode> $trait for GroupedConv2d<…>`.
 macro_rules! grouped_impl {
-    ($($trait:ident)?; $($body:tt)*) => {
+    ($($trait:path)?; $($body:tt)*) => {
         impl<
             const CIN: usize,
             const COUT: usize,
@@ -259,22 +259,11 @@ grouped_impl!(Default;
     }
 );
 
-impl<
-    const CIN: usize,
-    const COUT: usize,
-    const K: usize,
-    const G: usize,
-    const S: usize,
-    const P: usize,
-    M,
-    E: Float,
-    B: BiasMode,
-> core::fmt::Debug for GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>
-{
+grouped_impl!(core::fmt::Debug;
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "GroupedConv2d({CIN} → {COUT}, k={K}, groups={G}, s={S}, p={P}, bias={})", B::ON)
     }
-}
+);
 
 grouped_impl!(Init;
     /// PyTorch's default init: `U(±1/√((CIN/G)·K·K))` for weights and biases.
@@ -290,18 +279,7 @@ grouped_impl!(ZerosLike;
     }
 );
 
-impl<
-    const CIN: usize,
-    const COUT: usize,
-    const K: usize,
-    const G: usize,
-    const S: usize,
-    const P: usize,
-    M,
-    E: Float,
-    B: BiasMode,
-> Params<E> for GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>
-{
+grouped_impl!(Params<E>;
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
         self.parts.visit(prefix, &Self::WEIGHT_SHAPE, f);
     }
@@ -311,7 +289,7 @@ impl<
     fn visit_with_grads(&mut self, grads: &Self, f: &mut PairFn<'_, E>) {
         self.parts.visit_with_grads(&grads.parts, f);
     }
-}
+);
 
 impl<
     const CIN: usize,

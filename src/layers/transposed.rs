@@ -148,21 +148,11 @@ transposed_impl!(Default;
     }
 );
 
-impl<
-    const CIN: usize,
-    const COUT: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const OP: usize,
-    E: Float,
-    B: BiasMode,
-> core::fmt::Debug for ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>
-{
+transposed_impl!(core::fmt::Debug;
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "ConvTranspose2d({CIN} → {COUT}, k={K}, s={S}, p={P}, op={OP}, bias={})", B::ON)
     }
-}
+);
 
 transposed_impl!(Init;
     /// PyTorch's default init: `U(±1/√(COUT·K·K))` (PyTorch takes the fan-in of this layer's
