@@ -220,22 +220,7 @@ conv_hw_impl! { {
         Conv2dHW { parts: self.parts.without_bias(), mode: PhantomData }
     }
 
-    /// The weights, `(COUT, CIN, KH, KW)` row-major.
-    pub fn weight(&self) -> &[E] {
-        &self.parts.weight
-    }
-    /// The weights, mutable.
-    pub fn weight_mut(&mut self) -> &mut [E] {
-        &mut self.parts.weight
-    }
-    /// The biases `(COUT)`, if the layer has them.
-    pub fn bias(&self) -> Option<&[E]> {
-        self.parts.bias.as_deref()
-    }
-    /// The biases, mutable.
-    pub fn bias_mut(&mut self) -> Option<&mut [E]> {
-        self.parts.bias.as_deref_mut()
-    }
+    crate::layers::weight_bias::accessors!("(COUT, CIN, KH, KW)");
 
     fn geom(h: usize, w: usize) -> Geom {
         Geom::rect(CIN, h, w, [KH, KW], [SH, SW], [PH, PW], [DH, DW])

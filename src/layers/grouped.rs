@@ -125,22 +125,7 @@ grouped_impl!(;
     /// kernels ([`conv::depthwise_forward`]) instead of one im2col + GEMM per channel.
     const DEPTHWISE: bool = G == CIN && G == COUT;
 
-    /// The weights, `(COUT, CIN/G, K, K)` row-major.
-    pub fn weight(&self) -> &[E] {
-        &self.parts.weight
-    }
-    /// The weights, mutable.
-    pub fn weight_mut(&mut self) -> &mut [E] {
-        &mut self.parts.weight
-    }
-    /// The biases `(COUT)`, if the layer has them.
-    pub fn bias(&self) -> Option<&[E]> {
-        self.parts.bias.as_deref()
-    }
-    /// The biases, mutable.
-    pub fn bias_mut(&mut self) -> Option<&mut [E]> {
-        self.parts.bias.as_deref_mut()
-    }
+    crate::layers::weight_bias::accessors!("(COUT, CIN/G, K, K)");
 
     /// A grouped convolution with the given weights `(COUT, CIN/G, K, K)` and biases `(COUT)`:
     /// `Some` for a layer with [`Bias`], `None` for one with [`crate::param::NoBias`].

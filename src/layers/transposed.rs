@@ -93,22 +93,7 @@ transposed_impl!(;
     /// The weights' shape, `(CIN, COUT, K, K)`.
     pub const WEIGHT_SHAPE: [usize; 4] = [CIN, COUT, K, K];
 
-    /// The weights, `(CIN, COUT, K, K)` row-major (PyTorch's layout for this layer).
-    pub fn weight(&self) -> &[E] {
-        &self.parts.weight
-    }
-    /// The weights, mutable.
-    pub fn weight_mut(&mut self) -> &mut [E] {
-        &mut self.parts.weight
-    }
-    /// The biases `(COUT)`, if the layer has them.
-    pub fn bias(&self) -> Option<&[E]> {
-        self.parts.bias.as_deref()
-    }
-    /// The biases, mutable.
-    pub fn bias_mut(&mut self) -> Option<&mut [E]> {
-        self.parts.bias.as_deref_mut()
-    }
+    crate::layers::weight_bias::accessors!("(CIN, COUT, K, K)");
 
     /// A transposed convolution with the given weights `(CIN, COUT, K, K)` and biases `(COUT)`:
     /// `Some` for a layer with [`Bias`], `None` for one with [`crate::param::NoBias`].

@@ -112,3 +112,28 @@ impl<E: Float, B> PartialEq for WeightBias<E, B> {
         self.weight == other.weight && self.bias == other.bias
     }
 }
+
+/// `weight`, `weight_mut`, `bias` and `bias_mut` for a layer whose parameters are a
+/// `parts: WeightBias<E, B>` field, inside its inherent impl; `$layout` is the weights' shape as
+/// the docs show it, e.g. `"(COUT, CIN/G, K, K)"`.
+macro_rules! accessors {
+    ($layout:literal) => {
+        #[doc = concat!("The weights, `", $layout, "` row-major (PyTorch's layout for this layer).")]
+        pub fn weight(&self) -> &[E] {
+            &self.parts.weight
+        }
+        /// The weights, mutable.
+        pub fn weight_mut(&mut self) -> &mut [E] {
+            &mut self.parts.weight
+        }
+        /// The biases `(COUT)`, if the layer has them.
+        pub fn bias(&self) -> Option<&[E]> {
+            self.parts.bias.as_deref()
+        }
+        /// The biases, mutable.
+        pub fn bias_mut(&mut self) -> Option<&mut [E]> {
+            self.parts.bias.as_deref_mut()
+        }
+    };
+}
+pub(crate) use accessors;
