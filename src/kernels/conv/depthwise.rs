@@ -13,16 +13,23 @@ use crate::Float;
 use crate::kernels::Geom;
 use crate::runtime::{chunks, run_chunks};
 
-/// For output row `i` and tap `(a, b)`: the input row (if inside the image), the output columns
-/// `j0..j1` whose input column lies inside, and the first such input column.
+/// The input row that tap row `a` of output row `i` reads, if it lies inside the image.
 #[inline]
-fn tap(g: &Geom, i: usize, a: usize, b: usize) -> Option<(usize, usize, usize, usize)> {
+fn tap_row(g: &Geom, i: usize, a: usize) -> Option<usize> {
     let py = i * g.sh + a * g.dh;
-    if py < g.ph || py >= g.h + g.ph {
-        return None;
-    }
-    let (j0, j1) = inside(b * g.dw, g.pw, g.sw, g.w, g.wo);
-    (j0 < j1).then(|| (py - g.ph, j0, j1, j0 * g.sw + b * g.dw - g.pw))
+    (g.ph..g.h + g.ph).contains(&py).then(|| py - g.ph)
+}
+
+/// For each tap column `b`: the output columns `j0..j1` whose input column lies inside the image
+/// and the first such input column, or `None` when none does. The same for every row and
+/// channel, so computed once per call.
+fn tap_columns(g: &Geom) -> Vec<Option<(usize, usize, usize)>> {
+    (0..g.kw)
+        .map(|b| {
+            let (j0, j1) = inside(b * g.dw, g.pw, g.sw, g.w, g.wo);
+            (j0 < j1).then(|| (j0, j1, j0 * g.sw + b * g.dw - g.pw))
+        })
+        .collect()
 }
 
 /// **Panics** unless the lengths fit `n` images of the geometry `g` (`g.c` channels).
@@ -61,6 +68,7 @@ pub fn depthwise_forward<E: Float>(
         assert_eq!(b.len(), g.c, "depthwise_forward: bias must be C={}", g.c);
     }
     let (plane_in, plane_out, taps) = (g.h * g.w, g.ho * g.wo, g.taps());
+    let columns = tap_columns(g);
     let ranges = chunks(n);
     let mut outs = split_by_images(y, &ranges, g.c * plane_out);
     run_chunks(&mut outs, |ci, yc| {
@@ -72,8 +80,9 @@ pub fn depthwise_forward<E: Float>(
                 yp.fill(E::ZERO);
                 for (i, yr) in yp.chunks_exact_mut(g.wo).enumerate() {
                     for a in 0..g.kh {
-                        for b in 0..g.kw {
-                            let Some((r, j0, j1, first)) = tap(g, i, a, b) else { continue };
+                        let Some(r) = tap_row(g, i, a) else { continue };
+                        for (b, &cols) in columns.iter().enumerate() {
+                            let Some((j0, j1, first)) = cols else { continue };
                             let wv = wc[a * g.kw + b];
                             let xr = &xp[r * g.w..(r + 1) * g.w];
                             let out = &mut yr[j0..j1];
@@ -136,6 +145,7 @@ pub fn depthwise_backward<E: Float>(
         assert_eq!(db.len(), g.c, "depthwise_backward: dbias must be C={}", g.c);
     }
     let (plane_in, plane_out, taps) = (g.h * g.w, g.ho * g.wo, g.taps());
+    let columns = tap_columns(g);
     let ranges = chunks(n);
     let biases = dbias.is_some().then_some(g.c);
     let mut parts = ChunkGrads::split(dx, &ranges, g.c * plane_in, weight.len(), biases);
@@ -152,8 +162,9 @@ pub fn depthwise_backward<E: Float>(
                     .map(|dx| &mut dx[(k * g.c + c) * plane_in..][..plane_in]);
                 for (i, dyr) in dyp.chunks_exact(g.wo).enumerate() {
                     for a in 0..g.kh {
-                        for b in 0..g.kw {
-                            let Some((r, j0, j1, first)) = tap(g, i, a, b) else { continue };
+                        let Some(r) = tap_row(g, i, a) else { continue };
+                        for (b, &cols) in columns.iter().enumerate() {
+                            let Some((j0, j1, first)) = cols else { continue };
                             let t = a * g.kw + b;
                             let dys = &dyr[j0..j1];
                             let xr = &xp[r * g.w..(r + 1) * g.w];
