@@ -85,3 +85,44 @@ impl ConvShape {
             || !(self.w + 2 * self.p - self.k).is_multiple_of(self.s)
     }
 }
+
+/// A convolution case as the kernels see it: the geometry (square or not, dilated or not), the
+/// batch and the output channels.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Case2 {
+    pub(crate) geom: Geom,
+    pub(crate) n: usize,
+    pub(crate) cout: usize,
+}
+
+impl From<&ConvShape> for Case2 {
+    fn from(c: &ConvShape) -> Self {
+        Case2 { geom: c.geom(), n: c.n, cout: c.cout }
+    }
+}
+
+impl Case2 {
+    /// A random rectangular, dilated case: per axis a kernel 1..=4, stride 1..=3, padding 0..=2
+    /// and dilation 1..=3, the input 1 to 3 strides larger than the smallest that fits.
+    pub(crate) fn random_rect(g: &mut Gen) -> Self {
+        let (mut k, mut s, mut p, mut d, mut size) = ([0; 2], [0; 2], [0; 2], [0; 2], [0; 2]);
+        for axis in 0..2 {
+            (k[axis], s[axis], p[axis], d[axis]) =
+                (g.range(1, 4), g.range(1, 3), g.range(0, 2), g.range(1, 3));
+            let span = d[axis] * (k[axis] - 1) + 1;
+            let lo = span.saturating_sub(2 * p[axis]).max(1);
+            size[axis] = g.range(lo, lo + 3 * s[axis] + 2);
+        }
+        let geom = Geom::rect(g.range(1, 4), size[0], size[1], k, s, p, d);
+        Case2 { geom, n: g.range(1, 6), cout: g.range(1, 4) }
+    }
+    pub(crate) fn weights(&self) -> usize {
+        self.cout * self.geom.c * self.geom.taps()
+    }
+    pub(crate) fn x_len(&self) -> usize {
+        self.n * self.geom.c * self.geom.h * self.geom.w
+    }
+    pub(crate) fn y_len(&self) -> usize {
+        self.n * self.cout * self.geom.ho * self.geom.wo
+    }
+}

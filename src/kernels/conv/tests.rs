@@ -280,7 +280,7 @@ fn conv_backward_matches_finite_differences() {
 
 use std::collections::HashSet;
 
-use crate::kernels::grid::{ConvShape, Gen, close};
+use crate::kernels::grid::{Case2, ConvShape, Gen, close};
 
 /// Everything the fast convolution kernels produce for one shape and one set of inputs.
 #[derive(PartialEq, Debug)]
@@ -307,47 +307,6 @@ struct ConvIn {
     dw0: Vec<f64>,
     db0: Vec<f64>,
     cols_dx: bool,
-}
-
-/// A convolution case as the kernels see it: the geometry (square or not, dilated or not), the
-/// batch and the output channels.
-#[derive(Clone, Copy, Debug)]
-struct Case2 {
-    geom: Geom,
-    n: usize,
-    cout: usize,
-}
-
-impl From<&ConvShape> for Case2 {
-    fn from(c: &ConvShape) -> Self {
-        Case2 { geom: c.geom(), n: c.n, cout: c.cout }
-    }
-}
-
-impl Case2 {
-    /// A random rectangular, dilated case: per axis a kernel 1..=4, stride 1..=3, padding 0..=2
-    /// and dilation 1..=3, the input 1 to 3 strides larger than the smallest that fits.
-    fn random_rect(g: &mut Gen) -> Self {
-        let (mut k, mut s, mut p, mut d, mut size) = ([0; 2], [0; 2], [0; 2], [0; 2], [0; 2]);
-        for axis in 0..2 {
-            (k[axis], s[axis], p[axis], d[axis]) =
-                (g.range(1, 4), g.range(1, 3), g.range(0, 2), g.range(1, 3));
-            let span = d[axis] * (k[axis] - 1) + 1;
-            let lo = span.saturating_sub(2 * p[axis]).max(1);
-            size[axis] = g.range(lo, lo + 3 * s[axis] + 2);
-        }
-        let geom = Geom::rect(g.range(1, 4), size[0], size[1], k, s, p, d);
-        Case2 { geom, n: g.range(1, 6), cout: g.range(1, 4) }
-    }
-    fn weights(&self) -> usize {
-        self.cout * self.geom.c * self.geom.taps()
-    }
-    fn x_len(&self) -> usize {
-        self.n * self.geom.c * self.geom.h * self.geom.w
-    }
-    fn y_len(&self) -> usize {
-        self.n * self.cout * self.geom.ho * self.geom.wo
-    }
 }
 
 impl ConvIn {
@@ -525,60 +484,6 @@ fn conv_kernels_match_naive_on_rectangular_dilated_shapes() {
         geoms.len()
     );
     assert!(geoms.len() >= 500 && dilated >= 300 && rect >= 300 && uneven >= 300);
-}
-
-/// The depthwise kernels against the naive convolution run on each channel alone (a 1 → 1
-/// channel convolution with that channel's filter), on random rectangular, strided, padded and
-/// dilated geometries, with and without bias and input gradient.
-#[test]
-fn depthwise_kernels_match_naive_per_channel() {
-    let mut g = Gen(0xDE97);
-    for _ in 0..300 {
-        let Case2 { geom, n, .. } = Case2::random_rect(&mut g);
-        let (c, taps) = (geom.c, geom.taps());
-        let (plane_in, plane_out) = (geom.h * geom.w, geom.ho * geom.wo);
-        let x = g.vec(n * c * plane_in);
-        let w = g.vec(c * taps);
-        let b = g.coin().then(|| g.vec(c));
-        let dy = g.vec(n * c * plane_out);
-        let (dx0, dw0, db0) = (g.vec(x.len()), g.vec(w.len()), g.vec(c));
-        let mut y = vec![f64::NAN; dy.len()];
-        depthwise_forward(&geom, n, &x, &w, b.as_deref(), &mut y);
-        let (mut dx, mut dw, mut db) = (dx0.clone(), dw0.clone(), db0.clone());
-        let want_dx = g.coin();
-        let dbias = b.is_some().then_some(&mut db[..]);
-        depthwise_backward(&geom, n, &x, &w, &dy, want_dx.then_some(&mut dx[..]), &mut dw, dbias);
-
-        let one = Geom { c: 1, ..geom };
-        let (mut y_ref, mut dx_ref, mut dw_ref, mut db_ref) =
-            (vec![0.0; y.len()], dx0.clone(), dw0.clone(), db0.clone());
-        for ch in 0..c {
-            for img in 0..n {
-                let xi = &x[(img * c + ch) * plane_in..][..plane_in];
-                let dyi = &dy[(img * c + ch) * plane_out..][..plane_out];
-                let wc = &w[ch * taps..(ch + 1) * taps];
-                let bias = b.as_ref().map(|b| &b[ch..ch + 1]);
-                let out = &mut y_ref[(img * c + ch) * plane_out..][..plane_out];
-                conv_forward_naive(&one, 1, 1, xi, wc, bias, out);
-                let dxi = &mut dx_ref[(img * c + ch) * plane_in..][..plane_in];
-                let dwc = &mut dw_ref[ch * taps..(ch + 1) * taps];
-                let dbc = b.is_some().then_some(&mut db_ref[ch..ch + 1]);
-                conv_backward_naive(&one, 1, 1, xi, wc, dyi, Some(dxi), dwc, dbc);
-            }
-        }
-        let ctx = format!("{geom:?} n={n} bias={} dx={want_dx}", b.is_some());
-        close("depthwise y", &ctx, &y, &y_ref);
-        close("depthwise dweight", &ctx, &dw, &dw_ref);
-        close("depthwise dbias", &ctx, &db, &db_ref);
-        close("depthwise dx", &ctx, &dx, if want_dx { &dx_ref } else { &dx0 });
-        // in f64 the sums differ from the naive loops' by roundoff only
-        for (got, want) in
-            [(&y, &y_ref), (&dw, &dw_ref), (&dx, if want_dx { &dx_ref } else { &dx0 })]
-        {
-            let worst = got.iter().zip(want.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-            assert!(worst <= 1e-14 * (1.0 + taps as f64), "depthwise off by {worst:e} for {ctx}");
-        }
-    }
 }
 
 /// Kernel outputs with 2 threads are bit-identical to those with 1 thread (the batch chunks and
