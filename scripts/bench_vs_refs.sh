@@ -4,8 +4,9 @@
 #
 #   scripts/bench_vs_refs.sh PATH/TO/bench-ref PYTHON
 #
-# PATH/TO/bench-ref holds conv_ref.py and lenet_ref.py (with a ../data beside it, as they expect);
-# PYTHON is an interpreter with torch and/or jax installed (a virtualenv outside this repository).
+# PATH/TO/bench-ref holds conv_ref.py, lenet_ref.py and lenet_torch.py (with a ../data beside
+# it, as they expect); PYTHON is an interpreter with torch, onnxruntime, onnx and jax[cpu]
+# installed (a virtualenv outside this repository).
 # Pinning follows bench-ref: core 0 for 1 thread, cores 0 and 1 for 2 threads.
 set -euo pipefail
 ref=${1:?usage: $0 PATH/TO/bench-ref PYTHON}
@@ -20,5 +21,6 @@ taskset -c 0,1 ./target/release/examples/bench --threads 2
 for t in 1 2; do
     cores=$([ "$t" = 1 ] && echo 0 || echo 0,1)
     (cd "$ref" && taskset -c "$cores" "$py" conv_ref.py --system torch --threads "$t") || echo "torch reference failed"
+    (cd "$ref" && taskset -c "$cores" "$py" lenet_torch.py ../data "$t") || echo "torch/ORT LeNet reference failed"
 done
 (cd "$ref" && "$py" lenet_ref.py mnist 1) || echo "JAX reference failed"
