@@ -145,7 +145,7 @@
 //! - **Kernels** ([`kernels`]): convolution is im2col + one `matrixmultiply` GEMM per image,
 //!   backward is two GEMMs and col2im; the conv, linear and pooling kernels are tested against
 //!   naive references at odd sizes and on random shape grids.
-//!   The only `unsafe` in the crate is the GEMM call.
+//!   `unsafe` is in two places only: the GEMM call, and lending a job to the worker threads.
 //! - **Training**: no tape. [`Forward::train_impl`] returns what backward needs; backward
 //!   accumulates into a gradient value of the model's own type; [`Params`] visits parameters in
 //!   one fixed order for optimizers, zeroing and gradient checks.
@@ -157,9 +157,10 @@
 //! Dependency order: `shape` → `gemm` → `element` → `runtime` → `tensor` → `param` → `kernels` → `module` → `gradcheck` → `init` → `layers` → `network` → `models` → `loss` → `weights` → `optim` → `data` → `eval` → `finite`
 //!
 //! - [`shape`]: type-level sizes and the marker traits behind every compile-time message;
-//!   `gemm`: the length-checked GEMM (the only `unsafe`); `element`: [`Float`] (`f32`, `f64`).
+//!   `gemm`: the length-checked GEMM (`unsafe` inside); `element`: [`Float`] (`f32`, `f64`).
 //! - `runtime`: the storage pool ([`Storage`], which every tensor and parameter owns and which
-//!   gives its buffer back when dropped) and the threads ([`set_threads`]).
+//!   gives its buffer back when dropped) and the threads ([`set_threads`]): persistent workers
+//!   that lend a hand to each kernel call (`unsafe` inside, to lend them a borrowed job).
 //! - `tensor`: [`Tensor`], [`Tensor2`]; `param`: [`Param1`], [`Param2`], [`Param4`].
 //! - [`kernels`]: run-time-sized compute, one folder per operation with its naive reference.
 //! - `module`: the traits ([`Forward`], [`Module`], [`Params`], [`ZerosLike`], [`Init`],

@@ -60,3 +60,32 @@ fn networks_can_be_shared_between_threads_for_inference() {
     });
     assert_eq!(alone, together);
 }
+
+/// Four program threads train at once with 2 kernel threads each: they share the workers
+/// (a call that finds them busy computes its chunks itself), so every run gives the one-thread
+/// weights bit for bit, none waits forever, and no more workers exist than cores − 1.
+#[test]
+fn concurrent_calls_share_the_workers_and_give_the_same_results() {
+    let bits = |net: &Net| {
+        let mut all = Vec::new();
+        Params::<f32>::visit(net, "", &mut |_, _, v| all.extend(v.iter().map(|x| x.to_bits())));
+        all
+    };
+    let (alone, _) = train(1);
+    let together: Vec<Vec<u32>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(|| bits(&train(2).0))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, b) in together.iter().enumerate() {
+        assert_eq!(*b, bits(&alone), "program thread {i} got other weights");
+    }
+    // Linux names every thread of the process under /proc/self/task.
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        let workers = tasks
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|name| name.starts_with("typed-cnn-"))
+            .count();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert!(workers < cores.max(2), "{workers} workers on {cores} cores");
+    }
+}

@@ -17,7 +17,7 @@
 //! | [`pool`] global average | [`pool::global_avgpool_forward`] | [`pool::global_avgpool_backward`] |
 //!
 //! Backward kernels accumulate (`+=`) into every gradient they are given. Every GEMM goes
-//! through [`gemm`], the crate's only `unsafe`. The legend of the comments is the crate's:
+//! through [`gemm`], the length-checked wrapper around `matrixmultiply`. The legend of the comments is the crate's:
 //! `N` batch, `C`/`CIN`/`COUT` channels, `H, W` input size, `K` kernel, `S` stride, `P`
 //! padding, `HO, WO` output size, `IN, OUT` features.
 

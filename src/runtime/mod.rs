@@ -3,8 +3,9 @@
 
 mod pool;
 mod threads;
+mod workers;
 
 pub(crate) use pool::Scratch;
 pub use pool::{Storage, release_buffers};
 pub use threads::{CHUNKS, set_threads, threads};
-pub(crate) use threads::{chunks, run_chunks};
+pub(crate) use threads::{chunks, run_chunks, split_by_images};

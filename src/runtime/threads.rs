@@ -7,9 +7,16 @@
 //! 2 threads. The threads only decide which chunks run at the same time.
 //!
 //! The count comes from [`set_threads`], or else from the environment variable
-//! `TYPED_CNN_THREADS`, or else is 1. Chunks are dealt out round-robin, so more than
-//! [`CHUNKS`] threads add nothing (and 5 to 7 threads no more than 4); the threads are started
-//! per call (about 40 µs each here), which small layers notice.
+//! `TYPED_CNN_THREADS`, or else is every core the system reports
+//! ([`std::thread::available_parallelism`]), as PyTorch's default is. Chunks are dealt out
+//! round-robin, so more than [`CHUNKS`] threads add nothing (and 5 to 7 threads no more than 4).
+//!
+//! The calling thread takes chunks in order together with up to `threads() − 1` worker threads,
+//! started once, on first use, and kept for the life of the program (one fewer than the
+//! system's cores; see `runtime/workers.rs` for why they are ours). Handing work to them costs
+//! a few microseconds. Calls from several threads of a program share the workers and never wait
+//! for each other's: a call that finds them busy computes its chunks itself, so no more threads
+//! run than the program's own plus the workers.
 //!
 //! ```
 //! typed_cnn::set_threads(2);
@@ -19,6 +26,9 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 use std::ops::Range;
+use std::sync::{Mutex, PoisonError};
+
+use super::workers::run_shared;
 
 /// The number of fixed chunks a batch is split into (at most; one image per chunk below that).
 pub const CHUNKS: usize = 8;
@@ -38,7 +48,8 @@ pub fn set_threads(n: usize) {
 }
 
 /// The number of threads the kernels use: the last [`set_threads`], else `TYPED_CNN_THREADS`
-/// (a positive integer), else 1.
+/// (a positive integer), else the number of cores ([`std::thread::available_parallelism`], 1
+/// if the system does not tell).
 ///
 /// ```
 /// typed_cnn::set_threads(3);
@@ -52,7 +63,7 @@ pub fn threads() -> usize {
                 .ok()
                 .and_then(|v| v.trim().parse::<usize>().ok())
                 .filter(|&n| n > 0)
-                .unwrap_or(1);
+                .unwrap_or_else(cores);
             // Another thread may have set it meanwhile; keep theirs.
             let _ = THREADS.compare_exchange(0, n, Ordering::Relaxed, Ordering::Relaxed);
             THREADS.load(Ordering::Relaxed)
@@ -67,6 +78,26 @@ pub(crate) fn chunks(n: usize) -> Vec<Range<usize>> {
     (0..k).map(|i| (i * n / k)..((i + 1) * n / k)).collect()
 }
 
+/// `buf` cut into one slice per range of images, `per_image` elements each.
+pub(crate) fn split_by_images<'a, E>(
+    mut buf: &'a mut [E],
+    ranges: &[Range<usize>],
+    per_image: usize,
+) -> Vec<&'a mut [E]> {
+    let mut parts = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        let (head, tail) = buf.split_at_mut(r.len() * per_image);
+        parts.push(head);
+        buf = tail;
+    }
+    parts
+}
+
+/// The number of cores the system reports, 1 if it does not tell.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Runs `f(chunk_index, state)` for every chunk, on up to [`threads`] threads; `states` has one
 /// element per chunk (its own output buffers), so no two calls share mutable data. Chunk `i` is
 /// always computed the same way whatever thread runs it.
@@ -76,19 +107,18 @@ pub(crate) fn run_chunks<S: Send>(states: &mut [S], f: impl Fn(usize, &mut S) + 
         states.iter_mut().enumerate().for_each(|(i, s)| f(i, s));
         return;
     }
-    // Thread j takes chunks j, j + t, j + 2t, …: a static split, no work queue.
-    let mut per_thread: Vec<Vec<(usize, &mut S)>> = (0..t).map(|_| Vec::new()).collect();
-    for (i, s) in states.iter_mut().enumerate() {
-        per_thread[i % t].push((i, s));
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let mut rest = per_thread.into_iter();
-        let mine = rest.next();
-        for work in rest {
-            scope.spawn(move || work.into_iter().for_each(|(i, s)| f(i, s)));
+    // The calling thread and up to t − 1 workers take the chunks in order from a shared
+    // counter; each chunk's state is handed out once, through its own slot.
+    let slots: Vec<Mutex<Option<&mut S>>> =
+        states.iter_mut().map(|s| Mutex::new(Some(s))).collect();
+    let next = AtomicUsize::new(0);
+    run_shared(t - 1, &|| {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = slots.get(i) else { break };
+            let state = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+            f(i, state.expect("each chunk is taken once"));
         }
-        mine.into_iter().flatten().for_each(|(i, s)| f(i, s));
     });
 }
 

@@ -8,10 +8,10 @@
 //! fixed chunks of [`crate::CHUNKS`]; the weight and bias gradients are summed per chunk and the
 //! chunks' sums added in chunk order, so results do not depend on the thread count.
 
-use super::{ChunkGrads, add_channel_bias, add_channel_sums, inside, split_by_images};
+use super::{ChunkGrads, add_channel_bias, add_channel_sums, inside};
 use crate::Float;
 use crate::kernels::Geom;
-use crate::runtime::{chunks, run_chunks};
+use crate::runtime::{chunks, run_chunks, split_by_images};
 
 /// The input row that tap row `a` of output row `i` reads, if it lies inside the image.
 #[inline]

@@ -11,7 +11,7 @@ use std::ops::Range;
 use super::Geom;
 use crate::Float;
 use crate::gemm::gemm;
-use crate::runtime::{Scratch, chunks, run_chunks};
+use crate::runtime::{Scratch, chunks, run_chunks, split_by_images};
 
 /// **Panics** unless an image holds `C·H·W` elements and the column buffer at least `C·KH·KW·HO·WO`.
 #[track_caller]
@@ -283,21 +283,6 @@ fn add_channel_sums<E: Float>(db: &mut [E], dy: &[E], plane: usize) {
     for (d, values) in db.iter_mut().zip(dy.chunks_exact(plane.max(1))) {
         *d += sum(values);
     }
-}
-
-/// `buf` cut into one slice per range of images, `per_image` elements each.
-fn split_by_images<'a, E>(
-    mut buf: &'a mut [E],
-    ranges: &[Range<usize>],
-    per_image: usize,
-) -> Vec<&'a mut [E]> {
-    let mut parts = Vec::with_capacity(ranges.len());
-    for r in ranges {
-        let (head, tail) = buf.split_at_mut(r.len() * per_image);
-        parts.push(head);
-        buf = tail;
-    }
-    parts
 }
 
 /// One chunk's share of a backward kernel: its images' input gradient, and weight and bias

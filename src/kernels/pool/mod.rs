@@ -7,6 +7,7 @@
 
 use super::Geom;
 use crate::Float;
+use crate::runtime::{chunks, run_chunks, split_by_images};
 
 /// Argmax value marking a window with no real input element (only possible if `P ≥ K`).
 const NO_ARGMAX: u32 = u32::MAX;
@@ -72,11 +73,11 @@ pub fn maxpool_forward<E: Float>(
     n: usize,
     x: &[E],
     y: &mut [E],
-    mut argmax: Option<&mut [u32]>,
+    argmax: Option<&mut [u32]>,
 ) {
     check_pool("maxpool_forward", g, n, x.len(), y.len());
     let Geom { c, h, w, ho, wo, .. } = *g;
-    let (k, s, p) = g.square("maxpool_forward");
+    g.square("maxpool_forward");
     assert!(
         u32::try_from(h * w).is_ok_and(|hw| hw != NO_ARGMAX),
         "maxpool_forward: H·W = {} does not fit a u32 argmax",
@@ -85,6 +86,37 @@ pub fn maxpool_forward<E: Float>(
     if let Some(am) = argmax.as_deref() {
         assert_eq!(am.len(), y.len(), "maxpool_forward: argmax must be N·C·HO·WO");
     }
+    // Planes are independent: the batch's fixed chunks run on the threads, each on its images.
+    let (per_in, per_out) = (c * h * w, c * ho * wo);
+    let ranges = chunks(n);
+    let argmax_parts: Vec<Option<&mut [u32]>> = match argmax {
+        Some(am) => split_by_images(am, &ranges, per_out).into_iter().map(Some).collect(),
+        None => ranges.iter().map(|_| None).collect(),
+    };
+    let mut parts: Vec<_> =
+        split_by_images(y, &ranges, per_out).into_iter().zip(argmax_parts).collect();
+    run_chunks(&mut parts, |ci, (yc, ac)| {
+        let r = ranges[ci].clone();
+        maxpool_forward_images(
+            g,
+            r.len(),
+            &x[r.start * per_in..r.end * per_in],
+            yc,
+            ac.as_deref_mut(),
+        );
+    });
+}
+
+/// [`maxpool_forward`] on one thread, lengths already checked.
+fn maxpool_forward_images<E: Float>(
+    g: &Geom,
+    n: usize,
+    x: &[E],
+    y: &mut [E],
+    mut argmax: Option<&mut [u32]>,
+) {
+    let Geom { c, h, w, ho, wo, .. } = *g;
+    let (k, s, p) = g.square("maxpool_forward");
     let (hw, hw_out) = (h * w, ho * wo);
     if p == 0 {
         // No padding: every window lies inside the plane (floor mode never runs past the
@@ -230,8 +262,27 @@ pub fn maxpool_backward<E: Float>(g: &Geom, n: usize, argmax: &[u32], dy: &[E], 
     check_pool("maxpool_backward", g, n, dx.len(), dy.len());
     assert_eq!(argmax.len(), dy.len(), "maxpool_backward: argmax must be N·C·HO·WO");
     let (hw, hw_out) = (g.h * g.w, g.ho * g.wo);
-    // planes: (N·C); dy plane (HO·WO) routes into dx plane (H·W)
-    for plane in 0..n * g.c {
+    // Planes are independent: the batch's fixed chunks run on the threads, each on its images.
+    let ranges = chunks(n);
+    let mut parts = split_by_images(dx, &ranges, g.c * hw);
+    run_chunks(&mut parts, |ci, dx| {
+        let r = ranges[ci].clone();
+        let (lo, hi) = (r.start * g.c * hw_out, r.end * g.c * hw_out);
+        maxpool_backward_images(hw, hw_out, &argmax[lo..hi], &dy[lo..hi], dx);
+    });
+}
+
+/// [`maxpool_backward`] on one thread: `dy` and `argmax` of whole planes of `hw_out` outputs,
+/// `dx` the same planes of `hw` inputs.
+fn maxpool_backward_images<E: Float>(
+    hw: usize,
+    hw_out: usize,
+    argmax: &[u32],
+    dy: &[E],
+    dx: &mut [E],
+) {
+    // planes: dy plane (HO·WO) routes into dx plane (H·W)
+    for plane in 0..dy.len() / hw_out.max(1) {
         for o in 0..hw_out {
             let idx = argmax[plane * hw_out + o];
             if idx == NO_ARGMAX {
