@@ -258,12 +258,18 @@ impl<T: TensorData> Forward<T> for Relu {
         x
     }
 
-    fn train_impl(&self, x: T) -> (T, Vec<bool>) {
-        let y = self.forward_impl(x);
+    fn train_impl(&self, mut x: T) -> (T, Vec<bool>) {
         let zero = <T::Elem as Float>::ZERO;
-        // PyTorch's threshold_backward passes the gradient unless `y <= 0`: a NaN passes it.
-        let passes = y.data().iter().map(|&v| v > zero || v.partial_cmp(&v).is_none()).collect();
-        (y, passes)
+        // One pass for the output and the mask. PyTorch's threshold_backward passes the
+        // gradient unless `y <= 0`, so a NaN passes it, as it passes the forward.
+        let mut passes = Vec::with_capacity(x.data().len());
+        passes.extend(x.data_mut().iter_mut().map(|v| {
+            // `v > 0`, or NaN: not `v <= 0`
+            let pass = *v > zero || (*v).partial_cmp(&*v).is_none();
+            *v = if pass { *v } else { zero };
+            pass
+        }));
+        (x, passes)
     }
 
     fn backward_impl(&self, passes: Vec<bool>, mut dy: T, _: &mut Self) -> T {
