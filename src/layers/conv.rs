@@ -297,8 +297,9 @@ where
         WindowOut<H, Conv2d<CIN, COUT, K, S, P, M, E, B>, Height, K, S, P, M>,
         WindowOut<W, Conv2d<CIN, COUT, K, S, P, M, E, B>, Width, K, S, P, M>,
     >;
-    /// The im2col columns of every image, `N·CIN·K·K·HO·WO` (for a 1×1, stride-1, unpadded
-    /// kernel, the input itself): computed once in the training forward, read by backward.
+    /// The im2col columns of every image, `N·CIN·K·K·HO·WO`, computed once in the training
+    /// forward and read by backward; or the input itself where [`conv::keeps_input`] says so
+    /// (1×1 kernels, and few output channels on a small window).
     type Cache = Storage<E>;
 
     fn forward(layer: &Conv2d<CIN, COUT, K, S, P, M, E, B>, x: Self) -> Self::Output {
@@ -320,8 +321,8 @@ where
     fn train(layer: &Conv2d<CIN, COUT, K, S, P, M, E, B>, x: Self) -> (Self::Output, Self::Cache) {
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
         let mut y = Self::Output::overwritten();
-        if g.is_pointwise() {
-            // the columns are the input itself: keep it
+        if conv::keeps_input(&g, COUT) {
+            // the columns are the input itself, or the kernels need none: keep the input
             conv::forward(
                 &g,
                 N,
@@ -397,11 +398,13 @@ impl<
         dx: Option<&mut [E]>,
     ) {
         let g = Geom::new(CIN, h, w, K, S, P);
+        let source =
+            if conv::keeps_input(&g, COUT) { Source::Input(&cols) } else { Source::Cols(&cols) };
         conv::backward(
             &g,
             n,
             COUT,
-            Source::Cols(&cols),
+            source,
             self.weight(),
             &dy,
             dx,

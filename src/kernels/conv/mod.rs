@@ -216,6 +216,15 @@ pub fn forward<E: Float>(
         assert_eq!(b.len(), cout, "conv::forward: bias must be COUT={cout}");
     }
     let ranges = chunks(n);
+    if keep.is_none() && direct::applies(g, cout) {
+        let mut outs = split_by_images(y, &ranges, cout * hw_out);
+        run_chunks(&mut outs, |ci, yc| {
+            let r = ranges[ci].clone();
+            let mut xp = Scratch::take(direct::scratch_len(g));
+            direct::forward(g, cout, &x[r.start * chw..r.end * chw], weight, bias, yc, &mut xp);
+        });
+        return;
+    }
     let keep_parts: Vec<Option<&mut [E]>> = match keep {
         Some(k) => split_by_images(k, &ranges, ckk * hw_out).into_iter().map(Some).collect(),
         None => ranges.iter().map(|_| None).collect(),
@@ -332,6 +341,22 @@ impl<'a, E: Float> ChunkGrads<'a, E> {
     }
 }
 
+/// Whether the training forward should keep the input rather than the im2col columns for
+/// [`backward`]: for a 1×1, stride-1, unpadded kernel the input *is* the columns, and for few
+/// output channels and a small window (LeNet's first layer) a direct kernel computes the weight
+/// gradient from the input, without columns (it runs when [`backward`] gets
+/// [`Source::Input`]).
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, conv};
+/// assert!(conv::keeps_input(&Geom::new(1, 28, 28, 5, 1, 2), 6)); // LeNet's first layer
+/// assert!(!conv::keeps_input(&Geom::new(6, 14, 14, 5, 1, 0), 16)); // its second: columns
+/// assert!(conv::keeps_input(&Geom::new(64, 8, 8, 1, 1, 0), 128)); // pointwise
+/// ```
+pub fn keeps_input(g: &Geom, cout: usize) -> bool {
+    g.is_pointwise() || direct::applies(g, cout)
+}
+
 /// Where [`backward`] finds each image's columns.
 #[derive(Clone, Copy)]
 pub enum Source<'a, E> {
@@ -419,26 +444,55 @@ pub fn backward<E: Float>(
     let ranges = chunks(n);
     let biases = dbias.is_some().then_some(cout);
     let mut parts = ChunkGrads::split(dx, &ranges, chw, cout * ckk, biases);
+    // From the input, few output channels: the direct kernel's weight gradient, no columns.
+    let direct_input = match source {
+        Source::Input(x) if direct::applies(g, cout) => Some(x),
+        _ => None,
+    };
     run_chunks(&mut parts, |ci, part| {
+        if let Some(x) = direct_input {
+            let r = ranges[ci].clone();
+            let mut acc = Scratch::take(cout * ckk * direct::LANES);
+            acc.fill(E::ZERO);
+            let mut xp = Scratch::take(direct::scratch_len(g));
+            let (xc, dyc) = (
+                &x[r.start * chw..r.end * chw],
+                &dy[r.start * cout * hw_out..r.end * cout * hw_out],
+            );
+            direct::weight_grad(g, cout, xc, dyc, &mut acc, &mut xp);
+            direct::reduce(&acc, &mut part.dweight[..cout * ckk]);
+        }
         // im2col's output, then (after dW has used it) dcol; kept columns are read in place
-        let mut col = Scratch::take(if pointwise { 0 } else { ckk * hw_out });
+        let need_col = !pointwise && (direct_input.is_none() || part.dx.is_some());
+        let mut col = Scratch::take(if need_col { ckk * hw_out } else { 0 });
         // images: x[img], dx[img]: (C, H, W); dy[img]: (COUT, HO·WO)
         for (k, img) in ranges[ci].clone().enumerate() {
             let dyi = &dy[img * cout * hw_out..(img + 1) * cout * hw_out];
-
-            // cols: (C·K·K, HO·WO); for the pointwise case that is x[img] itself, (C, H·W).
-            let cols: &[E] = match source {
-                Source::Cols(c) => &c[img * ckk * hw_out..(img + 1) * ckk * hw_out],
-                Source::Input(x) if pointwise => &x[img * chw..(img + 1) * chw],
-                Source::Input(x) => {
-                    im2col(g, &x[img * chw..(img + 1) * chw], &mut col);
-                    &col[..ckk * hw_out]
-                }
-            };
-            // dW (COUT, C·K·K) (+)= dY (COUT, HO·WO) · colsᵀ (HO·WO, C·K·K); the chunk's first
-            // image overwrites the pooled buffer.
-            let beta = if k == 0 { E::ZERO } else { E::ONE };
-            gemm(cout, hw_out, ckk, dyi, false, cols, true, beta, &mut part.dweight[..cout * ckk]);
+            if direct_input.is_none() {
+                // cols: (C·K·K, HO·WO); for the pointwise case that is x[img] itself, (C, H·W).
+                let cols: &[E] = match source {
+                    Source::Cols(c) => &c[img * ckk * hw_out..(img + 1) * ckk * hw_out],
+                    Source::Input(x) if pointwise => &x[img * chw..(img + 1) * chw],
+                    Source::Input(x) => {
+                        im2col(g, &x[img * chw..(img + 1) * chw], &mut col);
+                        &col[..ckk * hw_out]
+                    }
+                };
+                // dW (COUT, C·K·K) (+)= dY (COUT, HO·WO) · colsᵀ (HO·WO, C·K·K); the chunk's first
+                // image overwrites the pooled buffer.
+                let beta = if k == 0 { E::ZERO } else { E::ONE };
+                gemm(
+                    cout,
+                    hw_out,
+                    ckk,
+                    dyi,
+                    false,
+                    cols,
+                    true,
+                    beta,
+                    &mut part.dweight[..cout * ckk],
+                );
+            }
 
             add_channel_sums(&mut part.dbias, dyi, hw_out);
 
@@ -570,6 +624,7 @@ pub fn transposed_backward<E: Float>(
 }
 
 mod depthwise;
+mod direct;
 pub use depthwise::{depthwise_backward, depthwise_forward};
 
 #[cfg(test)]
