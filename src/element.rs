@@ -63,6 +63,9 @@ pub trait Float:
     fn max(self, other: Self) -> Self;
     /// `true` unless NaN or infinite.
     fn is_finite(self) -> bool;
+    /// `self · a + b` with one rounding (a fused multiply-add): one instruction where the code
+    /// is compiled for a CPU that has it, a slower exact emulation elsewhere, the same result.
+    fn mul_add(self, a: Self, b: Self) -> Self;
 }
 
 pub(crate) mod sealed {
@@ -118,6 +121,10 @@ macro_rules! impl_float {
             #[inline]
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                <$t>::mul_add(self, a, b)
             }
         }
     };

@@ -3,19 +3,22 @@
 //! kernel's 16-row tile holds 6 rows, and the columns are copied twice (im2col, then packing)
 //! for 6 multiplications each.
 //!
-//! Each image is first copied into a zero-padded plane set, so every output row reads whole,
-//! contiguous input rows: `y[o, i, :] += w[o, c, a, b] · xp[c, i·SH + a·DH, b·DW ..][..WO]`.
-//! The weight gradient sums `dy[o, i, j] · xp[c, i·SH + a·DH, j + b·DW]` over `i` and `j` into
-//! [`LANES`] partial sums per tap, lane `j mod LANES`, added in a fixed order at the end of a
-//! chunk: the result depends only on the shapes and values, not on the thread count.
+//! Each image is first copied into zero-padded planes `xp` of width `WP = W + 2PW`. At stride 1,
+//! output `(i, j)` of tap `(a, b)` reads `xp[c, (i + a·DH)·WP + j + b·DW]`: computed for every
+//! `j < WP` (a "wide" output whose last `WP − WO` columns are dropped), each tap is one
+//! multiply-add over a contiguous run. Blocks of 64 outputs of up to 4 channels stay in
+//! registers through all the taps. The weight gradient sums `dy[o, i, j] · xp[…]` over the same
+//! runs into [`LANES`] partial sums per tap, added in a fixed order at the end of a chunk: the
+//! result depends only on the shapes and values, not on the thread count.
 //!
 //! Speed: the crate is built for the baseline of its target (SSE2 on x86-64), so each kernel is
-//! compiled a second time with AVX-512 and a third with AVX2 enabled, and the fastest the CPU
-//! supports runs (checked once per call). All three perform the same operations in the same
-//! order (separate multiplies and adds, never contracted into FMAs), so **their results are
-//! identical**; only the vector width differs.
+//! compiled a second time with AVX-512 and FMA and a third with AVX2 and FMA enabled, and the
+//! best the CPU supports runs (checked once per call). Every multiply-add is a fused one
+//! ([`Float::mul_add`]: an instruction where FMA is enabled, exact emulation on the baseline),
+//! in the same order on every path, so **the three give identical results**; only the vector
+//! width and the speed differ.
 //!
-//! Only horizontal stride 1 (contiguous rows); [`applies`] says when the kernels are used.
+//! Stride 1 only; [`applies`] says when the kernels are used.
 
 use super::{Geom, add_channel_bias};
 use crate::Float;
@@ -35,13 +38,18 @@ fn padded(g: &Geom) -> (usize, usize) {
 }
 
 /// The length of the kernels' scratch buffer: a padded copy of one image, `C·(H + 2PH)·(W + 2PW)`,
-/// the `(KW − 1)·DW` zeros the last rows read past it, and one "wide" output plane `HO·(W + 2PW)`.
+/// the zeros the last rows read past it, and [`CHANNELS`] "wide" output planes of
+/// `HO·(W + 2PW)` (rounded up to whole blocks).
 pub(crate) fn scratch_len(g: &Geom) -> usize {
-    xp_len(g) + wide_len(g)
+    xp_len(g) + CHANNELS * wide_len(g)
 }
 
-/// Outputs computed together, in registers, by [`forward`]: four AVX-512 vectors of `f32`.
+/// Outputs of a channel computed together, in registers, by [`forward`]: four AVX-512 vectors
+/// of `f32`.
 const BLOCK: usize = 64;
+
+/// Output channels computed together by [`forward`] (16 AVX-512 registers of sums for `f32`).
+const CHANNELS: usize = 4;
 
 /// The padded planes and the zeros read past them: the last block of the last plane reads up to
 /// `(KW − 1)·DW + BLOCK` values beyond it (into the dropped columns).
@@ -76,17 +84,21 @@ macro_rules! dispatch {
     (($($arg:ident: $ty:ty),*), $body:expr) => {{
         #[cfg(target_arch = "x86_64")]
         {
-            #[target_feature(enable = "avx512f")]
+            #[target_feature(enable = "avx512f,fma")]
             fn avx512<E: Float>($($arg: $ty),*) { $body }
-            #[target_feature(enable = "avx2")]
+            #[target_feature(enable = "avx2,fma")]
             fn avx2<E: Float>($($arg: $ty),*) { $body }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU supports AVX-512F (checked just above), the only
-                // requirement of calling a function compiled with it enabled.
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU supports AVX-512F and FMA (checked just above), the only
+                // requirement of calling a function compiled with them enabled.
                 return unsafe { avx512($($arg),*) };
             }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2 (checked just above).
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
                 return unsafe { avx2($($arg),*) };
             }
         }
@@ -127,38 +139,65 @@ fn forward_body<E: Float>(
     y: &mut [E],
     work: &mut [E],
 ) {
-    let Geom { c, h, w, kh, kw, dh, dw, ho, wo, .. } = *g;
-    let (hp, wp) = padded(g);
+    let Geom { c, h, w, kh, kw, ho, wo, .. } = *g;
+    let wp = padded(g).1;
     let taps = kh * kw;
     let (xp, wide) = work[..scratch_len(g)].split_at_mut(xp_len(g));
+    let plane = wide_len(g);
     for (xi, yi) in x.chunks_exact(c * h * w).zip(y.chunks_exact_mut(cout * ho * wo)) {
         pad(g, xi, xp);
-        for (yo, w_o) in yi.chunks_exact_mut(ho * wo).zip(weight.chunks_exact(c * taps)) {
-            // a block of outputs stays in registers through all the taps
-            for (k, out) in wide.chunks_exact_mut(BLOCK).enumerate() {
-                let mut sum = [E::ZERO; BLOCK];
-                for (ci, wc) in w_o.chunks_exact(taps).enumerate() {
-                    for (a, wa) in wc.chunks_exact(kw).enumerate() {
-                        let row = ci * hp * wp + a * dh * wp + k * BLOCK;
-                        // the row's taps read from `row + b·DW`, one block each
-                        let xs = &xp[row..row + (kw - 1) * dw + BLOCK];
-                        for (b, &wv) in wa.iter().enumerate() {
-                            let xs: &[E; BLOCK] =
-                                xs[b * dw..b * dw + BLOCK].try_into().expect("BLOCK");
-                            for l in 0..BLOCK {
-                                sum[l] += wv * xs[l];
-                            }
-                        }
-                    }
-                }
-                out.copy_from_slice(&sum);
+        // groups of up to CHANNELS output channels: each input block loaded serves all of them
+        let groups = yi.chunks_mut(CHANNELS * ho * wo).zip(weight.chunks(CHANNELS * c * taps));
+        for (yg, wg) in groups {
+            let wide = &mut wide[..plane * (yg.len() / (ho * wo))];
+            match yg.len() / (ho * wo) {
+                4 => channel_block::<E, 4>(g, xp, wg, wide),
+                3 => channel_block::<E, 3>(g, xp, wg, wide),
+                2 => channel_block::<E, 2>(g, xp, wg, wide),
+                _ => channel_block::<E, 1>(g, xp, wg, wide),
             }
-            for (yrow, wrow) in yo.chunks_exact_mut(wo).zip(wide.chunks_exact(wp)) {
-                yrow.copy_from_slice(&wrow[..wo]);
+            for (yo, wo_plane) in yg.chunks_exact_mut(ho * wo).zip(wide.chunks_exact(plane)) {
+                for (yrow, wrow) in yo.chunks_exact_mut(wo).zip(wo_plane.chunks_exact(wp)) {
+                    yrow.copy_from_slice(&wrow[..wo]);
+                }
             }
         }
         if let Some(b) = bias {
             add_channel_bias(yi, b, ho * wo);
+        }
+    }
+}
+
+/// `OB` output channels of one image into `wide: (OB, wide_len)`, from the padded planes `xp`
+/// and the channels' weights `wg: (OB, C·KH·KW)`: every block of [`BLOCK`] outputs of the `OB`
+/// channels stays in registers through all the taps, each output's taps added in order.
+#[inline(always)]
+fn channel_block<E: Float, const OB: usize>(g: &Geom, xp: &[E], wg: &[E], wide: &mut [E]) {
+    let Geom { c, kh, kw, dh, dw, .. } = *g;
+    let (hp, wp) = padded(g);
+    let taps = kh * kw;
+    let plane = wide.len() / OB;
+    for k in 0..plane / BLOCK {
+        let mut sum = [[E::ZERO; BLOCK]; OB];
+        for ci in 0..c {
+            for a in 0..kh {
+                let row = ci * hp * wp + a * dh * wp + k * BLOCK;
+                // the row's taps read from `row + b·DW`, one block each
+                let xs = &xp[row..row + (kw - 1) * dw + BLOCK];
+                for b in 0..kw {
+                    let xb: &[E; BLOCK] = xs[b * dw..b * dw + BLOCK].try_into().expect("BLOCK");
+                    let t = (ci * kh + a) * kw + b;
+                    for (o, so) in sum.iter_mut().enumerate() {
+                        let wv = wg[o * c * taps + t];
+                        for l in 0..BLOCK {
+                            so[l] = wv.mul_add(xb[l], so[l]);
+                        }
+                    }
+                }
+            }
+        }
+        for (o, so) in sum.iter().enumerate() {
+            wide[o * plane + k * BLOCK..][..BLOCK].copy_from_slice(so);
         }
     }
 }
@@ -196,6 +235,7 @@ fn weight_grad_body<E: Float>(
     let (hp, wp) = padded(g);
     let taps = kh * kw;
     let (xp, wide) = work[..scratch_len(g)].split_at_mut(xp_len(g));
+    let wide = &mut wide[..wide_len(g)];
     let run = wide.len();
     for (xi, dyi) in x.chunks_exact(c * h * w).zip(dy.chunks_exact(cout * ho * wo)) {
         pad(g, xi, xp);
@@ -212,11 +252,11 @@ fn weight_grad_body<E: Float>(
                 let (dyr, xr) = (dyb.remainder(), xb.remainder());
                 for (d, xv) in dyb.zip(xb) {
                     for l in 0..LANES {
-                        lanes[l] += d[l] * xv[l];
+                        lanes[l] = d[l].mul_add(xv[l], lanes[l]);
                     }
                 }
                 for ((s, &d), &xv) in lanes.iter_mut().zip(dyr).zip(xr) {
-                    *s += d * xv;
+                    *s = d.mul_add(xv, *s);
                 }
             }
         }
