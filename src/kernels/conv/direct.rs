@@ -23,8 +23,9 @@
 use super::{Geom, add_channel_bias};
 use crate::Float;
 
-/// The partial sums per tap of the weight gradient: one AVX-512 vector of `f32`.
-pub(crate) const LANES: usize = 16;
+/// The partial sums per tap of the weight gradient: two AVX-512 vectors of `f32` (two
+/// independent chains of multiply-adds). A divisor of [`BLOCK`].
+pub(crate) const LANES: usize = 32;
 
 /// Whether [`forward`] and [`weight_grad`] run instead of im2col + GEMM: fewer than 16 output
 /// channels (the GEMM kernel's tile height), at most 64 taps per output channel, stride 1.
@@ -236,7 +237,6 @@ fn weight_grad_body<E: Float>(
     let taps = kh * kw;
     let (xp, wide) = work[..scratch_len(g)].split_at_mut(xp_len(g));
     let wide = &mut wide[..wide_len(g)];
-    let run = wide.len();
     for (xi, dyi) in x.chunks_exact(c * h * w).zip(dy.chunks_exact(cout * ho * wo)) {
         pad(g, xi, xp);
         for (dyo, acc_o) in dyi.chunks_exact(ho * wo).zip(acc.chunks_exact_mut(c * taps * LANES)) {
@@ -244,22 +244,74 @@ fn weight_grad_body<E: Float>(
             for (wrow, dyrow) in wide.chunks_exact_mut(wp).zip(dyo.chunks_exact(wo)) {
                 wrow[..wo].copy_from_slice(dyrow);
             }
-            for (t, lanes) in acc_o.chunks_exact_mut(LANES).enumerate() {
-                let (ci, a, b) = (t / taps, t % taps / kw, t % kw);
-                let xs = &xp[ci * hp * wp + a * dh * wp + b * dw..][..run];
-                let lanes: &mut [E; LANES] = lanes.try_into().expect("LANES");
-                let (dyb, xb) = (wide.chunks_exact(LANES), xs.chunks_exact(LANES));
-                let (dyr, xr) = (dyb.remainder(), xb.remainder());
-                for (d, xv) in dyb.zip(xb) {
-                    for l in 0..LANES {
-                        lanes[l] = d[l].mul_add(xv[l], lanes[l]);
+            // per input row (c, a): its taps in groups of 4, 2 and 1, each sharing the dy loads
+            for (r, acc_row) in acc_o.chunks_exact_mut(kw * LANES).enumerate() {
+                let (ci, a) = (r / kh, r % kh);
+                let row = &xp[ci * hp * wp + a * dh * wp..];
+                let tap = |b: usize| &row[b * dw..b * dw + wide.len()];
+                let mut b = 0;
+                while b < kw {
+                    let acc_b = &mut acc_row[b * LANES..];
+                    if b + 4 <= kw {
+                        tap4(wide, [tap(b), tap(b + 1), tap(b + 2), tap(b + 3)], acc_b);
+                        b += 4;
+                    } else if b + 2 <= kw {
+                        tap2(wide, [tap(b), tap(b + 1)], acc_b);
+                        b += 2;
+                    } else {
+                        tap2(wide, [tap(b), tap(b)], acc_b);
+                        b += 1;
                     }
-                }
-                for ((s, &d), &xv) in lanes.iter_mut().zip(dyr).zip(xr) {
-                    *s = d.mul_add(xv, *s);
                 }
             }
         }
+    }
+}
+
+/// Four taps of one input row: `acc[t·LANES..][..LANES] +=` the lane sums of `dy_wide[k] ·
+/// xs[t][k]` (each `xs[t]` as long as `dy_wide`, whole [`LANES`] blocks). Named sums, no
+/// indexing, so they stay in registers: 8 independent chains of `f32` multiply-adds on AVX-512.
+#[inline(always)]
+fn tap4<E: Float>(dy_wide: &[E], xs: [&[E]; 4], acc: &mut [E]) {
+    let [x0, x1, x2, x3] = xs;
+    let (mut s0, mut s1, mut s2, mut s3) =
+        ([E::ZERO; LANES], [E::ZERO; LANES], [E::ZERO; LANES], [E::ZERO; LANES]);
+    let blocks = dy_wide
+        .chunks_exact(LANES)
+        .zip(x0.chunks_exact(LANES))
+        .zip(x1.chunks_exact(LANES))
+        .zip(x2.chunks_exact(LANES))
+        .zip(x3.chunks_exact(LANES));
+    for ((((d, a0), a1), a2), a3) in blocks {
+        for l in 0..LANES {
+            s0[l] = d[l].mul_add(a0[l], s0[l]);
+            s1[l] = d[l].mul_add(a1[l], s1[l]);
+            s2[l] = d[l].mul_add(a2[l], s2[l]);
+            s3[l] = d[l].mul_add(a3[l], s3[l]);
+        }
+    }
+    for (lanes, s) in acc.chunks_exact_mut(LANES).zip([s0, s1, s2, s3]) {
+        lanes.iter_mut().zip(s).for_each(|(a, s)| *a += s);
+    }
+}
+
+/// [`tap4`] for two taps; with the same tap twice, only the first's sums are added (the second
+/// pass is the price of keeping one code path for a lone tap).
+#[inline(always)]
+fn tap2<E: Float>(dy_wide: &[E], xs: [&[E]; 2], acc: &mut [E]) {
+    let [x0, x1] = xs;
+    let (mut s0, mut s1) = ([E::ZERO; LANES], [E::ZERO; LANES]);
+    let blocks =
+        dy_wide.chunks_exact(LANES).zip(x0.chunks_exact(LANES)).zip(x1.chunks_exact(LANES));
+    for ((d, a0), a1) in blocks {
+        for l in 0..LANES {
+            s0[l] = d[l].mul_add(a0[l], s0[l]);
+            s1[l] = d[l].mul_add(a1[l], s1[l]);
+        }
+    }
+    let same = core::ptr::eq(x0, x1);
+    for (lanes, s) in acc.chunks_exact_mut(LANES).zip([s0, s1]).take(if same { 1 } else { 2 }) {
+        lanes.iter_mut().zip(s).for_each(|(a, s)| *a += s);
     }
 }
 
