@@ -21,6 +21,39 @@
 //! `N` batch, `C`/`CIN`/`COUT` channels, `H, W` input size, `K` kernel, `S` stride, `P`
 //! padding, `HO, WO` output size, `IN, OUT` features.
 
+/// Runs `$body` (a call of an `#[inline(always)]` function taking the listed arguments, generic
+/// over `E: Float`) compiled for the best vector unit this CPU has: AVX-512 with FMA, AVX2 with
+/// FMA, or the build's baseline (SSE2 on x86-64; the crate is not built for a particular CPU).
+/// It `return`s from the enclosing function, so use it as a function's whole body.
+///
+/// The kernels written for it make every multiply-add a fused one ([`crate::Float::mul_add`]),
+/// so the three builds compute the same bits; only the vector width (and speed) differ.
+macro_rules! dispatch {
+    (($($arg:ident: $ty:ty),*), $body:expr) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f,fma")]
+            fn avx512<E: Float>($($arg: $ty),*) { $body }
+            #[target_feature(enable = "avx2,fma")]
+            fn avx2<E: Float>($($arg: $ty),*) { $body }
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU supports AVX-512F and FMA (checked just above), the only
+                // requirement of calling a function compiled with them enabled.
+                return unsafe { avx512($($arg),*) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                return unsafe { avx2($($arg),*) };
+            }
+        }
+        $body
+    }};
+}
+
 pub mod conv;
 pub mod linear;
 pub mod pool;

@@ -79,34 +79,6 @@ fn pad<E: Float>(g: &Geom, x: &[E], xp: &mut [E]) {
     }
 }
 
-/// Runs `$body` (a call of an `#[inline(always)]` function) compiled for the best vector unit
-/// this CPU has: AVX-512, AVX2, or the build's baseline.
-macro_rules! dispatch {
-    (($($arg:ident: $ty:ty),*), $body:expr) => {{
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f,fma")]
-            fn avx512<E: Float>($($arg: $ty),*) { $body }
-            #[target_feature(enable = "avx2,fma")]
-            fn avx2<E: Float>($($arg: $ty),*) { $body }
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the CPU supports AVX-512F and FMA (checked just above), the only
-                // requirement of calling a function compiled with them enabled.
-                return unsafe { avx512($($arg),*) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                return unsafe { avx2($($arg),*) };
-            }
-        }
-        $body
-    }};
-}
-
 /// Forward of the images of one chunk: `x: (n, C, H, W)` into `y: (n, COUT, HO, WO)`
 /// (overwritten), `work` a scratch buffer of at least [`scratch_len`].
 ///

@@ -44,6 +44,15 @@ pub fn forward<E: Float>(
         }
         None => y.fill(E::ZERO),
     }
+    if n <= GEMV_ROWS {
+        // a few rows: dot products read the weights in place, no packing
+        if inp > 0 {
+            for (xr, yr) in x.chunks_exact(inp).zip(y.chunks_exact_mut(out.max(1))) {
+                rows_dot(w, xr, yr);
+            }
+        }
+        return;
+    }
     // y: (N, OUT) += x: (N, IN) · wᵀ: (IN, OUT)
     gemm(n, inp, out, x, false, w, true, E::ONE, y);
 }
@@ -93,6 +102,98 @@ pub fn backward<E: Float>(
         assert_eq!(dx.len(), n * inp, "linear::backward: dx must be N·IN (n={n}, in={inp})");
         gemm(n, out, inp, dy, false, w, false, E::ONE, dx);
     }
+}
+
+/// Batches of at most this many rows run [`rows_dot`] per row instead of one GEMM: for a few
+/// rows the GEMM would spend most of its time packing the whole weight matrix (LeNet's
+/// 120 × 256 for one image).
+const GEMV_ROWS: usize = 4;
+
+/// Partial sums of one dot product: two AVX-512 vectors of `f32` (two independent chains).
+const LANES: usize = 32;
+
+/// `y[o] += w[o, :] · x` for every row `o` of `w: (OUT, IN)`, `x: (IN)`: each dot product in
+/// [`LANES`] partial sums (element `k` into lane `k mod LANES`), fused multiply-adds, lanes
+/// added pairwise at the end: a fixed order, so the same bits on every vector width. The order
+/// differs from the GEMM's, so a row computed alone and in a batch above [`GEMV_ROWS`] may
+/// differ in the last bits.
+#[allow(unsafe_code)]
+fn rows_dot<E: Float>(w: &[E], x: &[E], y: &mut [E]) {
+    dispatch!((w: &[E], x: &[E], y: &mut [E]), rows_dot_body(w, x, y))
+}
+
+#[inline(always)]
+fn rows_dot_body<E: Float>(w: &[E], x: &[E], y: &mut [E]) {
+    let inp = x.len();
+    let mut rows = w.chunks_exact(inp);
+    let mut outs = y.chunks_exact_mut(4);
+    for yq in &mut outs {
+        let mut next = || rows.next().expect("OUT rows");
+        let sums = dot4(x, [next(), next(), next(), next()]);
+        yq.iter_mut().zip(sums).for_each(|(v, s)| *v += s);
+    }
+    for (v, r) in outs.into_remainder().iter_mut().zip(rows) {
+        *v += dot1(x, r);
+    }
+}
+
+/// The pairwise sum of a dot product's lanes.
+#[inline(always)]
+fn lane_sum<E: Float>(mut v: [E; LANES]) -> E {
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for l in 0..width {
+            v[l] += v[l + width];
+        }
+    }
+    v[0]
+}
+
+/// Four dot products with `x` at once (named sums, kept in registers).
+#[inline(always)]
+fn dot4<E: Float>(x: &[E], rows: [&[E]; 4]) -> [E; 4] {
+    let [r0, r1, r2, r3] = rows;
+    let z = [E::ZERO; LANES];
+    let (mut s0, mut s1, mut s2, mut s3) = (z, z, z, z);
+    let blocks = x
+        .chunks_exact(LANES)
+        .zip(r0.chunks_exact(LANES))
+        .zip(r1.chunks_exact(LANES))
+        .zip(r2.chunks_exact(LANES))
+        .zip(r3.chunks_exact(LANES));
+    for ((((xv, a0), a1), a2), a3) in blocks {
+        for l in 0..LANES {
+            s0[l] = a0[l].mul_add(xv[l], s0[l]);
+            s1[l] = a1[l].mul_add(xv[l], s1[l]);
+            s2[l] = a2[l].mul_add(xv[l], s2[l]);
+            s3[l] = a3[l].mul_add(xv[l], s3[l]);
+        }
+    }
+    let done = x.len() / LANES * LANES;
+    for (l, &xv) in x[done..].iter().enumerate() {
+        s0[l] = r0[done + l].mul_add(xv, s0[l]);
+        s1[l] = r1[done + l].mul_add(xv, s1[l]);
+        s2[l] = r2[done + l].mul_add(xv, s2[l]);
+        s3[l] = r3[done + l].mul_add(xv, s3[l]);
+    }
+    [lane_sum(s0), lane_sum(s1), lane_sum(s2), lane_sum(s3)]
+}
+
+/// One dot product in [`dot4`]'s order.
+#[inline(always)]
+fn dot1<E: Float>(x: &[E], r: &[E]) -> E {
+    let mut s = [E::ZERO; LANES];
+    for (xv, a) in x.chunks_exact(LANES).zip(r.chunks_exact(LANES)) {
+        for l in 0..LANES {
+            s[l] = a[l].mul_add(xv[l], s[l]);
+        }
+    }
+    let done = x.len() / LANES * LANES;
+    for (l, &xv) in x[done..].iter().enumerate() {
+        s[l] = r[done + l].mul_add(xv, s[l]);
+    }
+    lane_sum(s)
 }
 
 #[cfg(test)]
