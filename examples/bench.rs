@@ -11,6 +11,11 @@
 //! cargo run --release --example bench -- --cases lenet1,res64 --threads 1
 //! ```
 //!
+//! The conv rows also give the achieved GFLOP/s (nominal im2col FLOPs, `2·N·COUT·CIN·K²·HO·WO`
+//! forward and three times that forward + backward, as `bench-ref/conv_ref.py` counts) and its
+//! share of this machine's single-core f32 FMA peak times the threads, the peak measured first
+//! by a small probe (independent multiply-add chains on the widest FMA unit the CPU has).
+//!
 //! Prints a markdown table, then one line per measurement for tools:
 //! `BENCH <case> <pass> <threads> <median> <min> <max>`, in milliseconds except `lenet_epoch`
 //! (seconds) and `lenet_infer batch1` (microseconds). Timing follows `bench-ref/conv_ref.py`:
@@ -62,6 +67,9 @@ struct Row {
     t: (f64, f64, f64),
     /// The matching gemm_only median, for the ratio column.
     gemm: Option<f64>,
+    /// Nominal floating-point operations of one repetition (conv cases: `2·N·COUT·CIN·K²·HO·WO`
+    /// forward, three times that forward + backward, as `bench-ref/conv_ref.py` counts).
+    flops: Option<f64>,
 }
 
 struct Bench {
@@ -78,7 +86,7 @@ impl Bench {
         t: (f64, f64, f64),
         gemm: Option<f64>,
     ) {
-        let row = Row { case: case.into(), pass: pass.into(), threads, t, gemm };
+        let row = Row { case: case.into(), pass: pass.into(), threads, t, gemm, flops: None };
         eprintln!("  {case} {pass} {threads}: {:.3} (min {:.3})", t.0, t.1);
         self.rows.push(row);
     }
@@ -185,6 +193,11 @@ macro_rules! conv_case {
             b.push($name, "fwdbwd", threads, less(fwdbwd, copy.0 + dy_copy.0), Some(g_bwd.0));
             b.push($name, "gemm_fwd", threads, g_fwd, None);
             b.push($name, "gemm_fwdbwd", threads, g_bwd, None);
+            let fwd_flops = 2.0 * ($n * $cout * $cin * $k * $k * g.ho * g.wo) as f64;
+            let rows = b.rows.len();
+            for (r, times) in b.rows[rows - 4..].iter_mut().zip([1.0, 3.0, 1.0, 3.0]) {
+                r.flops = Some(fwd_flops * times);
+            }
         }
     }};
 }
@@ -221,6 +234,79 @@ fn lenet_epoch(data: &PathBuf, threads: usize) -> Option<(f64, f64)> {
     }
     let secs = start.elapsed().as_secs_f64();
     Some((secs, test.evaluate::<100>(&net).accuracy()))
+}
+
+/// Independent multiply-add chains, enough to cover the FMA latency on two FMA ports.
+const CHAINS: usize = 12;
+
+/// `CHAINS` arrays of 16 lanes, each `rounds` times `v = v·a + b`: `2 · 16 · CHAINS · rounds`
+/// floating-point operations. `#[inline(always)]` so that the `target_feature` wrapper below
+/// compiles it with AVX-512 and FMA.
+#[inline(always)]
+fn fma_chains(rounds: usize, a: f32, b: f32) -> f32 {
+    let mut v = [1.0f32; 16 * CHAINS];
+    for _ in 0..rounds {
+        for x in v.iter_mut() {
+            *x = x.mul_add(a, b);
+        }
+    }
+    v.iter().sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+fn fma_chains_avx512(rounds: usize, a: f32, b: f32) -> f32 {
+    fma_chains(rounds, a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn fma_chains_avx2(rounds: usize, a: f32, b: f32) -> f32 {
+    fma_chains(rounds, a, b)
+}
+
+/// The instruction set [`fma_peak`] measures.
+fn peak_unit() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
+            return "f32 AVX-512 FMA";
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            return "f32 AVX2 FMA";
+        }
+    }
+    "f32, the build's baseline"
+}
+
+/// This machine's single-core f32 multiply-add peak in GFLOP/s, measured: the best of several
+/// runs of [`fma_chains`] on the widest FMA unit the CPU has (as the kernels choose theirs).
+#[allow(unsafe_code)]
+fn fma_peak(quick: bool) -> f64 {
+    let rounds = if quick { 200_000 } else { 1_000_000 };
+    let run = |rounds: usize| -> f32 {
+        let (a, b) = (black_box(0.999_999f32), black_box(1e-7f32));
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX-512F and FMA (checked just above).
+                return unsafe { fma_chains_avx512(rounds, a, b) };
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                return unsafe { fma_chains_avx2(rounds, a, b) };
+            }
+        }
+        fma_chains(rounds, a, b)
+    };
+    black_box(run(rounds / 10)); // warm up (clock ramp)
+    (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(run(rounds));
+            (2 * 16 * CHAINS * rounds) as f64 / t.elapsed().as_secs_f64() / 1e9
+        })
+        .fold(0.0, f64::max)
 }
 
 fn main() {
@@ -368,9 +454,16 @@ fn main() {
         }
     }
     typed_cnn::set_threads(1);
+    let peak = fma_peak(quick);
 
-    println!("| case | pass | threads | median | min | max | gemm_only | ratio |");
-    println!("|---|---|---|---:|---:|---:|---:|---:|");
+    println!(
+        "single-core FMA peak, measured: {peak:.1} GFLOP/s ({}); % peak is of threads × that\n",
+        peak_unit()
+    );
+    println!(
+        "| case | pass | threads | median | min | max | gemm_only | ratio | GFLOP/s | % peak |"
+    );
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in &b.rows {
         let unit = match (r.case.as_str(), r.pass.as_str()) {
             ("lenet_epoch", _) => " s",
@@ -381,8 +474,18 @@ fn main() {
             Some(g) => (format!("{g:.3}"), format!("{:.2}", r.t.0 / g)),
             None => (String::new(), String::new()),
         };
+        let (rate, share) = match r.flops {
+            Some(f) => {
+                let gflops = f / (r.t.0 * 1e-3) / 1e9;
+                (
+                    format!("{gflops:.1}"),
+                    format!("{:.0}", 100.0 * gflops / (peak * r.threads as f64)),
+                )
+            }
+            None => (String::new(), String::new()),
+        };
         println!(
-            "| {} | {} | {} | {:.3}{unit} | {:.3} | {:.3} | {g} | {ratio} |",
+            "| {} | {} | {} | {:.3}{unit} | {:.3} | {:.3} | {g} | {ratio} | {rate} | {share} |",
             r.case, r.pass, r.threads, r.t.0, r.t.1, r.t.2
         );
     }
