@@ -243,7 +243,8 @@ conv_hw_impl! { {
         let g = Self::geom(h, w);
         let parts = &mut grads.parts;
         let (dweight, dbias) = (&mut parts.weight, parts.bias.as_deref_mut());
-        conv::backward(&g, n, COUT, Source::Cols(cols), self.weight(), dy, dx, dweight, dbias);
+        let source = if conv::keeps_input(&g, COUT) { Source::Input(cols) } else { Source::Cols(cols) };
+        conv::backward(&g, n, COUT, source, self.weight(), dy, dx, dweight, dbias);
     }
 }}
 
@@ -356,8 +357,8 @@ where
         );
         let mut y = Self::Output::overwritten();
         let (w, b) = (layer.weight(), layer.bias());
-        if g.is_pointwise() {
-            // the columns are the input itself: keep it
+        if conv::keeps_input(&g, COUT) {
+            // the columns are the input itself, or the kernels need none: keep the input
             conv::forward(&g, N, COUT, x.as_slice(), w, b, y.as_mut_slice(), None);
             return (y, x.into_storage());
         }
@@ -403,6 +404,22 @@ mod tests {
     use crate::gradcheck::check_module;
     use crate::prelude::*;
     use crate::testing::{assert_close, seeded};
+
+    /// Training computes the outputs inference does, bit for bit, whichever kernel the shape
+    /// picks: the direct kernel (few output channels), Winograd (3×3, 16 channels), im2col.
+    #[test]
+    fn training_and_inference_forward_agree_bit_for_bit() {
+        macro_rules! check {
+            ($cin:literal, $layer:ty) => {{
+                let layer = <$layer>::init(&mut seeded(1));
+                let x = Tensor::<2, $cin, 9, 21>::uniform(&mut seeded(5), -1.0, 1.0);
+                assert_eq!(layer.forward_train(x.clone()).0, layer.forward(x));
+            }};
+        }
+        check!(3, Conv2dHW<3, 4, 3, 3, 1, 1, 1, 1, 1, 1>);
+        check!(16, Conv2dHW<16, 16, 3, 3, 1, 1, 1, 1, 1, 1>);
+        check!(16, Conv2dHW<16, 16, 3, 3, 2, 1, 1, 1, 1, 1, Floor>);
+    }
 
     /// A 2×1 kernel [1, 2] with dilation 2 down the height and stride 2 across the width, padding
     /// (1, 0), on a 3×4 input 1..=12: the taps of output (i, j) are rows i − 1 and i + 1 of

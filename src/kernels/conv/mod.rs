@@ -225,6 +225,14 @@ pub fn forward<E: Float>(
         });
         return;
     }
+    if keep.is_none() && winograd::applies(g, cout) {
+        let u = winograd::filters(cout, g.c, weight);
+        let mut outs = split_by_images(y, &ranges, cout * hw_out);
+        run_chunks(&mut outs, |ci, yc| {
+            winograd::forward(g, cout, x, ranges[ci].clone(), &u, bias, yc);
+        });
+        return;
+    }
     let keep_parts: Vec<Option<&mut [E]>> = match keep {
         Some(k) => split_by_images(k, &ranges, ckk * hw_out).into_iter().map(Some).collect(),
         None => ranges.iter().map(|_| None).collect(),
@@ -342,19 +350,23 @@ impl<'a, E: Float> ChunkGrads<'a, E> {
 }
 
 /// Whether the training forward should keep the input rather than the im2col columns for
-/// [`backward`]: for a 1×1, stride-1, unpadded kernel the input *is* the columns, and for few
-/// output channels and a small window (LeNet's first layer) a direct kernel computes the weight
-/// gradient from the input, without columns (it runs when [`backward`] gets
-/// [`Source::Input`]).
+/// [`backward`] (and call [`forward`] without `keep`, so that training computes the same
+/// outputs as inference, bit for bit): for a 1×1, stride-1, unpadded kernel the input *is* the
+/// columns; for few output channels and a small window (LeNet's first layer) a direct kernel
+/// computes the weight gradient from the input, without columns (it runs when [`backward`]
+/// gets [`Source::Input`]); and a 3×3 stride-1 kernel with 16 or more channels each way
+/// computes its forward by Winograd's F(2×2, 3×3), without columns, so backward makes them.
 ///
 /// ```
 /// use typed_cnn::kernels::{Geom, conv};
 /// assert!(conv::keeps_input(&Geom::new(1, 28, 28, 5, 1, 2), 6)); // LeNet's first layer
 /// assert!(!conv::keeps_input(&Geom::new(6, 14, 14, 5, 1, 0), 16)); // its second: columns
 /// assert!(conv::keeps_input(&Geom::new(64, 8, 8, 1, 1, 0), 128)); // pointwise
+/// assert!(conv::keeps_input(&Geom::new(64, 16, 16, 3, 1, 1), 64)); // Winograd
+/// assert!(!conv::keeps_input(&Geom::new(64, 16, 16, 3, 2, 1), 64)); // strided: columns
 /// ```
 pub fn keeps_input(g: &Geom, cout: usize) -> bool {
-    g.is_pointwise() || direct::applies(g, cout)
+    g.is_pointwise() || direct::applies(g, cout) || winograd::applies(g, cout)
 }
 
 /// Where [`backward`] finds each image's columns.
@@ -625,6 +637,7 @@ pub fn transposed_backward<E: Float>(
 
 mod depthwise;
 mod direct;
+mod winograd;
 pub use depthwise::{depthwise_backward, depthwise_forward};
 
 #[cfg(test)]
