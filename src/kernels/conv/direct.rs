@@ -34,7 +34,7 @@ pub(crate) fn applies(g: &Geom, cout: usize) -> bool {
 }
 
 /// The padded input's plane height and width.
-fn padded(g: &Geom) -> (usize, usize) {
+pub(super) fn padded(g: &Geom) -> (usize, usize) {
     (g.h + 2 * g.ph, g.w + 2 * g.pw)
 }
 
@@ -66,7 +66,7 @@ fn wide_len(g: &Geom) -> usize {
 
 /// Copies `x: (C, H, W)` into the middle of the padded planes `xp: (C, H + 2PH, W + 2PW)` and
 /// zeroes the rest of `xp` (padding and tail).
-fn pad<E: Float>(g: &Geom, x: &[E], xp: &mut [E]) {
+pub(super) fn pad<E: Float>(g: &Geom, x: &[E], xp: &mut [E]) {
     let (hp, wp) = padded(g);
     xp.fill(E::ZERO);
     for (src, dst) in x.chunks_exact(g.w).zip(

@@ -225,6 +225,17 @@ pub fn forward<E: Float>(
         });
         return;
     }
+    if keep.is_none() && channels::applies(g, cout) {
+        let wt = channels::transpose_weights(cout, ckk, weight);
+        let mut outs = split_by_images(y, &ranges, cout * hw_out);
+        run_chunks(&mut outs, |ci, yc| {
+            let r = ranges[ci].clone();
+            let mut work = Scratch::take(channels::scratch_len(g));
+            let xc = &x[r.start * chw..r.end * chw];
+            channels::forward(g, cout, xc, &wt, bias, yc, &mut work);
+        });
+        return;
+    }
     if keep.is_none() && winograd::applies(g, cout) {
         let u = winograd::filters(cout, g.c, weight);
         let mut outs = split_by_images(y, &ranges, cout * hw_out);
@@ -354,19 +365,26 @@ impl<'a, E: Float> ChunkGrads<'a, E> {
 /// outputs as inference, bit for bit): for a 1×1, stride-1, unpadded kernel the input *is* the
 /// columns; for few output channels and a small window (LeNet's first layer) a direct kernel
 /// computes the weight gradient from the input, without columns (it runs when [`backward`]
-/// gets [`Source::Input`]); and a 3×3 stride-1 kernel with 16 or more channels each way
-/// computes its forward by Winograd's F(2×2, 3×3), without columns, so backward makes them.
+/// gets [`Source::Input`]); small stride-1 layers (planes of at most 256 outputs, at most 64
+/// output channels and 256 taps, LeNet's second layer) compute their forward directly,
+/// vectorized across output channels; and a 3×3 stride-1 kernel with 16 or more channels each
+/// way computes its forward by Winograd's F(2×2, 3×3). The last two make no columns in the
+/// forward, so backward makes them from the input.
 ///
 /// ```
 /// use typed_cnn::kernels::{Geom, conv};
 /// assert!(conv::keeps_input(&Geom::new(1, 28, 28, 5, 1, 2), 6)); // LeNet's first layer
-/// assert!(!conv::keeps_input(&Geom::new(6, 14, 14, 5, 1, 0), 16)); // its second: columns
+/// assert!(conv::keeps_input(&Geom::new(6, 14, 14, 5, 1, 0), 16)); // its second: small layer
+/// assert!(!conv::keeps_input(&Geom::new(32, 32, 32, 3, 2, 1), 64)); // strided: columns
 /// assert!(conv::keeps_input(&Geom::new(64, 8, 8, 1, 1, 0), 128)); // pointwise
 /// assert!(conv::keeps_input(&Geom::new(64, 16, 16, 3, 1, 1), 64)); // Winograd
 /// assert!(!conv::keeps_input(&Geom::new(64, 16, 16, 3, 2, 1), 64)); // strided: columns
 /// ```
 pub fn keeps_input(g: &Geom, cout: usize) -> bool {
-    g.is_pointwise() || direct::applies(g, cout) || winograd::applies(g, cout)
+    g.is_pointwise()
+        || direct::applies(g, cout)
+        || channels::applies(g, cout)
+        || winograd::applies(g, cout)
 }
 
 /// Where [`backward`] finds each image's columns.
@@ -635,6 +653,7 @@ pub fn transposed_backward<E: Float>(
     ChunkGrads::sum_into(&parts, dweight, dbias);
 }
 
+mod channels;
 mod depthwise;
 mod direct;
 mod winograd;

@@ -1,0 +1,214 @@
+//! Direct convolution vectorized across output channels, for small layers whose im2col GEMM is
+//! too small to run near the machine's speed (LeNet's second layer: 6 → 16 channels, 5×5, on
+//! 14×14, a 16 × 150 × 100 GEMM per image that spends as long packing as multiplying).
+//!
+//! The weights are transposed once per call into `(C·KH·KW, 16)` blocks of 16 output
+//! channels (zero past `COUT`). Each image is copied into zero-padded planes of width
+//! `WP = W + 2PW` (as in [`super::direct`]), and, at stride 1, output pixel `p = i·WP + j` of
+//! tap `(c, a, b)` reads the padded plane `c` at `p + a·DH·WP + b·DW`: for a block of [`PX`]
+//! consecutive pixels, every tap is one 16-channel weight vector times [`PX`] broadcast inputs,
+//! [`PX`] vector multiply-adds into sums that stay in registers through all the taps. Pixels
+//! with `j ≥ WO` are computed and dropped. Each output's taps are added in order, from zero, by
+//! fused multiply-adds, then the bias: the same bits on every vector width (see
+//! [`super::super::dispatch`]) and for every thread count.
+
+use super::Geom;
+use super::direct::{pad, padded};
+use crate::Float;
+use crate::runtime::Scratch;
+
+/// Output channels per vector: one AVX-512 register of `f32`.
+const OC: usize = 16;
+
+/// Output pixels computed together: eight registers of sums.
+const PX: usize = 8;
+
+/// Whether [`forward`] runs instead of im2col + GEMM: stride 1, at most 64 output channels and
+/// 256 taps per output, output planes of at most 256 pixels (small layers, where the GEMM per
+/// image is small), and neither [`super::direct`]'s case (fewer than 16 output channels on a
+/// small window) nor [`super::winograd`]'s.
+pub(crate) fn applies(g: &Geom, cout: usize) -> bool {
+    g.sh == 1
+        && g.sw == 1
+        && cout <= 64
+        && g.c * g.taps() <= 256
+        && g.ho * g.wo <= 256
+        && !super::direct::applies(g, cout)
+        && !super::winograd::applies(g, cout)
+}
+
+/// The weights `(COUT, C·KH·KW)` as blocks of [`OC`] output channels, each `(C·KH·KW, OC)`,
+/// zero past `COUT`.
+pub(crate) fn transpose_weights<E: Float>(cout: usize, ckk: usize, weight: &[E]) -> Scratch<E> {
+    let blocks = cout.div_ceil(OC);
+    let mut wt = Scratch::take(blocks * ckk * OC);
+    wt.fill(E::ZERO);
+    for (o, row) in weight.chunks_exact(ckk).enumerate() {
+        let (block, lane) = (o / OC, o % OC);
+        for (t, &v) in row.iter().enumerate() {
+            wt[(block * ckk + t) * OC + lane] = v;
+        }
+    }
+    wt
+}
+
+/// The scratch [`forward`] needs: the padded planes with the values the last block reads past
+/// them, and one block of wide output, `(HO·WP rounded up to PX, OC)`.
+pub(crate) fn scratch_len(g: &Geom) -> usize {
+    xp_len(g) + wide_len(g) * OC
+}
+
+fn xp_len(g: &Geom) -> usize {
+    let (hp, wp) = padded(g);
+    g.c * hp * wp + (g.kw - 1) * g.dw + PX
+}
+
+fn wide_len(g: &Geom) -> usize {
+    (g.ho * padded(g).1).next_multiple_of(PX)
+}
+
+/// Forward of the images of one chunk: `x: (n, C, H, W)` into `y: (n, COUT, HO, WO)`
+/// (overwritten), with the weights of [`transpose_weights`].
+#[allow(unsafe_code)]
+pub(crate) fn forward<E: Float>(
+    g: &Geom,
+    cout: usize,
+    x: &[E],
+    wt: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+    work: &mut [E],
+) {
+    dispatch!(
+        (g: &Geom, cout: usize, x: &[E], wt: &[E], bias: Option<&[E]>, y: &mut [E], work: &mut [E]),
+        forward_body(g, cout, x, wt, bias, y, work)
+    )
+}
+
+#[inline(always)]
+fn forward_body<E: Float>(
+    g: &Geom,
+    cout: usize,
+    x: &[E],
+    wt: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+    work: &mut [E],
+) {
+    let Geom { c, h, w, kh, kw, dh, dw, ho, wo, .. } = *g;
+    let (hp, wp) = padded(g);
+    let ckk = c * kh * kw;
+    // each tap's offset in the padded planes (at most 256 taps, see `applies`)
+    let mut offsets = [0usize; 256];
+    for (t, off) in offsets[..ckk].iter_mut().enumerate() {
+        let (ci, a, b) = (t / (kh * kw), t / kw % kh, t % kw);
+        *off = ci * hp * wp + a * dh * wp + b * dw;
+    }
+    let offsets = &offsets[..ckk];
+    let (xp, wide) = work[..scratch_len(g)].split_at_mut(xp_len(g));
+    let run = wide_len(g);
+    for (xi, yi) in x.chunks_exact(c * h * w).zip(y.chunks_exact_mut(cout * ho * wo)) {
+        pad(g, xi, xp);
+        for (block, wb) in wt.chunks_exact(ckk * OC).take(cout.div_ceil(OC)).enumerate() {
+            for (k, out) in wide[..run * OC].chunks_exact_mut(PX * OC).enumerate() {
+                let p0 = k * PX;
+                // eight named sums (one per pixel), so that they stay in registers
+                let z = [E::ZERO; OC];
+                let (mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7) =
+                    (z, z, z, z, z, z, z, z);
+                for (&off, wv) in offsets.iter().zip(wb.chunks_exact(OC)) {
+                    let wv: &[E; OC] = wv.try_into().expect("OC");
+                    let xs: &[E; PX] = xp[off + p0..off + p0 + PX].try_into().expect("PX");
+                    for l in 0..OC {
+                        s0[l] = wv[l].mul_add(xs[0], s0[l]);
+                        s1[l] = wv[l].mul_add(xs[1], s1[l]);
+                        s2[l] = wv[l].mul_add(xs[2], s2[l]);
+                        s3[l] = wv[l].mul_add(xs[3], s3[l]);
+                        s4[l] = wv[l].mul_add(xs[4], s4[l]);
+                        s5[l] = wv[l].mul_add(xs[5], s5[l]);
+                        s6[l] = wv[l].mul_add(xs[6], s6[l]);
+                        s7[l] = wv[l].mul_add(xs[7], s7[l]);
+                    }
+                }
+                for (dst, s) in out.chunks_exact_mut(OC).zip([s0, s1, s2, s3, s4, s5, s6, s7]) {
+                    dst.copy_from_slice(&s);
+                }
+            }
+            // (pixel, channel) back to the (channel, row, column) layout, valid pixels only
+            let channels = (cout - block * OC).min(OC);
+            for l in 0..channels {
+                let o = block * OC + l;
+                let yo = &mut yi[o * ho * wo..(o + 1) * ho * wo];
+                for (i, yrow) in yo.chunks_exact_mut(wo).enumerate() {
+                    for (j, v) in yrow.iter_mut().enumerate() {
+                        *v = wide[(i * wp + j) * OC + l];
+                    }
+                }
+                if let Some(b) = bias {
+                    yo.iter_mut().for_each(|v| *v += b[o]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::conv::forward as conv_forward;
+    use crate::kernels::conv::naive::conv_forward_naive;
+    use crate::kernels::grid::{Gen, close};
+
+    /// A random geometry this kernel takes: stride 1, padding, dilation, 1 to 40 output channels
+    /// (one, two or three blocks of 16, the last partial).
+    fn random_case(g: &mut Gen) -> (Geom, usize, usize) {
+        loop {
+            let (kh, kw) = (g.range(1, 5), g.range(1, 5));
+            let (ph, pw, dh, dw) = (g.range(0, 2), g.range(0, 2), g.range(1, 2), g.range(1, 2));
+            let (span_h, span_w) = (dh * (kh - 1) + 1, dw * (kw - 1) + 1);
+            let h = g.range(span_h.saturating_sub(2 * ph).max(1), span_h + 12);
+            let w = g.range(span_w.saturating_sub(2 * pw).max(1), span_w + 12);
+            let geom = Geom::rect(g.range(1, 10), h, w, [kh, kw], [1, 1], [ph, pw], [dh, dw]);
+            let cout = g.range(1, 40);
+            if applies(&geom, cout) {
+                return (geom, g.range(1, 11), cout);
+            }
+        }
+    }
+
+    /// The public forward, which takes this path for these shapes, against the naive loops in
+    /// f64 (to roundoff) and f32 (the project's tolerance), with and without bias; and the
+    /// AVX-512/AVX2 builds against the baseline build, bit for bit.
+    #[test]
+    fn channel_vector_kernel_matches_naive() {
+        let mut g = Gen(0xC4A7);
+        for _ in 0..150 {
+            let (geom, n, cout) = random_case(&mut g);
+            let ckk = geom.c * geom.taps();
+            let (x, w) = (g.vec(n * geom.c * geom.h * geom.w), g.vec(cout * ckk));
+            let b = g.coin().then(|| g.vec(cout));
+            let ctx = format!("{geom:?} n={n} cout={cout} bias={}", b.is_some());
+            let mut want = vec![0.0; n * cout * geom.ho * geom.wo];
+            conv_forward_naive(&geom, n, cout, &x, &w, b.as_deref(), &mut want);
+            let mut got = vec![f64::NAN; want.len()];
+            conv_forward(&geom, n, cout, &x, &w, b.as_deref(), &mut got, None);
+            close("y", &ctx, &got, &want);
+            let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            assert!(worst <= 1e-15 * (ckk + 1) as f64, "off by {worst:e} for {ctx}");
+
+            let f = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
+            let (xf, wf, bf) = (f(&x), f(&w), b.as_deref().map(f));
+            let mut got32 = vec![f32::NAN; want.len()];
+            conv_forward(&geom, n, cout, &xf, &wf, bf.as_deref(), &mut got32, None);
+            let back: Vec<f64> = got32.iter().map(|&a| f64::from(a)).collect();
+            close("y (f32)", &ctx, &back, &want);
+
+            let wt = transpose_weights(cout, ckk, &wf);
+            let mut work = vec![0.0f32; scratch_len(&geom)];
+            let mut base = vec![f32::NAN; want.len()];
+            forward_body(&geom, cout, &xf, &wt, bf.as_deref(), &mut base, &mut work);
+            let bits = |v: &[f32]| v.iter().map(|a| a.to_bits()).collect::<Vec<u32>>();
+            assert_eq!(bits(&got32), bits(&base), "vector widths differ for {ctx}");
+        }
+    }
+}
