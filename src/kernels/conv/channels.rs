@@ -152,11 +152,123 @@ fn forward_body<E: Float>(
     }
 }
 
+/// The length of [`weight_grad`]'s `acc`: `(COUT rounded up to OC) · C·KH·KW`.
+pub(crate) fn acc_len(g: &Geom, cout: usize) -> usize {
+    cout.div_ceil(OC) * OC * g.c * g.taps()
+}
+
+/// Weight gradient of the images of one chunk: `acc: (blocks, C·KH·KW, OC) +=` the sums over
+/// the pixels of `dy[o, p] · x[tap, p]` (lanes `o mod OC`; add [`add_acc`]'s transpose to the
+/// gradient), `x: (n, C, H, W)`, `dy: (n, COUT, HO, WO)`, `work` of [`scratch_len`]. `dy` is
+/// spread into a wide `(pixel, OC)` run with zeros in the dropped pixels, and taps go in
+/// groups of eight, each pixel's `dy` vector loaded once for all eight.
+#[allow(unsafe_code)]
+pub(crate) fn weight_grad<E: Float>(
+    g: &Geom,
+    cout: usize,
+    x: &[E],
+    dy: &[E],
+    acc: &mut [E],
+    work: &mut [E],
+) {
+    dispatch!(
+        (g: &Geom, cout: usize, x: &[E], dy: &[E], acc: &mut [E], work: &mut [E]),
+        weight_grad_body(g, cout, x, dy, acc, work)
+    )
+}
+
+#[inline(always)]
+fn weight_grad_body<E: Float>(
+    g: &Geom,
+    cout: usize,
+    x: &[E],
+    dy: &[E],
+    acc: &mut [E],
+    work: &mut [E],
+) {
+    let Geom { c, h, w, kh, kw, dh, dw, ho, wo, .. } = *g;
+    let (hp, wp) = padded(g);
+    let ckk = c * kh * kw;
+    let offset = |t: usize| {
+        let (ci, a, b) = (t / (kh * kw), t / kw % kh, t % kw);
+        ci * hp * wp + a * dh * wp + b * dw
+    };
+    let (xp, wide) = work[..scratch_len(g)].split_at_mut(xp_len(g));
+    let run = wide_len(g);
+    let wide = &mut wide[..run * OC];
+    for (xi, dyi) in x.chunks_exact(c * h * w).zip(dy.chunks_exact(cout * ho * wo)) {
+        pad(g, xi, xp);
+        for (block, acc_b) in acc.chunks_exact_mut(ckk * OC).take(cout.div_ceil(OC)).enumerate() {
+            wide.fill(E::ZERO);
+            for l in 0..(cout - block * OC).min(OC) {
+                let dyo = &dyi[(block * OC + l) * ho * wo..][..ho * wo];
+                for (i, row) in dyo.chunks_exact(wo).enumerate() {
+                    for (j, &v) in row.iter().enumerate() {
+                        wide[(i * wp + j) * OC + l] = v;
+                    }
+                }
+            }
+            // groups of eight taps; the last group ends at the last tap and adds only the taps
+            // the others did not (a full group costs less than one chain per leftover tap)
+            let mut t0 = 0;
+            while t0 < ckk {
+                let first = if t0 + 8 <= ckk || ckk < 8 { t0 } else { ckk - 8 };
+                let group = first..(first + 8).min(ckk);
+                let o: [usize; 8] = core::array::from_fn(|k| offset((first + k).min(ckk - 1)));
+                let sums = eight_taps(wide, xp, o, run);
+                for (k, s) in sums.iter().enumerate().take(group.len()) {
+                    if first + k >= t0 {
+                        let a = &mut acc_b[(first + k) * OC..(first + k + 1) * OC];
+                        a.iter_mut().zip(s).for_each(|(a, &s)| *a += s);
+                    }
+                }
+                t0 = group.end;
+            }
+        }
+    }
+}
+
+/// The [`OC`]-lane sums over the wide run of `dy_wide[p] · xp[o[k] + p]` for eight taps `k`:
+/// each pixel's `dy` vector loaded once for the eight, named sums that stay in registers.
+#[inline(always)]
+fn eight_taps<E: Float>(dy_wide: &[E], xp: &[E], o: [usize; 8], run: usize) -> [[E; OC]; 8] {
+    let r = |k: usize| &xp[o[k]..o[k] + run];
+    let (r0, r1, r2, r3, r4, r5, r6, r7) = (r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7));
+    let z = [E::ZERO; OC];
+    let (mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7) = (z, z, z, z, z, z, z, z);
+    for (p, d) in dy_wide.chunks_exact(OC).take(run).enumerate() {
+        let d: &[E; OC] = d.try_into().expect("OC");
+        let xs = [r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]];
+        for l in 0..OC {
+            s0[l] = d[l].mul_add(xs[0], s0[l]);
+            s1[l] = d[l].mul_add(xs[1], s1[l]);
+            s2[l] = d[l].mul_add(xs[2], s2[l]);
+            s3[l] = d[l].mul_add(xs[3], s3[l]);
+            s4[l] = d[l].mul_add(xs[4], s4[l]);
+            s5[l] = d[l].mul_add(xs[5], s5[l]);
+            s6[l] = d[l].mul_add(xs[6], s6[l]);
+            s7[l] = d[l].mul_add(xs[7], s7[l]);
+        }
+    }
+    [s0, s1, s2, s3, s4, s5, s6, s7]
+}
+
+/// `dweight: (COUT, C·KH·KW) +=` the transpose of [`weight_grad`]'s `acc`.
+pub(crate) fn add_acc<E: Float>(cout: usize, ckk: usize, acc: &[E], dweight: &mut [E]) {
+    for (o, row) in dweight.chunks_exact_mut(ckk).take(cout).enumerate() {
+        let (block, lane) = (o / OC, o % OC);
+        for (t, d) in row.iter_mut().enumerate() {
+            *d += acc[(block * ckk + t) * OC + lane];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::kernels::conv::forward as conv_forward;
-    use crate::kernels::conv::naive::conv_forward_naive;
+    use crate::kernels::conv::naive::{conv_backward_naive, conv_forward_naive};
+    use crate::kernels::conv::{Source, backward};
     use crate::kernels::grid::{Gen, close};
 
     /// A random geometry this kernel takes: stride 1, padding, dilation, 1 to 40 output channels
@@ -176,9 +288,10 @@ mod tests {
         }
     }
 
-    /// The public forward, which takes this path for these shapes, against the naive loops in
-    /// f64 (to roundoff) and f32 (the project's tolerance), with and without bias; and the
-    /// AVX-512/AVX2 builds against the baseline build, bit for bit.
+    /// The public forward and backward (from the input), which take this path for these shapes,
+    /// against the naive loops in f64 (to roundoff) and f32 (the project's tolerance), with and
+    /// without bias and input gradient; and the AVX-512/AVX2 builds against the baseline build,
+    /// bit for bit.
     #[test]
     fn channel_vector_kernel_matches_naive() {
         let mut g = Gen(0xC4A7);
@@ -203,12 +316,40 @@ mod tests {
             let back: Vec<f64> = got32.iter().map(|&a| f64::from(a)).collect();
             close("y (f32)", &ctx, &back, &want);
 
+            // backward from the input: this kernel's weight gradient, GEMM + col2im for dx
+            let dy = g.vec(want.len());
+            let (dx0, dw0, db0) = (g.vec(x.len()), g.vec(w.len()), g.vec(cout));
+            let want_dx = g.coin();
+            let (mut dx_ref, mut dw_ref, mut db_ref) = (dx0.clone(), dw0.clone(), db0.clone());
+            let dxr = want_dx.then_some(&mut dx_ref[..]);
+            conv_backward_naive(&geom, n, cout, &x, &w, &dy, dxr, &mut dw_ref, Some(&mut db_ref));
+            let (mut dx, mut dw, mut db) = (dx0.clone(), dw0.clone(), db0.clone());
+            let dxs = want_dx.then_some(&mut dx[..]);
+            backward(&geom, n, cout, Source::Input(&x), &w, &dy, dxs, &mut dw, Some(&mut db));
+            close("dweight", &ctx, &dw, &dw_ref);
+            close("dbias", &ctx, &db, &db_ref);
+            close("dx", &ctx, &dx, &dx_ref);
+            let worst = dw.iter().zip(&dw_ref).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            let terms = (n * geom.ho * geom.wo + 1) as f64;
+            assert!(worst <= 1e-15 * terms, "dweight off by {worst:e} for {ctx}");
+            let dw_fresh: Vec<f64> = dw_ref.iter().zip(&dw0).map(|(a, b)| a - b).collect();
+            let mut dw32 = vec![0.0f32; w.len()];
+            backward(&geom, n, cout, Source::Input(&xf), &wf, &f(&dy), None, &mut dw32, None);
+            let back: Vec<f64> = dw32.iter().map(|&a| f64::from(a)).collect();
+            close("dweight (f32)", &ctx, &back, &dw_fresh);
+
             let wt = transpose_weights(cout, ckk, &wf);
             let mut work = vec![0.0f32; scratch_len(&geom)];
             let mut base = vec![f32::NAN; want.len()];
             forward_body(&geom, cout, &xf, &wt, bf.as_deref(), &mut base, &mut work);
             let bits = |v: &[f32]| v.iter().map(|a| a.to_bits()).collect::<Vec<u32>>();
             assert_eq!(bits(&got32), bits(&base), "vector widths differ for {ctx}");
+            let dyf = f(&dy);
+            let (mut best, mut base) =
+                (vec![0.0f32; acc_len(&geom, cout)], vec![0.0f32; acc_len(&geom, cout)]);
+            weight_grad(&geom, cout, &xf, &dyf, &mut best, &mut work);
+            weight_grad_body(&geom, cout, &xf, &dyf, &mut base, &mut work);
+            assert_eq!(bits(&best), bits(&base), "vector widths differ in dweight for {ctx}");
         }
     }
 }

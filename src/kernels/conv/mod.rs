@@ -476,11 +476,22 @@ pub fn backward<E: Float>(
     let mut parts = ChunkGrads::split(dx, &ranges, chw, cout * ckk, biases);
     // From the input, few output channels: the direct kernel's weight gradient, no columns.
     let direct_input = match source {
-        Source::Input(x) if direct::applies(g, cout) => Some(x),
+        Source::Input(x) if direct::applies(g, cout) || channels::applies(g, cout) => Some(x),
         _ => None,
     };
     run_chunks(&mut parts, |ci, part| {
-        if let Some(x) = direct_input {
+        if let (Some(x), true) = (direct_input, channels::applies(g, cout)) {
+            let r = ranges[ci].clone();
+            let mut acc = Scratch::take(channels::acc_len(g, cout));
+            acc.fill(E::ZERO);
+            let mut work = Scratch::take(channels::scratch_len(g));
+            let (xc, dyc) = (
+                &x[r.start * chw..r.end * chw],
+                &dy[r.start * cout * hw_out..r.end * cout * hw_out],
+            );
+            channels::weight_grad(g, cout, xc, dyc, &mut acc, &mut work);
+            channels::add_acc(cout, ckk, &acc, &mut part.dweight[..cout * ckk]);
+        } else if let Some(x) = direct_input {
             let r = ranges[ci].clone();
             let mut acc = Scratch::take(cout * ckk * direct::LANES);
             acc.fill(E::ZERO);
