@@ -143,8 +143,11 @@
 //!   written in types go through the [size table](shape::Size): 0 to 4096 and the multiples of
 //!   16 up to 16,384.
 //! - **Kernels** ([`kernels`]): convolution is im2col + one `matrixmultiply` GEMM per image,
-//!   backward is two GEMMs and col2im; the conv, linear and pooling kernels are tested against
-//!   naive references at odd sizes and on random shape grids.
+//!   backward two GEMMs and col2im, except where a kernel of ours is faster: direct kernels for
+//!   small layers (vectorized along rows, or across 16 output channels) and Winograd's
+//!   F(2×2, 3×3) for the forward of wide 3×3 layers, compiled for AVX-512, AVX2 and the baseline
+//!   and picked at run time with identical results; the conv, linear and pooling kernels are
+//!   tested against naive references at odd sizes and on random shape grids.
 //!   `unsafe` is in two places only: the GEMM call, and lending a job to the worker threads.
 //! - **Training**: no tape. [`Forward::train_impl`] returns what backward needs; backward
 //!   accumulates into a gradient value of the model's own type; [`Params`] visits parameters in

@@ -1,4 +1,5 @@
-//! Run-time-sized compute kernels: convolution (im2col + GEMM), pooling, fully connected.
+//! Run-time-sized compute kernels: convolution (im2col + GEMM, direct and Winograd kernels),
+//! pooling, fully connected.
 //!
 //! Sizes here are plain `usize`s (the type-level shapes are checked before a kernel is called),
 //! so the kernels can be tested over many shapes. One folder per operation family, each holding

@@ -1,4 +1,8 @@
-//! 2-D convolution (cross-correlation, PyTorch layouts) by im2col + one GEMM per image.
+//! 2-D convolution (cross-correlation, PyTorch layouts) by im2col + one GEMM per image, or by
+//! a kernel of ours where the shape makes it faster ([`keeps_input`] lists them): `direct.rs`
+//! (few output channels, small window), `channels.rs` (small layers, vectorized across output
+//! channels), `winograd.rs` (forward of wide 3×3 stride-1 layers), `depthwise.rs`. Each is
+//! tested beside its code against the naive loops of `naive.rs`.
 //!
 //! Input `(N, C, H, W)`, weight `(COUT, C, K, K)`, output `(N, COUT, HO, WO)`, zero padding; the
 //! window may be rectangular and dilated ([`Geom::rect`]), and `K·K` below then reads `KH·KW`.
