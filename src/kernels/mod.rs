@@ -55,6 +55,19 @@ macro_rules! dispatch {
     }};
 }
 
+/// Defines `$name`, a kernel entry point with the given parameters whose whole body is
+/// [`dispatch!`] of `$body` (the `#[inline(always)]` function that does the work, taking the
+/// same arguments): one signature instead of the same list written three times.
+macro_rules! dispatched {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $body:ident;) => {
+        $(#[$m])*
+        #[allow(unsafe_code)]
+        $vis fn $name<E: Float>($($arg: $ty),*) {
+            dispatch!(($($arg: $ty),*), $body($($arg),*))
+        }
+    };
+}
+
 pub mod conv;
 pub mod linear;
 pub mod pool;

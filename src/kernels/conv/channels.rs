@@ -67,22 +67,18 @@ fn wide_len(g: &Geom) -> usize {
     (g.ho * padded(g).1).next_multiple_of(PX)
 }
 
-/// Forward of the images of one chunk: `x: (n, C, H, W)` into `y: (n, COUT, HO, WO)`
-/// (overwritten), with the weights of [`transpose_weights`].
-#[allow(unsafe_code)]
-pub(crate) fn forward<E: Float>(
-    g: &Geom,
-    cout: usize,
-    x: &[E],
-    wt: &[E],
-    bias: Option<&[E]>,
-    y: &mut [E],
-    work: &mut [E],
-) {
-    dispatch!(
-        (g: &Geom, cout: usize, x: &[E], wt: &[E], bias: Option<&[E]>, y: &mut [E], work: &mut [E]),
-        forward_body(g, cout, x, wt, bias, y, work)
-    )
+dispatched! {
+    /// Forward of the images of one chunk: `x: (n, C, H, W)` into `y: (n, COUT, HO, WO)`
+    /// (overwritten), with the weights of [`transpose_weights`].
+    pub(crate) fn forward(
+        g: &Geom,
+        cout: usize,
+        x: &[E],
+        wt: &[E],
+        bias: Option<&[E]>,
+        y: &mut [E],
+        work: &mut [E],
+    ) => forward_body;
 }
 
 #[inline(always)]
@@ -157,24 +153,20 @@ pub(crate) fn acc_len(g: &Geom, cout: usize) -> usize {
     cout.div_ceil(OC) * OC * g.c * g.taps()
 }
 
-/// Weight gradient of the images of one chunk: `acc: (blocks, C·KH·KW, OC) +=` the sums over
-/// the pixels of `dy[o, p] · x[tap, p]` (lanes `o mod OC`; add [`add_acc`]'s transpose to the
-/// gradient), `x: (n, C, H, W)`, `dy: (n, COUT, HO, WO)`, `work` of [`scratch_len`]. `dy` is
-/// spread into a wide `(pixel, OC)` run with zeros in the dropped pixels, and taps go in
-/// groups of eight, each pixel's `dy` vector loaded once for all eight.
-#[allow(unsafe_code)]
-pub(crate) fn weight_grad<E: Float>(
-    g: &Geom,
-    cout: usize,
-    x: &[E],
-    dy: &[E],
-    acc: &mut [E],
-    work: &mut [E],
-) {
-    dispatch!(
-        (g: &Geom, cout: usize, x: &[E], dy: &[E], acc: &mut [E], work: &mut [E]),
-        weight_grad_body(g, cout, x, dy, acc, work)
-    )
+dispatched! {
+    /// Weight gradient of the images of one chunk: `acc: (blocks, C·KH·KW, OC) +=` the sums over
+    /// the pixels of `dy[o, p] · x[tap, p]` (lanes `o mod OC`; add [`add_acc`]'s transpose to the
+    /// gradient), `x: (n, C, H, W)`, `dy: (n, COUT, HO, WO)`, `work` of [`scratch_len`]. `dy` is
+    /// spread into a wide `(pixel, OC)` run with zeros in the dropped pixels, and taps go in
+    /// groups of eight, each pixel's `dy` vector loaded once for all eight.
+    pub(crate) fn weight_grad(
+        g: &Geom,
+        cout: usize,
+        x: &[E],
+        dy: &[E],
+        acc: &mut [E],
+        work: &mut [E],
+    ) => weight_grad_body;
 }
 
 #[inline(always)]

@@ -79,27 +79,23 @@ pub(super) fn pad<E: Float>(g: &Geom, x: &[E], xp: &mut [E]) {
     }
 }
 
-/// Forward of the images of one chunk: `x: (n, C, H, W)` into `y: (n, COUT, HO, WO)`
-/// (overwritten), `work` a scratch buffer of at least [`scratch_len`].
-///
-/// With stride 1, output `(i, j)` of tap `(a, b)` reads the padded plane at `(i + a·DH)·WP + j +
-/// b·DW` (`WP = W + 2PW`): computed for every `j < WP`, not just `j < WO`, each tap is one
-/// multiply-add over a contiguous run of `HO·WP` values, into a "wide" plane whose last
-/// `WP − WO` columns are dropped.
-#[allow(unsafe_code)]
-pub(crate) fn forward<E: Float>(
-    g: &Geom,
-    cout: usize,
-    x: &[E],
-    weight: &[E],
-    bias: Option<&[E]>,
-    y: &mut [E],
-    work: &mut [E],
-) {
-    dispatch!(
-        (g: &Geom, cout: usize, x: &[E], weight: &[E], bias: Option<&[E]>, y: &mut [E], work: &mut [E]),
-        forward_body(g, cout, x, weight, bias, y, work)
-    )
+dispatched! {
+    /// Forward of the images of one chunk: `x: (n, C, H, W)` into `y: (n, COUT, HO, WO)`
+    /// (overwritten), `work` a scratch buffer of at least [`scratch_len`].
+    ///
+    /// With stride 1, output `(i, j)` of tap `(a, b)` reads the padded plane at `(i + a·DH)·WP + j +
+    /// b·DW` (`WP = W + 2PW`): computed for every `j < WP`, not just `j < WO`, each tap is one
+    /// multiply-add over a contiguous run of `HO·WP` values, into a "wide" plane whose last
+    /// `WP − WO` columns are dropped.
+    pub(crate) fn forward(
+        g: &Geom,
+        cout: usize,
+        x: &[E],
+        weight: &[E],
+        bias: Option<&[E]>,
+        y: &mut [E],
+        work: &mut [E],
+    ) => forward_body;
 }
 
 #[inline(always)]
@@ -175,24 +171,20 @@ fn channel_block<E: Float, const OB: usize>(g: &Geom, xp: &[E], wg: &[E], wide: 
     }
 }
 
-/// Weight gradient of the images of one chunk: `acc: (COUT·C·KH·KW, LANES)` gathers
-/// `Σ dy[o, i, j] · x[c, i + a·DH − PH, j + b·DW − PW]` in [`LANES`] partial sums (add
-/// [`reduce`]'s result to the gradient); `x: (n, C, H, W)`, `dy: (n, COUT, HO, WO)`, `work` as
-/// in [`forward`]. `dy` is spread into a wide plane with zeros in the dropped columns, and each
-/// tap's sum is one dot product of two runs of `HO·WP` values, lane `(i·WP + j) mod LANES`.
-#[allow(unsafe_code)]
-pub(crate) fn weight_grad<E: Float>(
-    g: &Geom,
-    cout: usize,
-    x: &[E],
-    dy: &[E],
-    acc: &mut [E],
-    work: &mut [E],
-) {
-    dispatch!(
-        (g: &Geom, cout: usize, x: &[E], dy: &[E], acc: &mut [E], work: &mut [E]),
-        weight_grad_body(g, cout, x, dy, acc, work)
-    )
+dispatched! {
+    /// Weight gradient of the images of one chunk: `acc: (COUT·C·KH·KW, LANES)` gathers
+    /// `Σ dy[o, i, j] · x[c, i + a·DH − PH, j + b·DW − PW]` in [`LANES`] partial sums (add
+    /// [`reduce`]'s result to the gradient); `x: (n, C, H, W)`, `dy: (n, COUT, HO, WO)`, `work` as
+    /// in [`forward`]. `dy` is spread into a wide plane with zeros in the dropped columns, and each
+    /// tap's sum is one dot product of two runs of `HO·WP` values, lane `(i·WP + j) mod LANES`.
+    pub(crate) fn weight_grad(
+        g: &Geom,
+        cout: usize,
+        x: &[E],
+        dy: &[E],
+        acc: &mut [E],
+        work: &mut [E],
+    ) => weight_grad_body;
 }
 
 #[inline(always)]

@@ -121,16 +121,18 @@ pub(crate) fn forward<E: Float>(
 /// 10.5 ms with 1 MiB, 8.8 with 2, 8.1 with 4).
 const BLOCK_BYTES: usize = 4096 << 10;
 
-/// `V[e][c][col] = (Bᵀ d B)[e]` for every 4×4 input tile `d` of the tile rows `tiles` of one
-/// image `x: (C, H, W)` (column `(ti − tiles.start)·TW + tj`). A tile row's tiles are
-/// transformed together: the input rows are split into even and odd columns, so that every
-/// step is a unit-stride loop over the tiles. `rows`: scratch of `(4·rows + 12)·(TW + 1)`.
-#[allow(unsafe_code)]
-fn transform_inputs<E: Float>(g: &Geom, x: &[E], tiles: Range<usize>, v: &mut [E], rows: &mut [E]) {
-    dispatch!(
-        (g: &Geom, x: &[E], tiles: Range<usize>, v: &mut [E], rows: &mut [E]),
-        transform_inputs_body(g, x, tiles, v, rows)
-    )
+dispatched! {
+    /// `V[e][c][col] = (Bᵀ d B)[e]` for every 4×4 input tile `d` of the tile rows `tiles` of one
+    /// image `x: (C, H, W)` (column `(ti − tiles.start)·TW + tj`). A tile row's tiles are
+    /// transformed together: the input rows are split into even and odd columns, so that every
+    /// step is a unit-stride loop over the tiles. `rows`: scratch of `(4·rows + 12)·(TW + 1)`.
+    fn transform_inputs(
+        g: &Geom,
+        x: &[E],
+        tiles: Range<usize>,
+        v: &mut [E],
+        rows: &mut [E],
+    ) => transform_inputs_body;
 }
 
 #[inline(always)]
@@ -226,23 +228,19 @@ fn transform_inputs_body<E: Float>(
     }
 }
 
-/// The output rows of the tile rows `tiles` of one image, `y: (COUT, HO, WO)`, from their
-/// products `m: (16, COUT, T)`: each tile's 2×2 outputs `Aᵀ m A`, a tile row's tiles together
-/// (unit-stride loops, then the even and odd output columns interleaved). `rows`: scratch of
-/// at least `12·TW`.
-#[allow(unsafe_code)]
-fn transform_outputs<E: Float>(
-    g: &Geom,
-    cout: usize,
-    tiles: Range<usize>,
-    m: &[E],
-    y: &mut [E],
-    rows: &mut [E],
-) {
-    dispatch!(
-        (g: &Geom, cout: usize, tiles: Range<usize>, m: &[E], y: &mut [E], rows: &mut [E]),
-        transform_outputs_body(g, cout, tiles, m, y, rows)
-    )
+dispatched! {
+    /// The output rows of the tile rows `tiles` of one image, `y: (COUT, HO, WO)`, from their
+    /// products `m: (16, COUT, T)`: each tile's 2×2 outputs `Aᵀ m A`, a tile row's tiles together
+    /// (unit-stride loops, then the even and odd output columns interleaved). `rows`: scratch of
+    /// at least `12·TW`.
+    fn transform_outputs(
+        g: &Geom,
+        cout: usize,
+        tiles: Range<usize>,
+        m: &[E],
+        y: &mut [E],
+        rows: &mut [E],
+    ) => transform_outputs_body;
 }
 
 #[inline(always)]

@@ -112,14 +112,13 @@ const GEMV_ROWS: usize = 4;
 /// Partial sums of one dot product: two AVX-512 vectors of `f32` (two independent chains).
 const LANES: usize = 32;
 
-/// `y[o] += w[o, :] · x` for every row `o` of `w: (OUT, IN)`, `x: (IN)`: each dot product in
-/// [`LANES`] partial sums (element `k` into lane `k mod LANES`), fused multiply-adds, lanes
-/// added pairwise at the end: a fixed order, so the same bits on every vector width. The order
-/// differs from the GEMM's, so a row computed alone and in a batch above [`GEMV_ROWS`] may
-/// differ in the last bits.
-#[allow(unsafe_code)]
-fn rows_dot<E: Float>(w: &[E], x: &[E], y: &mut [E]) {
-    dispatch!((w: &[E], x: &[E], y: &mut [E]), rows_dot_body(w, x, y))
+dispatched! {
+    /// `y[o] += w[o, :] · x` for every row `o` of `w: (OUT, IN)`, `x: (IN)`: each dot product in
+    /// [`LANES`] partial sums (element `k` into lane `k mod LANES`), fused multiply-adds, lanes
+    /// added pairwise at the end: a fixed order, so the same bits on every vector width. The order
+    /// differs from the GEMM's, so a row computed alone and in a batch above [`GEMV_ROWS`] may
+    /// differ in the last bits.
+    fn rows_dot(w: &[E], x: &[E], y: &mut [E]) => rows_dot_body;
 }
 
 #[inline(always)]
