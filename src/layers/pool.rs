@@ -10,7 +10,7 @@ use crate::Float;
 use crate::kernels::Geom;
 use crate::kernels::pool::{
     avgpool_backward, avgpool_forward, global_avgpool_backward, global_avgpool_forward,
-    maxpool_backward, maxpool_forward,
+    maxpool_backward_fresh, maxpool_forward,
 };
 use crate::layers::LayerInput;
 use crate::module::NoParams;
@@ -141,14 +141,14 @@ where
 
     fn forward(_: &MaxPool2d<K, S, P, M>, x: Self) -> Self::Output {
         let g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
-        let mut y = Self::Output::zeros();
+        let mut y = Self::Output::overwritten(); // the kernel writes every value
         maxpool_forward(&g, N, x.as_slice(), y.as_mut_slice(), None);
         y
     }
 
     fn train(_: &MaxPool2d<K, S, P, M>, x: Self) -> (Self::Output, Vec<u32>) {
         let g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
-        let mut y = Self::Output::zeros();
+        let mut y = Self::Output::overwritten(); // the kernel writes every value
         let mut argmax = vec![0u32; y.len()];
         maxpool_forward(&g, N, x.as_slice(), y.as_mut_slice(), Some(&mut argmax));
         (y, argmax)
@@ -161,8 +161,9 @@ where
         _: &mut MaxPool2d<K, S, P, M>,
     ) -> Self {
         let g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
-        let mut dx = T4::zeros();
-        maxpool_backward(&g, N, &argmax, dy.as_slice(), dx.as_mut_slice());
+        // zeroed by the kernel, chunk by chunk on the threads
+        let mut dx = T4::overwritten();
+        maxpool_backward_fresh(&g, N, &argmax, dy.as_slice(), dx.as_mut_slice());
         dx
     }
 }
@@ -184,7 +185,7 @@ where
 
     fn forward(layer: &AvgPool2d<K, S, P, M>, x: Self) -> Self::Output {
         let g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
-        let mut y = Self::Output::zeros();
+        let mut y = Self::Output::overwritten(); // the kernel writes every value
         avgpool_forward(&g, N, layer.count_include_pad, x.as_slice(), y.as_mut_slice());
         y
     }
@@ -213,7 +214,7 @@ impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> LayerInput
     type Cache = ();
 
     fn forward(_: &GlobalAvgPool2d, x: Self) -> Self::Output {
-        let mut y = Self::Output::zeros();
+        let mut y = Self::Output::overwritten(); // the kernel writes every value
         global_avgpool_forward(N, C::USIZE, H::USIZE, W::USIZE, x.as_slice(), y.as_mut_slice());
         y
     }

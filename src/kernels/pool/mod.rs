@@ -259,6 +259,32 @@ fn maxpool_forward_images<E: Float>(
 /// ```
 #[track_caller]
 pub fn maxpool_backward<E: Float>(g: &Geom, n: usize, argmax: &[u32], dy: &[E], dx: &mut [E]) {
+    maxpool_backward_chunks(g, n, argmax, dy, dx, false);
+}
+
+/// [`maxpool_backward`] into a `dx` whose old values do not count: each chunk zeroes its own
+/// share on its thread before routing the gradient, instead of the caller zeroing all of `dx`
+/// on one thread first. Same result as zeroing, then [`maxpool_backward`].
+#[track_caller]
+pub(crate) fn maxpool_backward_fresh<E: Float>(
+    g: &Geom,
+    n: usize,
+    argmax: &[u32],
+    dy: &[E],
+    dx: &mut [E],
+) {
+    maxpool_backward_chunks(g, n, argmax, dy, dx, true);
+}
+
+#[track_caller]
+fn maxpool_backward_chunks<E: Float>(
+    g: &Geom,
+    n: usize,
+    argmax: &[u32],
+    dy: &[E],
+    dx: &mut [E],
+    zero_first: bool,
+) {
     check_pool("maxpool_backward", g, n, dx.len(), dy.len());
     assert_eq!(argmax.len(), dy.len(), "maxpool_backward: argmax must be N·C·HO·WO");
     let (hw, hw_out) = (g.h * g.w, g.ho * g.wo);
@@ -268,6 +294,9 @@ pub fn maxpool_backward<E: Float>(g: &Geom, n: usize, argmax: &[u32], dy: &[E], 
     run_chunks(&mut parts, |ci, dx| {
         let r = ranges[ci].clone();
         let (lo, hi) = (r.start * g.c * hw_out, r.end * g.c * hw_out);
+        if zero_first {
+            dx.fill(E::ZERO);
+        }
         maxpool_backward_images(hw, hw_out, &argmax[lo..hi], &dy[lo..hi], dx);
     });
 }

@@ -328,3 +328,28 @@ fn maxpool_2x2_fast_path_on_every_small_plane() {
         }
     }
 }
+
+/// The "fresh" max-pool backward ignores what `dx` held (NaN here) and equals zeroing it first
+/// and accumulating, bit for bit, at 1 and 2 threads, with overlapping windows and a batch that
+/// is not a multiple of the chunk count.
+#[test]
+fn maxpool_backward_fresh_equals_zeroing_then_accumulating() {
+    let mut rng = Rng::new(9);
+    for (k, s, p) in [(2, 2, 0), (3, 2, 1), (3, 1, 1)] {
+        let g = Geom::new(3, 9, 7, k, s, p);
+        let n = 11;
+        let x = rng.vec(n * 3 * 9 * 7);
+        let mut y = vec![0.0; n * 3 * g.ho * g.wo];
+        let mut argmax = vec![0u32; y.len()];
+        maxpool_forward(&g, n, &x, &mut y, Some(&mut argmax));
+        let dy = rng.vec(y.len());
+        let mut want = vec![0.0; x.len()];
+        maxpool_backward(&g, n, &argmax, &dy, &mut want);
+        for threads in [1, 2] {
+            crate::set_threads(threads);
+            let mut got = vec![f64::NAN; x.len()];
+            maxpool_backward_fresh(&g, n, &argmax, &dy, &mut got);
+            assert_eq!(got, want, "k={k} s={s} p={p} threads={threads}");
+        }
+    }
+}
