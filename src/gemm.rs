@@ -1,4 +1,4 @@
-//! One of the crate's two `unsafe` places (the other lends jobs to the worker threads): a safe, length-checked wrapper over `matrixmultiply::{sgemm, dgemm}`.
+//! One of the crate's three `unsafe` places (the others call the kernels' CPU-specific builds and lend jobs to the worker threads): a safe, length-checked wrapper over `matrixmultiply::{sgemm, dgemm}`.
 //! A leaf module: it depends on nothing else in the crate.
 //!
 //! Matrices are row-major slices; a transpose is expressed by swapping the row and column strides,

@@ -148,7 +148,9 @@
 //!   F(2×2, 3×3) for the forward of wide 3×3 layers, compiled for AVX-512, AVX2 and the baseline
 //!   and picked at run time with identical results; the conv, linear and pooling kernels are
 //!   tested against naive references at odd sizes and on random shape grids.
-//!   `unsafe` is in two places only: the GEMM call, and lending a job to the worker threads.
+//!   `unsafe` is in three places only, each with a `// SAFETY:` comment: the GEMM call, the
+//!   calls of the kernels' AVX-512/AVX2 builds after the CPU check, and lending a job to the
+//!   worker threads.
 //! - **Training**: no tape. [`Forward::train_impl`] returns what backward needs; backward
 //!   accumulates into a gradient value of the model's own type; [`Params`] visits parameters in
 //!   one fixed order for optimizers, zeroing and gradient checks.
