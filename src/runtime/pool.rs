@@ -177,17 +177,19 @@ impl<E: Float> fmt::Debug for Storage<E> {
 pub(crate) struct Scratch<E: Float>(Vec<E>);
 
 impl<E: Float> Scratch<E> {
-    /// At least `len` elements.
+    /// At least `len` elements (at most twice as many): callers use and clear only the first
+    /// `len`.
     pub(crate) fn take(len: usize) -> Self {
         if len == 0 {
             return Scratch(Vec::new());
         }
-        // the smallest pooled buffer that is long enough
+        // The smallest pooled buffer that is long enough, and not more than twice too long: a
+        // small request must not take (and keep from its own size) a large layer's buffer.
         let found = (len >= POOL_MIN_LEN)
             .then(|| {
                 let mut pool = lock(pool::<E>());
                 let i = (0..pool.len())
-                    .filter(|&i| pool[i].len() >= len)
+                    .filter(|&i| (len..=2 * len).contains(&pool[i].len()))
                     .min_by_key(|&i| pool[i].len())?;
                 Some(pool.remove(i)) // `remove`: the pool stays in age order
             })
@@ -218,6 +220,16 @@ impl<E: Float> Drop for Scratch<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A small scratch request does not take a large layer's buffer from the pool (it did:
+    /// the smallest buffer long enough, however long, and the kernels then zeroed all of it;
+    /// a layer after `dw144` ran 3× slower).
+    #[test]
+    fn scratch_takes_no_buffer_more_than_twice_too_long() {
+        recycle(vec![0.0f64; 1_234_571]); // ten times the request below
+        let s = Scratch::<f64>::take(123_457);
+        assert!((123_457..=2 * 123_457).contains(&s.len()), "took {} elements", s.len());
+    }
 
     #[test]
     fn storage_returns_to_the_pool_on_drop() {

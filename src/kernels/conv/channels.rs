@@ -42,7 +42,7 @@ pub(crate) fn applies(g: &Geom, cout: usize) -> bool {
 pub(crate) fn transpose_weights<E: Float>(cout: usize, ckk: usize, weight: &[E]) -> Scratch<E> {
     let blocks = cout.div_ceil(OC);
     let mut wt = Scratch::take(blocks * ckk * OC);
-    wt.fill(E::ZERO);
+    wt[..blocks * ckk * OC].fill(E::ZERO);
     for (o, row) in weight.chunks_exact(ckk).enumerate() {
         let (block, lane) = (o / OC, o % OC);
         for (t, &v) in row.iter().enumerate() {

@@ -344,7 +344,7 @@ impl<'a, E: Float> ChunkGrads<'a, E> {
             .into_iter()
             .map(|dx| {
                 let mut dweight = Scratch::take(weights);
-                dweight.fill(E::ZERO);
+                dweight[..weights].fill(E::ZERO);
                 ChunkGrads { dx, dweight, dbias: vec![E::ZERO; biases.unwrap_or(0)] }
             })
             .collect()
@@ -486,8 +486,9 @@ pub fn backward<E: Float>(
     run_chunks(&mut parts, |ci, part| {
         if let (Some(x), true) = (direct_input, channels::applies(g, cout)) {
             let r = ranges[ci].clone();
-            let mut acc = Scratch::take(channels::acc_len(g, cout));
-            acc.fill(E::ZERO);
+            let acc_len = channels::acc_len(g, cout);
+            let mut acc = Scratch::take(acc_len);
+            acc[..acc_len].fill(E::ZERO);
             let mut work = Scratch::take(channels::scratch_len(g));
             let (xc, dyc) = (
                 &x[r.start * chw..r.end * chw],
@@ -498,7 +499,7 @@ pub fn backward<E: Float>(
         } else if let Some(x) = direct_input {
             let r = ranges[ci].clone();
             let mut acc = Scratch::take(cout * ckk * direct::LANES);
-            acc.fill(E::ZERO);
+            acc[..cout * ckk * direct::LANES].fill(E::ZERO);
             let mut xp = Scratch::take(direct::scratch_len(g));
             let (xc, dyc) = (
                 &x[r.start * chw..r.end * chw],
