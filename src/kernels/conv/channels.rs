@@ -23,18 +23,12 @@ const OC: usize = 16;
 /// Output pixels computed together: eight registers of sums.
 const PX: usize = 8;
 
-/// Whether [`forward`] runs instead of im2col + GEMM: stride 1, at most 64 output channels and
-/// 256 taps per output, output planes of at most 256 pixels (small layers, where the GEMM per
-/// image is small), and neither [`super::direct`]'s case (fewer than 16 output channels on a
-/// small window) nor [`super::winograd`]'s.
+/// Whether [`forward`] can run instead of im2col + GEMM: stride 1, at most 64 output channels
+/// and 256 taps per output, output planes of at most 256 pixels (small layers, where the GEMM
+/// per image is small). `Path::of` in `mod.rs` prefers [`super::direct`] and
+/// [`super::winograd`] where their rules hold too.
 pub(crate) fn applies(g: &Geom, cout: usize) -> bool {
-    g.sh == 1
-        && g.sw == 1
-        && cout <= 64
-        && g.c * g.taps() <= 256
-        && g.ho * g.wo <= 256
-        && !super::direct::applies(g, cout)
-        && !super::winograd::applies(g, cout)
+    g.sh == 1 && g.sw == 1 && cout <= 64 && g.c * g.taps() <= 256 && g.ho * g.wo <= 256
 }
 
 /// The weights `(COUT, C·KH·KW)` as blocks of [`OC`] output channels, each `(C·KH·KW, OC)`,
@@ -260,7 +254,7 @@ mod tests {
     use super::*;
     use crate::kernels::conv::forward as conv_forward;
     use crate::kernels::conv::naive::{conv_backward_naive, conv_forward_naive};
-    use crate::kernels::conv::{Source, backward};
+    use crate::kernels::conv::{Path, Source, backward};
     use crate::kernels::grid::{Gen, close};
 
     /// A random geometry this kernel takes: stride 1, padding, dilation, 1 to 40 output channels
@@ -274,7 +268,7 @@ mod tests {
             let w = g.range(span_w.saturating_sub(2 * pw).max(1), span_w + 12);
             let geom = Geom::rect(g.range(1, 10), h, w, [kh, kw], [1, 1], [ph, pw], [dh, dw]);
             let cout = g.range(1, 40);
-            if applies(&geom, cout) {
+            if Path::of(&geom, cout) == Path::Channels {
                 return (geom, g.range(1, 11), cout);
             }
         }

@@ -220,31 +220,30 @@ pub fn forward<E: Float>(
         assert_eq!(b.len(), cout, "conv::forward: bias must be COUT={cout}");
     }
     let ranges = chunks(n);
-    if keep.is_none() && direct::applies(g, cout) {
+    let path = Path::of(g, cout);
+    if keep.is_none() && path != Path::Im2col {
+        // the weights in the kernel's own layout, once per call
+        let prepared = match path {
+            Path::Channels => channels::transpose_weights(cout, ckk, weight),
+            Path::Winograd => winograd::filters(cout, g.c, weight),
+            Path::Direct | Path::Im2col => Scratch::take(0),
+        };
         let mut outs = split_by_images(y, &ranges, cout * hw_out);
         run_chunks(&mut outs, |ci, yc| {
             let r = ranges[ci].clone();
-            let mut xp = Scratch::take(direct::scratch_len(g));
-            direct::forward(g, cout, &x[r.start * chw..r.end * chw], weight, bias, yc, &mut xp);
-        });
-        return;
-    }
-    if keep.is_none() && channels::applies(g, cout) {
-        let wt = channels::transpose_weights(cout, ckk, weight);
-        let mut outs = split_by_images(y, &ranges, cout * hw_out);
-        run_chunks(&mut outs, |ci, yc| {
-            let r = ranges[ci].clone();
-            let mut work = Scratch::take(channels::scratch_len(g));
             let xc = &x[r.start * chw..r.end * chw];
-            channels::forward(g, cout, xc, &wt, bias, yc, &mut work);
-        });
-        return;
-    }
-    if keep.is_none() && winograd::applies(g, cout) {
-        let u = winograd::filters(cout, g.c, weight);
-        let mut outs = split_by_images(y, &ranges, cout * hw_out);
-        run_chunks(&mut outs, |ci, yc| {
-            winograd::forward(g, cout, x, ranges[ci].clone(), &u, bias, yc);
+            match path {
+                Path::Direct => {
+                    let mut work = Scratch::take(direct::scratch_len(g));
+                    direct::forward(g, cout, xc, weight, bias, yc, &mut work);
+                }
+                Path::Channels => {
+                    let mut work = Scratch::take(channels::scratch_len(g));
+                    channels::forward(g, cout, xc, &prepared, bias, yc, &mut work);
+                }
+                Path::Winograd => winograd::forward(g, cout, x, r, &prepared, bias, yc),
+                Path::Im2col => unreachable!("handled below"),
+            }
         });
         return;
     }
@@ -385,10 +384,36 @@ impl<'a, E: Float> ChunkGrads<'a, E> {
 /// assert!(!conv::keeps_input(&Geom::new(64, 16, 16, 3, 2, 1), 64)); // strided: columns
 /// ```
 pub fn keeps_input(g: &Geom, cout: usize) -> bool {
-    g.is_pointwise()
-        || direct::applies(g, cout)
-        || channels::applies(g, cout)
-        || winograd::applies(g, cout)
+    g.is_pointwise() || Path::of(g, cout) != Path::Im2col
+}
+
+/// Which kernel computes a convolution of this shape when no columns are to be kept: the one
+/// place that decides, for [`forward`], [`backward`] and [`keeps_input`] alike.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Path {
+    /// `direct.rs`: few output channels, small window.
+    Direct,
+    /// `winograd.rs`: 3×3 stride 1, wide (forward only; backward from im2col of the input).
+    Winograd,
+    /// `channels.rs`: small stride-1 layers, vectorized across output channels.
+    Channels,
+    /// im2col + `matrixmultiply`.
+    Im2col,
+}
+
+impl Path {
+    /// The first kernel, in this order, whose shape rule the layer meets.
+    pub(super) fn of(g: &Geom, cout: usize) -> Self {
+        if direct::applies(g, cout) {
+            Path::Direct
+        } else if winograd::applies(g, cout) {
+            Path::Winograd
+        } else if channels::applies(g, cout) {
+            Path::Channels
+        } else {
+            Path::Im2col
+        }
+    }
 }
 
 /// Where [`backward`] finds each image's columns.
@@ -478,35 +503,36 @@ pub fn backward<E: Float>(
     let ranges = chunks(n);
     let biases = dbias.is_some().then_some(cout);
     let mut parts = ChunkGrads::split(dx, &ranges, chw, cout * ckk, biases);
-    // From the input, few output channels: the direct kernel's weight gradient, no columns.
+    // From the input, on the direct or channel-vector path: that kernel's weight gradient,
+    // no columns.
+    let path = Path::of(g, cout);
     let direct_input = match source {
-        Source::Input(x) if direct::applies(g, cout) || channels::applies(g, cout) => Some(x),
+        Source::Input(x) if matches!(path, Path::Direct | Path::Channels) => Some(x),
         _ => None,
     };
     run_chunks(&mut parts, |ci, part| {
-        if let (Some(x), true) = (direct_input, channels::applies(g, cout)) {
+        if let Some(x) = direct_input {
             let r = ranges[ci].clone();
-            let acc_len = channels::acc_len(g, cout);
-            let mut acc = Scratch::take(acc_len);
-            acc[..acc_len].fill(E::ZERO);
-            let mut work = Scratch::take(channels::scratch_len(g));
             let (xc, dyc) = (
                 &x[r.start * chw..r.end * chw],
                 &dy[r.start * cout * hw_out..r.end * cout * hw_out],
             );
-            channels::weight_grad(g, cout, xc, dyc, &mut acc, &mut work);
-            channels::add_acc(cout, ckk, &acc, &mut part.dweight[..cout * ckk]);
-        } else if let Some(x) = direct_input {
-            let r = ranges[ci].clone();
-            let mut acc = Scratch::take(cout * ckk * direct::LANES);
-            acc[..cout * ckk * direct::LANES].fill(E::ZERO);
-            let mut xp = Scratch::take(direct::scratch_len(g));
-            let (xc, dyc) = (
-                &x[r.start * chw..r.end * chw],
-                &dy[r.start * cout * hw_out..r.end * cout * hw_out],
-            );
-            direct::weight_grad(g, cout, xc, dyc, &mut acc, &mut xp);
-            direct::reduce(&acc, &mut part.dweight[..cout * ckk]);
+            let dweight = &mut part.dweight[..cout * ckk];
+            if path == Path::Channels {
+                let acc_len = channels::acc_len(g, cout);
+                let mut acc = Scratch::take(acc_len);
+                acc[..acc_len].fill(E::ZERO);
+                let mut work = Scratch::take(channels::scratch_len(g));
+                channels::weight_grad(g, cout, xc, dyc, &mut acc, &mut work);
+                channels::add_acc(cout, ckk, &acc, dweight);
+            } else {
+                let acc_len = cout * ckk * direct::LANES;
+                let mut acc = Scratch::take(acc_len);
+                acc[..acc_len].fill(E::ZERO);
+                let mut work = Scratch::take(direct::scratch_len(g));
+                direct::weight_grad(g, cout, xc, dyc, &mut acc, &mut work);
+                direct::reduce(&acc, dweight);
+            }
         }
         // im2col's output, then (after dW has used it) dcol; kept columns are read in place
         let need_col = !pointwise && (direct_input.is_none() || part.dx.is_some());
