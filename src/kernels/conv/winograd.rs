@@ -149,80 +149,78 @@ fn transform_inputs_body<E: Float>(
     let n = tw + 1; // even (and odd) columns of a padded row: 2·TW + 2 columns in all
     let hp = 2 * tiles.len() + 2; // padded rows the tile rows read, from padded row 2·start
     let (planes, combos) = rows[..(2 * hp + 8) * n].split_at_mut(2 * hp * n);
-    {
-        for (ci, plane) in x.chunks_exact(h * w).enumerate() {
-            // the padded plane, each row as its even columns then its odd ones: padded column
-            // q is input column q − PW, padded row r input row r − PH, zero outside the image
-            for (r, eo) in planes.chunks_exact_mut(2 * n).enumerate() {
-                eo.fill(E::ZERO);
-                let padded_row = 2 * tiles.start + r;
-                let Some(row) = padded_row.checked_sub(ph).filter(|&row| row < h) else {
-                    continue;
-                };
-                let src = &plane[row * w..(row + 1) * w];
-                let (even, odd) = eo.split_at_mut(n);
-                // input column col lands in half (col + PW) mod 2 at index (col + PW) / 2
-                let (first, second) = if pw % 2 == 0 { (even, odd) } else { (odd, even) };
-                let (s0, s1) = (pw / 2, pw.div_ceil(2));
-                let pairs = src.chunks_exact(2);
-                let cap = (n - s0.max(s1)).min(src.len() / 2);
-                for ((a, b), p) in
-                    first[s0..].iter_mut().zip(second[s1..].iter_mut()).zip(pairs).take(cap)
-                {
-                    *a = p[0];
-                    *b = p[1];
-                }
-                // the columns the pairs did not place: an odd width's last one, and any cut by cap
-                for (col, &val) in src.iter().enumerate().skip(2 * cap) {
-                    let q = col + pw;
-                    if q < 2 * n {
-                        if q % 2 == 0 { eo[q / 2] = val } else { eo[n + q / 2] = val }
-                    }
+    for (ci, plane) in x.chunks_exact(h * w).enumerate() {
+        // the padded plane, each row as its even columns then its odd ones: padded column
+        // q is input column q − PW, padded row r input row r − PH, zero outside the image
+        for (r, eo) in planes.chunks_exact_mut(2 * n).enumerate() {
+            eo.fill(E::ZERO);
+            let padded_row = 2 * tiles.start + r;
+            let Some(row) = padded_row.checked_sub(ph).filter(|&row| row < h) else {
+                continue;
+            };
+            let src = &plane[row * w..(row + 1) * w];
+            let (even, odd) = eo.split_at_mut(n);
+            // input column col lands in half (col + PW) mod 2 at index (col + PW) / 2
+            let (first, second) = if pw % 2 == 0 { (even, odd) } else { (odd, even) };
+            let (s0, s1) = (pw / 2, pw.div_ceil(2));
+            let pairs = src.chunks_exact(2);
+            let cap = (n - s0.max(s1)).min(src.len() / 2);
+            for ((a, b), p) in
+                first[s0..].iter_mut().zip(second[s1..].iter_mut()).zip(pairs).take(cap)
+            {
+                *a = p[0];
+                *b = p[1];
+            }
+            // the columns the pairs did not place: an odd width's last one, and any cut by cap
+            for (col, &val) in src.iter().enumerate().skip(2 * cap) {
+                let q = col + pw;
+                if q < 2 * n {
+                    if q % 2 == 0 { eo[q / 2] = val } else { eo[n + q / 2] = val }
                 }
             }
-            for lt in 0..tiles.len() {
-                let inputs = &planes[2 * lt * 2 * n..(2 * lt + 4) * 2 * n];
-                // Bᵀ d on the rows (each as even and odd halves): d0 − d2, d1 + d2, d2 − d1, d1 − d3
+        }
+        for lt in 0..tiles.len() {
+            let inputs = &planes[2 * lt * 2 * n..(2 * lt + 4) * 2 * n];
+            // Bᵀ d on the rows (each as even and odd halves): d0 − d2, d1 + d2, d2 − d1, d1 − d3
+            {
+                let row = |r: usize| &inputs[r * 2 * n..(r + 1) * 2 * n];
+                let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3));
+                let mut out = combos.chunks_exact_mut(2 * n);
+                let (t0, t1, t2, t3) = (
+                    out.next().expect("4 rows"),
+                    out.next().expect("4 rows"),
+                    out.next().expect("4 rows"),
+                    out.next().expect("4 rows"),
+                );
+                for (((((o0, o1), o2), o3), (a, b)), (cc, dd)) in t0
+                    .iter_mut()
+                    .zip(t1.iter_mut())
+                    .zip(t2.iter_mut())
+                    .zip(t3.iter_mut())
+                    .zip(d0.iter().zip(d1))
+                    .zip(d2.iter().zip(d3))
                 {
-                    let row = |r: usize| &inputs[r * 2 * n..(r + 1) * 2 * n];
-                    let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3));
-                    let mut out = combos.chunks_exact_mut(2 * n);
-                    let (t0, t1, t2, t3) = (
-                        out.next().expect("4 rows"),
-                        out.next().expect("4 rows"),
-                        out.next().expect("4 rows"),
-                        out.next().expect("4 rows"),
-                    );
-                    for (((((o0, o1), o2), o3), (a, b)), (cc, dd)) in t0
-                        .iter_mut()
-                        .zip(t1.iter_mut())
-                        .zip(t2.iter_mut())
-                        .zip(t3.iter_mut())
-                        .zip(d0.iter().zip(d1))
-                        .zip(d2.iter().zip(d3))
-                    {
-                        *o0 = *a - *cc;
-                        *o1 = *b + *cc;
-                        *o2 = *cc - *b;
-                        *o3 = *b - *dd;
-                    }
+                    *o0 = *a - *cc;
+                    *o1 = *b + *cc;
+                    *o2 = *cc - *b;
+                    *o3 = *b - *dd;
                 }
-                // (Bᵀ d) B on each combined row: with E/O its even/odd columns, tile tj's four
-                // values are E[tj] − E[tj+1], O[tj] + E[tj+1], E[tj+1] − O[tj], O[tj] − O[tj+1]
-                let col0 = lt * tw;
-                for (i, eo) in combos.chunks_exact(2 * n).enumerate() {
-                    let (even, odd) = eo.split_at(n);
-                    let (e0, e1, o0, o1) = (&even[..tw], &even[1..], &odd[..tw], &odd[1..]);
-                    let at = |j: usize| ((i * 4 + j) * c + ci) * t + col0;
-                    let dst = &mut v[at(0)..at(0) + tw];
-                    dst.iter_mut().zip(e0.iter().zip(e1)).for_each(|(d, (a, b))| *d = *a - *b);
-                    let dst = &mut v[at(1)..at(1) + tw];
-                    dst.iter_mut().zip(o0.iter().zip(e1)).for_each(|(d, (a, b))| *d = *a + *b);
-                    let dst = &mut v[at(2)..at(2) + tw];
-                    dst.iter_mut().zip(e1.iter().zip(o0)).for_each(|(d, (a, b))| *d = *a - *b);
-                    let dst = &mut v[at(3)..at(3) + tw];
-                    dst.iter_mut().zip(o0.iter().zip(o1)).for_each(|(d, (a, b))| *d = *a - *b);
-                }
+            }
+            // (Bᵀ d) B on each combined row: with E/O its even/odd columns, tile tj's four
+            // values are E[tj] − E[tj+1], O[tj] + E[tj+1], E[tj+1] − O[tj], O[tj] − O[tj+1]
+            let col0 = lt * tw;
+            for (i, eo) in combos.chunks_exact(2 * n).enumerate() {
+                let (even, odd) = eo.split_at(n);
+                let (e0, e1, o0, o1) = (&even[..tw], &even[1..], &odd[..tw], &odd[1..]);
+                let at = |j: usize| ((i * 4 + j) * c + ci) * t + col0;
+                let dst = &mut v[at(0)..at(0) + tw];
+                dst.iter_mut().zip(e0.iter().zip(e1)).for_each(|(d, (a, b))| *d = *a - *b);
+                let dst = &mut v[at(1)..at(1) + tw];
+                dst.iter_mut().zip(o0.iter().zip(e1)).for_each(|(d, (a, b))| *d = *a + *b);
+                let dst = &mut v[at(2)..at(2) + tw];
+                dst.iter_mut().zip(e1.iter().zip(o0)).for_each(|(d, (a, b))| *d = *a - *b);
+                let dst = &mut v[at(3)..at(3) + tw];
+                dst.iter_mut().zip(o0.iter().zip(o1)).for_each(|(d, (a, b))| *d = *a - *b);
             }
         }
     }
@@ -257,43 +255,40 @@ fn transform_outputs_body<E: Float>(
     let t = tiles.len() * tw;
     // a: (Aᵀ m) as 2 × 4 rows over the tiles; out: the even and odd output columns of 2 rows
     let (a, out) = rows[..12 * tw].split_at_mut(8 * tw);
-    {
-        for (o, yo) in y.chunks_exact_mut(ho * wo).enumerate() {
-            for (lt, ti) in tiles.clone().enumerate() {
-                let col0 = lt * tw;
-                let mrow = |e: usize| &m[(e * cout + o) * t + col0..][..tw];
-                let (a0, a1) = a.split_at_mut(4 * tw);
-                for (j, (a0j, a1j)) in
-                    a0.chunks_exact_mut(tw).zip(a1.chunks_exact_mut(tw)).enumerate()
+    for (o, yo) in y.chunks_exact_mut(ho * wo).enumerate() {
+        for (lt, ti) in tiles.clone().enumerate() {
+            let col0 = lt * tw;
+            let mrow = |e: usize| &m[(e * cout + o) * t + col0..][..tw];
+            let (a0, a1) = a.split_at_mut(4 * tw);
+            for (j, (a0j, a1j)) in a0.chunks_exact_mut(tw).zip(a1.chunks_exact_mut(tw)).enumerate()
+            {
+                let (m0, m1, m2, m3) = (mrow(j), mrow(4 + j), mrow(8 + j), mrow(12 + j));
+                for ((((p, q), (x0, x1)), x2), x3) in
+                    a0j.iter_mut().zip(a1j.iter_mut()).zip(m0.iter().zip(m1)).zip(m2).zip(m3)
                 {
-                    let (m0, m1, m2, m3) = (mrow(j), mrow(4 + j), mrow(8 + j), mrow(12 + j));
-                    for ((((p, q), (x0, x1)), x2), x3) in
-                        a0j.iter_mut().zip(a1j.iter_mut()).zip(m0.iter().zip(m1)).zip(m2).zip(m3)
-                    {
-                        *p = *x0 + *x1 + *x2;
-                        *q = *x1 - *x2 - *x3;
-                    }
+                    *p = *x0 + *x1 + *x2;
+                    *q = *x1 - *x2 - *x3;
                 }
-                for i in 0..2 {
-                    let r = 2 * ti + i;
-                    if r >= ho {
-                        break;
-                    }
-                    let ai = &a[i * 4 * tw..(i + 1) * 4 * tw];
-                    let (c0, rest) = ai.split_at(tw);
-                    let (c1, rest) = rest.split_at(tw);
-                    let (c2, c3) = rest.split_at(tw);
-                    let (even, odd) = out.split_at_mut(tw);
-                    for ((((ev, od), x0), (x1, x2)), x3) in
-                        even.iter_mut().zip(odd.iter_mut()).zip(c0).zip(c1.iter().zip(c2)).zip(c3)
-                    {
-                        *ev = *x0 + *x1 + *x2;
-                        *od = *x1 - *x2 - *x3;
-                    }
-                    let yrow = &mut yo[r * wo..(r + 1) * wo];
-                    for (q, yv) in yrow.iter_mut().enumerate() {
-                        *yv = if q % 2 == 0 { even[q / 2] } else { odd[q / 2] };
-                    }
+            }
+            for i in 0..2 {
+                let r = 2 * ti + i;
+                if r >= ho {
+                    break;
+                }
+                let ai = &a[i * 4 * tw..(i + 1) * 4 * tw];
+                let (c0, rest) = ai.split_at(tw);
+                let (c1, rest) = rest.split_at(tw);
+                let (c2, c3) = rest.split_at(tw);
+                let (even, odd) = out.split_at_mut(tw);
+                for ((((ev, od), x0), (x1, x2)), x3) in
+                    even.iter_mut().zip(odd.iter_mut()).zip(c0).zip(c1.iter().zip(c2)).zip(c3)
+                {
+                    *ev = *x0 + *x1 + *x2;
+                    *od = *x1 - *x2 - *x3;
+                }
+                let yrow = &mut yo[r * wo..(r + 1) * wo];
+                for (q, yv) in yrow.iter_mut().enumerate() {
+                    *yv = if q % 2 == 0 { even[q / 2] } else { odd[q / 2] };
                 }
             }
         }
