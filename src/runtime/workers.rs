@@ -52,8 +52,9 @@ struct Worker {
 /// The workers: one fewer than the system's cores (the calling thread is the other), none on a
 /// one-core system or where threads cannot be started.
 fn workers() -> &'static [Worker] {
-    static WORKERS: OnceLock<Vec<&'static Worker>> = OnceLock::new();
     static SLOTS: OnceLock<Box<[Worker]>> = OnceLock::new();
+    /// How many of the slots have a running thread.
+    static STARTED: OnceLock<usize> = OnceLock::new();
     let slots = SLOTS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         (1..cores)
@@ -65,19 +66,20 @@ fn workers() -> &'static [Worker] {
             })
             .collect()
     });
-    let started = WORKERS.get_or_init(|| {
-        let mut started = Vec::new();
-        for (i, w) in slots.iter().enumerate() {
-            let spawned =
-                std::thread::Builder::new().name(format!("typed-cnn-{i}")).spawn(move || work(w));
-            if spawned.is_err() {
-                break; // run with the workers we have
-            }
-            started.push(w);
-        }
-        started
+    let started = STARTED.get_or_init(|| {
+        // run with the workers that started, if the system refuses more
+        slots
+            .iter()
+            .enumerate()
+            .take_while(|&(i, w)| {
+                std::thread::Builder::new()
+                    .name(format!("typed-cnn-{i}"))
+                    .spawn(move || work(w))
+                    .is_ok()
+            })
+            .count()
     });
-    &slots[..started.len()]
+    &slots[..*started]
 }
 
 /// A worker's loop: wait for a posted job (spinning for [`SPIN`], then sleeping), run it, report.
