@@ -33,7 +33,7 @@ pub trait Float:
     + MulAssign
     + DivAssign
     + sealed::Sealed
-    + crate::gemm::RawGemm
+    + sealed::Gemm
 {
     /// `0`.
     const ZERO: Self;
@@ -66,6 +66,9 @@ pub trait Float:
     /// `self · a + b` with one rounding (a fused multiply-add): one instruction where the code
     /// is compiled for a CPU that has it, a slower exact emulation elsewhere, the same result.
     fn mul_add(self, a: Self, b: Self) -> Self;
+    /// Little-endian bytes viewed as values in place: `None` unless the address is aligned for
+    /// `Self` and the length a multiple of its size (bytemuck's checked cast).
+    fn view_bytes(bytes: &[u8]) -> Option<&[Self]>;
 }
 
 pub(crate) mod sealed {
@@ -73,10 +76,34 @@ pub(crate) mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
+
+    /// The per-type GEMM the `std` kernels call (matrixmultiply's); nothing without `std`.
+    #[cfg(feature = "std")]
+    pub trait Gemm: crate::gemm::RawGemm {}
+    /// The per-type GEMM the `std` kernels call (matrixmultiply's); nothing without `std`.
+    #[cfg(not(feature = "std"))]
+    pub trait Gemm {}
+    impl Gemm for f32 {}
+    impl Gemm for f64 {}
+}
+
+/// The element type's math: the standard library's with `std`, `libm`'s without (the same
+/// functions; `libm` is what `std` calls on targets without a system math library).
+#[cfg(feature = "std")]
+macro_rules! math {
+    ($t:ty, $std:ident, $libm:ident, $($x:expr),+) => {
+        <$t>::$std($($x),+)
+    };
+}
+#[cfg(not(feature = "std"))]
+macro_rules! math {
+    ($t:ty, $std:ident, $libm:ident, $($x:expr),+) => {
+        libm::$libm($($x),+)
+    };
 }
 
 macro_rules! impl_float {
-    ($t:ty, $name:literal) => {
+    ($t:ty, $name:literal, $exp:ident, $ln:ident, $tanh:ident, $sqrt:ident, $fma:ident) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -96,19 +123,19 @@ macro_rules! impl_float {
             }
             #[inline]
             fn exp(self) -> Self {
-                <$t>::exp(self)
+                math!($t, exp, $exp, self)
             }
             #[inline]
             fn ln(self) -> Self {
-                <$t>::ln(self)
+                math!($t, ln, $ln, self)
             }
             #[inline]
             fn tanh(self) -> Self {
-                <$t>::tanh(self)
+                math!($t, tanh, $tanh, self)
             }
             #[inline]
             fn sqrt(self) -> Self {
-                <$t>::sqrt(self)
+                math!($t, sqrt, $sqrt, self)
             }
             #[inline]
             fn abs(self) -> Self {
@@ -124,10 +151,14 @@ macro_rules! impl_float {
             }
             #[inline(always)]
             fn mul_add(self, a: Self, b: Self) -> Self {
-                <$t>::mul_add(self, a, b)
+                math!($t, mul_add, $fma, self, a, b)
+            }
+            #[inline]
+            fn view_bytes(bytes: &[u8]) -> Option<&[Self]> {
+                bytemuck::try_cast_slice(bytes).ok()
             }
         }
     };
 }
-impl_float!(f32, "F32");
-impl_float!(f64, "F64");
+impl_float!(f32, "F32", expf, logf, tanhf, sqrtf, fmaf);
+impl_float!(f64, "F64", exp, log, tanh, sqrt, fma);

@@ -159,7 +159,7 @@
 //! Read it bottom-up; each module uses only the modules before it in this order (a test,
 //! `tests/module_order.rs`, checks every `crate::` path against it, so there is no cycle):
 //!
-//! Dependency order: `shape` → `gemm` → `element` → `runtime` → `tensor` → `param` → `kernels` → `module` → `gradcheck` → `init` → `layers` → `network` → `models` → `loss` → `weights` → `optim` → `data` → `eval` → `finite`
+//! Dependency order: `shape` → `gemm` → `element` → `runtime` → `tensor` → `infer` → `param` → `kernels` → `module` → `gradcheck` → `init` → `layers` → `network` → `models` → `loss` → `weights` → `optim` → `data` → `eval` → `finite`
 //!
 //! - [`shape`]: type-level sizes and the marker traits behind every compile-time message;
 //!   `gemm`: the length-checked GEMM (`unsafe` inside); `element`: [`Float`] (`f32`, `f64`).
@@ -175,23 +175,36 @@
 //! - [`loss`], [`weights`], [`optim`], [`data`], [`eval`], [`finite`]: training around them.
 //!
 //! Minimum supported Rust version: 1.95 (stable).
+#![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
-// Alphabetical (rustfmt); the dependency order is in the crate docs above.
+// Alphabetical (rustfmt); the dependency order is in the crate docs above. Without the `std`
+// feature only inference compiles: the shapes, the layer types, `infer` and its kernels.
+#[cfg(feature = "std")]
 pub mod data;
 mod element;
+#[cfg(feature = "std")]
 pub mod eval;
+#[cfg(feature = "std")]
 pub mod finite;
+#[cfg(feature = "std")]
 mod gemm;
+#[cfg(feature = "std")]
 pub mod gradcheck;
+pub mod infer;
+#[cfg(feature = "std")]
 pub mod init;
 pub mod kernels;
 pub mod layers;
+#[cfg(feature = "std")]
 pub mod loss;
 pub mod models;
+#[cfg(feature = "std")]
 mod module;
+#[cfg(feature = "std")]
 pub mod network;
+#[cfg(feature = "std")]
 pub mod optim;
 mod param;
 mod runtime;
@@ -199,6 +212,7 @@ pub mod shape;
 mod tensor;
 #[cfg(test)]
 mod testing;
+#[cfg(feature = "std")]
 pub mod weights;
 
 /// The README's code, compiled and run as a doc test so that it cannot drift.
@@ -207,14 +221,21 @@ pub mod weights;
 struct ReadmeDoctests;
 
 pub use element::Float;
+#[cfg(feature = "std")]
 pub use module::{
     __private, Buffer, BufferFn, BufferFnMut, BufferMut, Forward, Init, InputBatch, Module,
     ModuleMut, NoParams, Out, PairFn, ParamFn, ParamFnMut, Params, Trace, TrainCache, TrainRule,
     Trainable, TupleLimit, ZerosLike,
 };
-pub use param::{Bias, BiasMode, NoBias, Param1, Param2, Param4, ParamTensor};
-pub use runtime::{CHUNKS, Storage, release_buffers, set_threads, threads};
-pub use tensor::{LengthError, T2, T4, Tensor, Tensor2, TensorData};
+#[cfg(feature = "std")]
+pub use param::ParamTensor;
+pub use param::{Bias, BiasMode, NoBias, Param1, Param2, Param4};
+pub use runtime::Storage;
+#[cfg(feature = "std")]
+pub use runtime::{CHUNKS, release_buffers, set_threads, threads};
+#[cfg(feature = "std")]
+pub use tensor::LengthError;
+pub use tensor::{T2, T4, Tensor, Tensor2, TensorData};
 
 /// The `rand` this crate was built with: [`Init::init`], the data loaders' shuffling and the
 /// random tensors take its `Rng`. Use it through here (`typed_cnn::rand::rng()`,
@@ -227,6 +248,7 @@ pub use tensor::{LengthError, T2, T4, Tensor, Tensor2, TensorData};
 /// let net = Linear::<4, 2>::init(&mut StdRng::seed_from_u64(7));
 /// # let _ = net;
 /// ```
+#[cfg(feature = "std")]
 pub use rand;
 
 /// The `typenum` behind the shapes: sizes in types are its numbers (`T2<E, N, F>`'s `F` is one).
@@ -235,11 +257,16 @@ pub use rand;
 /// [`shape::Size`]).
 pub use typenum;
 
-/// Everything a network definition and a training loop need, in one import.
+/// Everything a network definition and a training loop need, in one import (without the `std`
+/// feature: the layers, the tensor types and [`infer`]'s traits).
 pub mod prelude {
+    pub use crate::infer::{Infer, InferExt, View};
     pub use crate::layers::*;
+    #[cfg(feature = "std")]
     pub use crate::loss::{Labels, PixelLabels, cross_entropy, mse, pixel_cross_entropy};
+    #[cfg(feature = "std")]
     pub use crate::module::{Forward, Init, Module, ModuleMut, Params, Trainable};
+    #[cfg(feature = "std")]
     pub use crate::optim::{Adam, Optimizer, Sgd};
     pub use crate::param::{Bias, NoBias};
     pub use crate::shape::{Exact, Floor};

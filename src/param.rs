@@ -6,15 +6,21 @@
 //! in a [`Storage`] and dereference to `[E]`.
 
 use core::fmt;
-use core::ops::{Deref, DerefMut};
+use core::ops::Deref;
+#[cfg(feature = "std")]
+use core::ops::DerefMut;
 
+#[cfg(feature = "std")]
 use rand::Rng;
 
 use crate::Float;
+use crate::infer::{Name, SafeTensors, ViewError};
 use crate::runtime::Storage;
+#[cfg(feature = "std")]
 use crate::tensor::LengthError;
 
 /// A parameter tensor of a fixed shape: what [`crate::params!`] visits.
+#[cfg(feature = "std")]
 pub trait ParamTensor<E: Float>: Deref<Target = [E]> + DerefMut {
     /// The shape, PyTorch's (`[OUT, IN]` for a linear weight).
     const SHAPE: &'static [usize];
@@ -33,6 +39,17 @@ macro_rules! param_type {
             /// The shape.
             pub const SHAPE: [usize; $r] = [$($d),+];
 
+            /// The values of tensor `name` in `file`, of this shape, viewed in place.
+            ///
+            /// # Errors
+            /// [`ViewError`] if the tensor is missing, of another dtype or shape, or misaligned.
+            pub fn view(file: &SafeTensors, name: &Name) -> Result<Self, ViewError> {
+                Ok(Self { data: Storage::from_static(file.values(name, &Self::SHAPE)?) })
+            }
+        }
+
+        #[cfg(feature = "std")]
+        impl<$(const $d: usize,)+ E: Float> $name<$($d,)+ E> {
             /// Zeros (the same as `Default`).
             pub fn zeros() -> Self {
                 Self { data: Storage::zeros(Self::LEN) }
@@ -56,10 +73,12 @@ macro_rules! param_type {
             }
         }
 
+        #[cfg(feature = "std")]
         impl<$(const $d: usize,)+ E: Float> ParamTensor<E> for $name<$($d,)+ E> {
             const SHAPE: &'static [usize] = &[$($d),+];
         }
 
+        #[cfg(feature = "std")]
         impl<$(const $d: usize,)+ E: Float> Default for $name<$($d,)+ E> {
             fn default() -> Self {
                 Self::zeros()
@@ -91,6 +110,7 @@ macro_rules! param_type {
             }
         }
 
+        #[cfg(feature = "std")]
         impl<$(const $d: usize,)+ E: Float> DerefMut for $name<$($d,)+ E> {
             fn deref_mut(&mut self) -> &mut [E] {
                 &mut self.data
@@ -144,6 +164,7 @@ param_type! {
 /// Fill::PyTorch { fan_in: 16 }.apply(&mut b, &mut rand::rng());
 /// assert!(b.iter().all(|v| v.abs() <= 0.25)); // U(±1/√16)
 /// ```
+#[cfg(feature = "std")]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Fill {
     /// Every value the same (γ = 1, β = 0).
@@ -157,6 +178,7 @@ pub enum Fill {
     },
 }
 
+#[cfg(feature = "std")]
 impl Fill {
     /// Fills `values` (drawing from `rng` for the random rules).
     ///

@@ -6,12 +6,15 @@
 
 use core::fmt;
 use core::marker::PhantomData;
+#[cfg(feature = "std")]
 use rand::Rng;
 use typenum::Unsigned;
 
 use crate::Float;
 use crate::runtime::Storage;
-use crate::shape::{Decimal, Dim, Num, Shape, Shape2, ShapeEq, ShapeIs, Show};
+use crate::shape::{Decimal, Num, Shape, Shape2, ShapeEq, Show};
+#[cfg(feature = "std")]
+use crate::shape::{Dim, ShapeIs};
 use core::ops::BitAnd;
 use typenum::{And, Eq, IsEqual};
 
@@ -112,6 +115,7 @@ pub type Tensor2<const N: usize, const F: usize, E = f32> = T2<E, N, Num<F>>;
 /// assert_eq!(err, LengthError { shape: vec![2, 3], expected: 6, found: 5 });
 /// assert_eq!(err.to_string(), "a tensor of shape [2, 3] holds 6 elements, but 5 were given");
 /// ```
+#[cfg(feature = "std")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LengthError {
     /// The shape the type demands.
@@ -122,6 +126,7 @@ pub struct LengthError {
     pub found: usize,
 }
 
+#[cfg(feature = "std")]
 impl fmt::Display for LengthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -131,9 +136,11 @@ impl fmt::Display for LengthError {
         )
     }
 }
+#[cfg(feature = "std")]
 impl std::error::Error for LengthError {}
 
 /// Methods shared by [`T4`] and [`T2`]; each type provides `LEN`, `SHAPE` and `wrap`.
+#[cfg(feature = "std")]
 macro_rules! storage_methods {
     () => {
         /// The number of elements.
@@ -289,6 +296,7 @@ macro_rules! storage_methods {
     };
 }
 
+#[cfg(feature = "std")]
 impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> T4<E, N, C, H, W> {
     /// The number of elements, `N·C·H·W`.
     ///
@@ -429,6 +437,7 @@ impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> T4<E, N, C
     }
 }
 
+#[cfg(feature = "std")]
 impl<E: Float, const N: usize, F: Unsigned> T2<E, N, F> {
     /// The number of elements, `N·F`.
     ///
@@ -569,7 +578,7 @@ macro_rules! impl_clone_debug {
         }
         impl<E: Float, const N: usize, $($p: Unsigned),*> fmt::Debug for $t<E, N, $($p),*> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let shape = Self::SHAPE;
+                let shape = [N $(, $p::USIZE)*];
                 let head = &self.data[..self.data.len().min(8)];
                 write!(f, "{}{shape:?} {head:?}", stringify!($t))?;
                 if self.data.len() > 8 { write!(f, "…")?; }
@@ -604,11 +613,14 @@ pub trait TensorData: Sized + Clone {
     /// The elements in row-major order.
     fn data(&self) -> &[Self::Elem];
     /// The elements in row-major order, mutable.
+    #[cfg(feature = "std")]
     fn data_mut(&mut self) -> &mut [Self::Elem];
     /// The storage, for a reinterpretation as another tensor type of the same shape.
+    #[cfg(feature = "std")]
     #[doc(hidden)]
     fn into_storage(self) -> Storage<Self::Elem>;
     /// Wraps storage whose length the caller has proven through the types.
+    #[cfg(feature = "std")]
     #[doc(hidden)]
     fn from_storage(data: Storage<Self::Elem>) -> Self;
 }
@@ -622,12 +634,15 @@ macro_rules! tensor_data {
             fn data(&self) -> &[E] {
                 &self.data
             }
+            #[cfg(feature = "std")]
             fn data_mut(&mut self) -> &mut [E] {
                 &mut self.data
             }
+            #[cfg(feature = "std")]
             fn into_storage(self) -> Storage<E> {
                 self.data
             }
+            #[cfg(feature = "std")]
             fn from_storage(data: Storage<E>) -> Self {
                 Self::wrap(data)
             }
@@ -639,6 +654,7 @@ tensor_data!(impl<F> for T2<E, N, F>, shape = Shape2<N, Show<F>>);
 
 /// Reinterprets the storage of one tensor type as another with the same element count (the
 /// reshape of `Flatten`; the caller's types guarantee the counts agree).
+#[cfg(feature = "std")]
 pub(crate) fn reshape4to2<E: Float, const N: usize, C, H, W, F>(
     x: T4<E, N, C, H, W>,
 ) -> T2<E, N, F> {
@@ -646,6 +662,7 @@ pub(crate) fn reshape4to2<E: Float, const N: usize, C, H, W, F>(
 }
 
 /// The inverse of [`reshape4to2`].
+#[cfg(feature = "std")]
 pub(crate) fn reshape2to4<E: Float, const N: usize, C, H, W, F>(
     x: T2<E, N, F>,
 ) -> T4<E, N, C, H, W> {

@@ -33,7 +33,13 @@ fn root_names(lib: &str) -> HashMap<String, String> {
     let mut names = HashMap::new();
     let flat = lib.replace('\n', " ");
     for stmt in flat.split(';') {
-        let Some(rest) = stmt.trim().strip_prefix("pub use ") else { continue };
+        // attributes first (`#[cfg(feature = "std")] pub use …`)
+        let mut stmt = stmt.trim();
+        while stmt.starts_with("#[") {
+            let Some(end) = stmt.find(']') else { break };
+            stmt = stmt[end + 1..].trim_start();
+        }
+        let Some(rest) = stmt.strip_prefix("pub use ") else { continue };
         let Some((module, items)) = rest.split_once("::") else { continue };
         if module.trim() == "crate" {
             continue; // the prelude's re-exports of re-exports

@@ -29,6 +29,7 @@
 ///
 /// The kernels written for it make every multiply-add a fused one ([`crate::Float::mul_add`]),
 /// so the three builds compute the same bits; only the vector width (and speed) differ.
+#[cfg(feature = "std")]
 macro_rules! dispatch {
     (($($arg:ident: $ty:ty),*), $body:expr) => {{
         #[cfg(target_arch = "x86_64")]
@@ -58,6 +59,7 @@ macro_rules! dispatch {
 /// Defines `$name`, a kernel entry point with the given parameters whose whole body is
 /// [`dispatch!`] of `$body` (the `#[inline(always)]` function that does the work, taking the
 /// same arguments): one signature instead of the same list written three times.
+#[cfg(feature = "std")]
 macro_rules! dispatched {
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $body:ident;) => {
         $(#[$m])*
@@ -68,14 +70,20 @@ macro_rules! dispatched {
     };
 }
 
+#[cfg(feature = "std")]
 pub mod conv;
+pub mod embedded;
+#[cfg(feature = "std")]
 pub mod linear;
+#[cfg(feature = "std")]
 pub mod pool;
+#[cfg(feature = "std")]
 pub(crate) mod softmax;
 
 #[cfg(test)]
 mod grid;
 
+#[cfg(feature = "std")]
 pub use crate::gemm::gemm;
 
 /// Geometry of a sliding-window op on one image plane set (conv or pool).
@@ -170,16 +178,24 @@ impl Geom {
         let mut out = [0; 2];
         for i in 0..2 {
             let (k, s, p, d, size) = (k[i], s[i], p[i], d[i], size[i]);
-            let ctx = || format!("{} axis: size {size}, k={k} s={s} p={p} d={d}", axis[i]);
-            assert!(s > 0, "Geom: stride must be > 0 ({})", ctx());
-            assert!(k > 0, "Geom: kernel size must be > 0 ({})", ctx());
-            assert!(d > 0, "Geom: dilation must be > 0 ({})", ctx());
+            let ax = axis[i];
+            assert!(
+                s > 0,
+                "Geom: stride must be > 0 ({ax} axis: size {size}, k={k} s={s} p={p} d={d})"
+            );
+            assert!(
+                k > 0,
+                "Geom: kernel size must be > 0 ({ax} axis: size {size}, k={k} s={s} p={p} d={d})"
+            );
+            assert!(
+                d > 0,
+                "Geom: dilation must be > 0 ({ax} axis: size {size}, k={k} s={s} p={p} d={d})"
+            );
             let span = d * (k - 1) + 1;
             assert!(
                 span <= size + 2 * p,
-                "Geom: kernel spanning {span} does not fit the padded input {} ({})",
+                "Geom: kernel spanning {span} does not fit the padded input {} ({ax} axis: size {size}, k={k} s={s} p={p} d={d})",
                 size + 2 * p,
-                ctx()
             );
             out[i] = (size + 2 * p - span) / s + 1;
         }
@@ -202,6 +218,7 @@ impl Geom {
     ///
     /// **Panics** (naming `who`) if the window is not square, the strides or paddings differ
     /// between the axes, or the window is dilated.
+    #[cfg(feature = "std")]
     #[track_caller]
     pub(crate) fn square(&self, who: &str) -> (usize, usize, usize) {
         assert!(

@@ -5,7 +5,10 @@
 //! `LeakyRelu`), and works in place on the tensor it is given.
 
 use crate::Float;
+use crate::infer::{Infer, Layout, view_default};
+#[cfg(feature = "std")]
 use crate::module::{Forward, NoParams};
+#[cfg(feature = "std")]
 use crate::tensor::TensorData;
 
 /// `max(0, x)`. The derivative at exactly 0 is taken as 0, as PyTorch does.
@@ -139,13 +142,21 @@ pub struct Gelu {
     pub approximate: bool,
 }
 
+#[cfg(feature = "std")]
 impl NoParams for Relu {}
+#[cfg(feature = "std")]
 impl NoParams for LeakyRelu {}
+#[cfg(feature = "std")]
 impl NoParams for Sigmoid {}
+#[cfg(feature = "std")]
 impl NoParams for Tanh {}
+#[cfg(feature = "std")]
 impl NoParams for Relu6 {}
+#[cfg(feature = "std")]
 impl NoParams for Hardswish {}
+#[cfg(feature = "std")]
 impl NoParams for Silu {}
+#[cfg(feature = "std")]
 impl NoParams for Gelu {}
 
 /// The error function, to about 1e-15: the Maclaurin series below 2.5 (where its alternating
@@ -174,7 +185,7 @@ pub(crate) fn erf(x: f64) -> f64 {
         for k in (1..=60).rev() {
             f = a + (k as f64 / 2.0) / f;
         }
-        1.0 - (-a * a).exp() * core::f64::consts::FRAC_2_SQRT_PI / 2.0 / f
+        1.0 - Float::exp(-a * a) * core::f64::consts::FRAC_2_SQRT_PI / 2.0 / f
     } else {
         1.0
     };
@@ -195,12 +206,12 @@ const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 fn gelu(x: f64, approximate: bool) -> (f64, f64) {
     if approximate {
         let u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
-        let t = u.tanh();
+        let t = Float::tanh(u);
         let du = SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x);
         (0.5 * x * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)
     } else {
         let cdf = normal_cdf(x);
-        (x * cdf, cdf + x * INV_SQRT_2PI * (-0.5 * x * x).exp())
+        (x * cdf, cdf + x * INV_SQRT_2PI * Float::exp(-0.5 * x * x))
     }
 }
 
@@ -209,6 +220,27 @@ fn gelu(x: f64, approximate: bool) -> (f64, f64) {
 /// the input.
 macro_rules! elementwise {
     ($t:ty, |$s:ident, $x:ident| $f:expr, |$s2:ident, $c:ident| $df:expr, keep_input: $keep:literal) => {
+        impl<T: Layout> Infer<T> for $t {
+            type Output = T;
+            const IN_PLACE: bool = true;
+
+            fn infer_into(&self, x: &[T::Elem], y: &mut [T::Elem], _: &mut [T::Elem]) {
+                let $s = self;
+                for (v, &$x) in y.iter_mut().zip(x) {
+                    *v = $f;
+                }
+            }
+
+            fn infer_in_place(&self, xy: &mut [T::Elem]) {
+                let $s = self;
+                xy.iter_mut().for_each(|v| {
+                    let $x = *v;
+                    *v = $f;
+                });
+            }
+        }
+
+        #[cfg(feature = "std")]
         impl<T: TensorData> Forward<T> for $t {
             type Output = T;
             type Cache = T;
@@ -244,6 +276,29 @@ macro_rules! elementwise {
     };
 }
 
+/// `x ≤ 0 → 0`, as the forward below (a NaN passes).
+impl<T: Layout> Infer<T> for Relu {
+    type Output = T;
+    const IN_PLACE: bool = true;
+
+    fn infer_into(&self, x: &[T::Elem], y: &mut [T::Elem], _: &mut [T::Elem]) {
+        let zero = <T::Elem as Float>::ZERO;
+        for (v, &x) in y.iter_mut().zip(x) {
+            *v = if x <= zero { zero } else { x };
+        }
+    }
+
+    fn infer_in_place(&self, xy: &mut [T::Elem]) {
+        let zero = <T::Elem as Float>::ZERO;
+        xy.iter_mut().for_each(|v| *v = if *v <= zero { zero } else { *v });
+    }
+}
+
+view_default! {
+    [] Relu; [] LeakyRelu; [] Sigmoid; [] Tanh; [] Relu6; [] Hardswish; [] Silu; [] Gelu;
+}
+
+#[cfg(feature = "std")]
 impl<T: TensorData> Forward<T> for Relu {
     type Output = T;
     /// Where the output is positive (where the gradient passes): a byte per value instead of a

@@ -6,10 +6,16 @@ use core::ops::Add;
 use typenum::{And, Eq, IsEqual, Sum};
 
 use crate::Float;
+use crate::infer::tuples::max;
+use crate::infer::{Infer, Layout, Name, SafeTensors, View, ViewError, view_default};
+#[cfg(feature = "std")]
 use crate::module::{BufferFn, BufferFnMut, Forward, Init, NoParams, PairFn, ParamFn, ParamFnMut};
+#[cfg(feature = "std")]
 use crate::module::{Params, ZerosLike, join};
 use crate::shape::{ConcatSizesMatch, Decimal, Shape, Show};
-use crate::tensor::{T4, TensorData};
+use crate::tensor::T4;
+#[cfg(feature = "std")]
+use crate::tensor::TensorData;
 
 /// The input, unchanged: the skip side of a [`Concat`] or a [`Sum`](super::Sum).
 ///
@@ -23,8 +29,23 @@ use crate::tensor::{T4, TensorData};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Identity;
 
+#[cfg(feature = "std")]
 impl NoParams for Identity {}
 
+view_default! { [] Identity; }
+
+impl<T: Layout> Infer<T> for Identity {
+    type Output = T;
+    const IN_PLACE: bool = true;
+
+    fn infer_into(&self, x: &[T::Elem], y: &mut [T::Elem], _: &mut [T::Elem]) {
+        y.copy_from_slice(x);
+    }
+
+    fn infer_in_place(&self, _: &mut [T::Elem]) {}
+}
+
+#[cfg(feature = "std")]
 impl<T: TensorData> Forward<T> for Identity {
     type Output = T;
     type Cache = ();
@@ -63,6 +84,54 @@ impl<T: TensorData> Forward<T> for Identity {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Concat<F, G>(pub F, pub G);
 
+/// Both branches into the workspace, then stacked image by image into the output.
+impl<F, G, In, E, const N: usize, C1, H1, W1, C2, H2, W2> Infer<In> for Concat<F, G>
+where
+    In: Layout<Elem = E>,
+    E: Float,
+    F: Infer<In, Output = T4<E, N, C1, H1, W1>>,
+    G: Infer<In, Output = T4<E, N, C2, H2, W2>>,
+    C1: typenum::Unsigned + Decimal + Add<C2>,
+    C2: typenum::Unsigned + Decimal,
+    H1: typenum::Unsigned + Decimal + IsEqual<H2>,
+    W1: typenum::Unsigned + Decimal + IsEqual<W2>,
+    H2: typenum::Unsigned + Decimal,
+    W2: typenum::Unsigned + Decimal,
+    Sum<C1, C2>: typenum::Unsigned + Decimal,
+    Eq<H1, H2>: core::ops::BitAnd<Eq<W1, W2>>,
+    And<Eq<H1, H2>, Eq<W1, W2>>: ConcatSizesMatch<
+            Shape<N, Show<C1>, Show<H1>, Show<W1>>,
+            Shape<N, Show<C2>, Show<H2>, Show<W2>>,
+        >,
+{
+    type Output = T4<E, N, Sum<C1, C2>, H1, W1>;
+    const WORK: usize = <F::Output as Layout>::LEN
+        + <G::Output as Layout>::LEN
+        + max(<F as Infer<In>>::WORK, <G as Infer<In>>::WORK);
+    const WEIGHTS: usize = <F as Infer<In>>::WEIGHTS + <G as Infer<In>>::WEIGHTS;
+
+    fn infer_into(&self, x: &[E], y: &mut [E], work: &mut [E]) {
+        let (la, lb) = (<F::Output as Layout>::LEN, <G::Output as Layout>::LEN);
+        let (a, rest) = work.split_at_mut(la);
+        let (b, inner) = rest.split_at_mut(lb);
+        self.0.infer_into(x, a, &mut inner[..<F as Infer<In>>::WORK]);
+        self.1.infer_into(x, b, &mut inner[..<G as Infer<In>>::WORK]);
+        let (pa, pb) = (la / N.max(1), lb / N.max(1));
+        for n in 0..N {
+            let out = &mut y[n * (pa + pb)..(n + 1) * (pa + pb)];
+            out[..pa].copy_from_slice(&a[n * pa..(n + 1) * pa]);
+            out[pa..].copy_from_slice(&b[n * pb..(n + 1) * pb]);
+        }
+    }
+}
+
+impl<F: View, G: View> View for Concat<F, G> {
+    fn view_at(file: &SafeTensors, prefix: &Name) -> Result<Self, ViewError> {
+        Ok(Concat(F::view_at(file, &prefix.join("0"))?, G::view_at(file, &prefix.join("1"))?))
+    }
+}
+
+#[cfg(feature = "std")]
 impl<F, G, In, E, const N: usize, C1, H1, W1, C2, H2, W2> Forward<In> for Concat<F, G>
 where
     In: TensorData<Elem = E>,
@@ -109,6 +178,7 @@ where
 }
 
 /// The inverse of [`stack`]: each image of `y` split into its first `pa` values and the rest.
+#[cfg(feature = "std")]
 pub(crate) fn unstack<E: Float, const N: usize, A, B>(y: &[E], pa: usize) -> (A, B)
 where
     A: TensorData<Elem = E>,
@@ -124,6 +194,7 @@ where
 }
 
 /// Image by image, `a`'s channels then `b`'s: the NCHW concatenation along C.
+#[cfg(feature = "std")]
 pub(crate) fn stack<E: Float, const N: usize, T: TensorData<Elem = E>>(a: &[E], b: &[E]) -> T {
     let (pa, pb) = (a.len() / N.max(1), b.len() / N.max(1));
     let mut out = Vec::with_capacity(a.len() + b.len());
@@ -134,6 +205,7 @@ pub(crate) fn stack<E: Float, const N: usize, T: TensorData<Elem = E>>(a: &[E], 
     T::from_storage(out.into())
 }
 
+#[cfg(feature = "std")]
 impl<E: Float, F: Params<E>, G: Params<E>> Params<E> for Concat<F, G> {
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
         self.0.visit(&join(prefix, "0"), f);
@@ -161,12 +233,14 @@ impl<E: Float, F: Params<E>, G: Params<E>> Params<E> for Concat<F, G> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<F: ZerosLike, G: ZerosLike> ZerosLike for Concat<F, G> {
     fn zeros_like_impl(&self) -> Self {
         Concat(self.0.zeros_like_impl(), self.1.zeros_like_impl())
     }
 }
 
+#[cfg(feature = "std")]
 impl<F: Init, G: Init> Init for Concat<F, G> {
     fn init<R: rand::Rng + ?Sized>(rng: &mut R) -> Self {
         let f = F::init(rng);

@@ -4,16 +4,24 @@
 //! [`crate::kernels::conv`] do the arithmetic. Square kernels, equal stride and padding on both axes.
 
 use core::marker::PhantomData;
+#[cfg(feature = "std")]
 use rand::Rng;
 use typenum::{Eq, IsEqual, Unsigned};
 
 use crate::Float;
-use crate::kernels::Geom;
+use crate::infer::{Infer, Name, SafeTensors, View, ViewError};
+#[cfg(feature = "std")]
 use crate::kernels::conv::{self, Source};
+use crate::kernels::{Geom, embedded};
+#[cfg(feature = "std")]
 use crate::layers::LayerInput;
 use crate::layers::weight_bias::WeightBias;
+#[cfg(feature = "std")]
 use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike};
-use crate::param::{Bias, BiasMode, NoBias};
+#[cfg(feature = "std")]
+use crate::param::NoBias;
+use crate::param::{Bias, BiasMode};
+#[cfg(feature = "std")]
 use crate::runtime::Storage;
 use crate::shape::{
     ChannelsMatch, Decimal, Dims, Exact, Height, Num, Show, Size, Width, Window, WindowOut,
@@ -94,6 +102,7 @@ impl<
     /// assert_eq!(conv.forward(x).as_slice(), [11., -13., 4., 9.]);
     /// assert!(Conv2d::<1, 1, 2, 1, 0, Exact, f64>::from_parts(vec![0.0; 4], None).is_err());
     /// ```
+    #[cfg(feature = "std")]
     pub fn from_parts(weight: Vec<E>, bias: Option<Vec<E>>) -> Result<Self, crate::LengthError> {
         let parts = WeightBias::from_parts(weight, bias, &Self::WEIGHT_SHAPE, COUT)?;
         Ok(Self { parts, mode: PhantomData })
@@ -110,6 +119,7 @@ impl<
     ///     Conv2d::<3, 8, 3>::init(&mut rand::rng()).without_bias();
     /// assert_eq!(Params::<f32>::param_count(&conv), 8 * 3 * 3 * 3);
     /// ```
+    #[cfg(feature = "std")]
     pub fn without_bias(self) -> Conv2d<CIN, COUT, K, S, P, M, E, NoBias> {
         Conv2d { parts: self.parts.without_bias(), mode: PhantomData }
     }
@@ -133,6 +143,7 @@ impl<
     /// let x = Tensor::<1, 1, 3, 3>::from_fn(|_, _, h, w| (h * 3 + w + 1) as f32); // 1..=9
     /// assert_eq!(conv.forward(x).as_slice(), [12., 16., 24., 28.]); // 1 + 2 + 4 + 5 = 12, …
     /// ```
+    #[cfg(feature = "std")]
     pub fn weight_mut(&mut self) -> &mut [E] {
         &mut self.parts.weight
     }
@@ -156,6 +167,7 @@ impl<
     /// let y = conv.forward(Tensor::<1, 1, 1, 2>::from_slice(&[3.0, -1.0]).unwrap());
     /// assert_eq!(y.as_slice(), [7.0, -1.0]); // 2·3 + 1, 2·(−1) + 1
     /// ```
+    #[cfg(feature = "std")]
     pub fn bias_mut(&mut self) -> Option<&mut [E]> {
         self.parts.bias.as_deref_mut()
     }
@@ -193,6 +205,7 @@ impl<
     }
 }
 
+#[cfg(feature = "std")]
 impl<
     const CIN: usize,
     const COUT: usize,
@@ -211,6 +224,7 @@ impl<
     }
 }
 
+#[cfg(feature = "std")]
 impl<
     const CIN: usize,
     const COUT: usize,
@@ -228,6 +242,7 @@ impl<
     }
 }
 
+#[cfg(feature = "std")]
 impl<
     const CIN: usize,
     const COUT: usize,
@@ -250,6 +265,7 @@ impl<
     }
 }
 
+#[cfg(feature = "std")]
 impl<
     const CIN: usize,
     const COUT: usize,
@@ -266,6 +282,7 @@ impl<
     }
 }
 
+#[cfg(feature = "std")]
 impl<
     const CIN: usize,
     const COUT: usize,
@@ -375,6 +392,7 @@ where
     }
 }
 
+#[cfg(feature = "std")]
 impl<
     const CIN: usize,
     const COUT: usize,
@@ -411,6 +429,62 @@ impl<
             &mut grads.parts.weight,
             grads.parts.bias.as_deref_mut(),
         );
+    }
+}
+
+impl<
+    const CIN: usize,
+    const COUT: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    M,
+    E,
+    B,
+    const N: usize,
+    C,
+    H,
+    W,
+> Infer<T4<E, N, C, H, W>> for Conv2d<CIN, COUT, K, S, P, M, E, B>
+where
+    E: Float,
+    B: BiasMode,
+    Dims<CIN>: Size,
+    Dims<COUT>: Size,
+    C: Unsigned + Decimal + IsEqual<Num<CIN>>,
+    Eq<C, Num<CIN>>: ChannelsMatch<Conv2d<CIN, COUT, K, S, P, M, E, B>, CIN, Show<C>>,
+    H: Unsigned + Window<Conv2d<CIN, COUT, K, S, P, M, E, B>, Height, K, S, P, M>,
+    W: Unsigned + Window<Conv2d<CIN, COUT, K, S, P, M, E, B>, Width, K, S, P, M>,
+{
+    type Output = T4<
+        E,
+        N,
+        Num<COUT>,
+        WindowOut<H, Conv2d<CIN, COUT, K, S, P, M, E, B>, Height, K, S, P, M>,
+        WindowOut<W, Conv2d<CIN, COUT, K, S, P, M, E, B>, Width, K, S, P, M>,
+    >;
+    const WEIGHTS: usize = WeightBias::<E, B>::count(COUT * CIN * K * K, COUT);
+
+    fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+        let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
+        embedded::conv2d(&g, N, COUT, 1, x, self.weight(), self.bias(), y);
+    }
+}
+
+impl<
+    const CIN: usize,
+    const COUT: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    M,
+    E: Float,
+    B: BiasMode,
+> View for Conv2d<CIN, COUT, K, S, P, M, E, B>
+{
+    fn view_at(file: &SafeTensors, prefix: &Name) -> Result<Self, ViewError> {
+        let parts = WeightBias::view(file, prefix, &Self::WEIGHT_SHAPE, COUT)?;
+        Ok(Self { parts, mode: PhantomData })
     }
 }
 

@@ -6,16 +6,24 @@
 //! width) is computed in the type by [`DilatedWindow`].
 
 use core::marker::PhantomData;
+#[cfg(feature = "std")]
 use rand::Rng;
 use typenum::{Eq, IsEqual, Unsigned};
 
 use super::weight_bias::WeightBias;
 use crate::Float;
-use crate::kernels::Geom;
+use crate::infer::{Infer, Name, SafeTensors, View, ViewError};
+#[cfg(feature = "std")]
 use crate::kernels::conv::{self, Source};
+use crate::kernels::{Geom, embedded};
+#[cfg(feature = "std")]
 use crate::layers::LayerInput;
+#[cfg(feature = "std")]
 use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike};
-use crate::param::{Bias, BiasMode, NoBias};
+#[cfg(feature = "std")]
+use crate::param::NoBias;
+use crate::param::{Bias, BiasMode};
+#[cfg(feature = "std")]
 use crate::runtime::Storage;
 use crate::shape::{
     ChannelsMatch, Decimal, DilatedOut, DilatedWindow, Dims, Exact, Height, Num, Show, Size, Width,
@@ -151,14 +159,14 @@ conv_hw_impl! { core::fmt::Debug {
     }
 }}
 
-conv_hw_impl! { Default {
+conv_hw_impl! { #[cfg(feature = "std")] Default {
     /// Zero weights and biases (to load weights into).
     fn default() -> Self {
         Self { parts: WeightBias::zeros(&Self::WEIGHT_SHAPE, COUT), mode: PhantomData }
     }
 }}
 
-conv_hw_impl! { Init {
+conv_hw_impl! { #[cfg(feature = "std")] Init {
     /// PyTorch's default init: `U(±1/√(CIN·KH·KW))` for weights and biases.
     fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
         let parts = WeightBias::init(&Self::WEIGHT_SHAPE, COUT, CIN * KH * KW, rng);
@@ -166,7 +174,7 @@ conv_hw_impl! { Init {
     }
 }}
 
-conv_hw_impl! { Params<E> {
+conv_hw_impl! { #[cfg(feature = "std")] Params<E> {
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
         self.parts.visit(prefix, &Self::WEIGHT_SHAPE, f);
     }
@@ -178,7 +186,7 @@ conv_hw_impl! { Params<E> {
     }
 }}
 
-conv_hw_impl! { ZerosLike {
+conv_hw_impl! { #[cfg(feature = "std")] ZerosLike {
     fn zeros_like_impl(&self) -> Self {
         Self { parts: self.parts.zeros_like(), mode: PhantomData }
     }
@@ -204,6 +212,7 @@ conv_hw_impl! { {
     /// let err = Taps::from_parts(vec![1.; 3], None).unwrap_err();
     /// assert_eq!(err.to_string(), "a tensor of shape [1, 1, 1, 2] holds 2 elements, but 3 were given");
     /// ```
+    #[cfg(feature = "std")]
     pub fn from_parts(weight: Vec<E>, bias: Option<Vec<E>>) -> Result<Self, crate::LengthError> {
         let parts = WeightBias::from_parts(weight, bias, &Self::WEIGHT_SHAPE, COUT)?;
         Ok(Self { parts, mode: PhantomData })
@@ -216,6 +225,7 @@ conv_hw_impl! { {
     /// let conv = Conv2dHW::<3, 8, 1, 3>::init(&mut rand::rng()).without_bias();
     /// assert_eq!(Params::<f32>::param_count(&conv), 8 * 3 * 3);
     /// ```
+    #[cfg(feature = "std")]
     pub fn without_bias(self) -> Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, NoBias> {
         Conv2dHW { parts: self.parts.without_bias(), mode: PhantomData }
     }
@@ -228,6 +238,7 @@ conv_hw_impl! { {
 
     /// The backward pass for `n` images of `h × w`: parameter gradients into `grads`, the input
     /// gradient into `dx` if given.
+    #[cfg(feature = "std")]
     #[track_caller]
     #[allow(clippy::too_many_arguments, reason = "the sizes and the four buffers")]
     fn backward_into(
@@ -248,6 +259,103 @@ conv_hw_impl! { {
     }
 }}
 
+impl<
+    const CIN: usize,
+    const COUT: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const DH: usize,
+    const DW: usize,
+    M,
+    E,
+    B,
+    const N: usize,
+    C,
+    H,
+    W,
+> Infer<T4<E, N, C, H, W>> for Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>
+where
+    E: Float,
+    B: BiasMode,
+    Dims<CIN>: Size,
+    Dims<COUT>: Size,
+    C: Unsigned + Decimal + IsEqual<Num<CIN>>,
+    Eq<C, Num<CIN>>:
+        ChannelsMatch<Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>, CIN, Show<C>>,
+    H: Unsigned
+        + DilatedWindow<
+            Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>,
+            Height,
+            KH,
+            SH,
+            PH,
+            DH,
+            M,
+        >,
+    W: Unsigned
+        + DilatedWindow<
+            Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>,
+            Width,
+            KW,
+            SW,
+            PW,
+            DW,
+            M,
+        >,
+{
+    type Output = T4<
+        E,
+        N,
+        Num<COUT>,
+        DilatedOut<
+            H,
+            Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>,
+            Height,
+            KH,
+            SH,
+            PH,
+            DH,
+            M,
+        >,
+        DilatedOut<
+            W,
+            Conv2dHW<CIN, COUT, KH, KW, SH, SW, PH, PW, DH, DW, M, E, B>,
+            Width,
+            KW,
+            SW,
+            PW,
+            DW,
+            M,
+        >,
+    >;
+    const WEIGHTS: usize = WeightBias::<E, B>::count(COUT * CIN * KH * KW, COUT);
+
+    fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+        embedded::conv2d(
+            &Self::geom(H::USIZE, W::USIZE),
+            N,
+            COUT,
+            1,
+            x,
+            self.weight(),
+            self.bias(),
+            y,
+        );
+    }
+}
+
+conv_hw_impl! { View {
+    fn view_at(file: &SafeTensors, prefix: &Name) -> Result<Self, ViewError> {
+        let parts = WeightBias::view(file, prefix, &Self::WEIGHT_SHAPE, COUT)?;
+        Ok(Self { parts, mode: PhantomData })
+    }
+}}
+
+#[cfg(feature = "std")]
 impl<
     const CIN: usize,
     const COUT: usize,

@@ -1,10 +1,16 @@
 //! `Dropout`: inverted dropout in train mode, the identity in eval mode.
 
+#[cfg(feature = "std")]
 use core::sync::atomic::{AtomicU64, Ordering};
+#[cfg(feature = "std")]
 use rand::Rng;
 
+#[cfg(feature = "std")]
 use crate::Float;
+use crate::infer::{Infer, Layout, view_default};
+#[cfg(feature = "std")]
 use crate::module::{Forward, Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike};
+#[cfg(feature = "std")]
 use crate::tensor::TensorData;
 
 /// Inverted dropout: in train mode each value is zeroed with probability `p` and the others are
@@ -36,7 +42,24 @@ use crate::tensor::TensorData;
 pub struct Dropout {
     p: f64,
     seed: u64,
+    /// Training forwards so far (each draws a new mask); without `std` there is no training
+    /// (and Cortex-M has no 64-bit atomics).
+    #[cfg(feature = "std")]
     calls: AtomicU64,
+}
+
+view_default! { [] Dropout; }
+
+/// Eval mode: the identity.
+impl<T: Layout> Infer<T> for Dropout {
+    type Output = T;
+    const IN_PLACE: bool = true;
+
+    fn infer_into(&self, x: &[T::Elem], y: &mut [T::Elem], _: &mut [T::Elem]) {
+        y.copy_from_slice(x);
+    }
+
+    fn infer_in_place(&self, _: &mut [T::Elem]) {}
 }
 
 impl Dropout {
@@ -52,7 +75,10 @@ impl Dropout {
     #[track_caller]
     pub fn new(p: f64, seed: u64) -> Self {
         assert!((0.0..=1.0).contains(&p), "Dropout: p must be in [0, 1], got {p}");
-        Self { p, seed, calls: AtomicU64::new(0) }
+        #[cfg(feature = "std")]
+        return Self { p, seed, calls: AtomicU64::new(0) };
+        #[cfg(not(feature = "std"))]
+        Self { p, seed }
     }
 
     /// The probability of zeroing a value.
@@ -82,10 +108,12 @@ impl Dropout {
     }
 }
 
+#[cfg(feature = "std")]
 /// SplitMix64 (Steele, Lea and Flood, 2014): a tiny generator whose output is fixed by its
 /// definition, unlike `rand`'s `SmallRng`, which may change between versions and platforms.
 struct SplitMix64(u64);
 
+#[cfg(feature = "std")]
 impl SplitMix64 {
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -101,6 +129,14 @@ impl SplitMix64 {
     }
 }
 
+#[cfg(not(feature = "std"))]
+impl Clone for Dropout {
+    fn clone(&self) -> Self {
+        Self { p: self.p, seed: self.seed }
+    }
+}
+
+#[cfg(feature = "std")]
 impl Clone for Dropout {
     fn clone(&self) -> Self {
         Self {
@@ -131,6 +167,7 @@ impl Default for Dropout {
     }
 }
 
+#[cfg(feature = "std")]
 impl Init for Dropout {
     /// `p = 0.5` (PyTorch's default) with a seed drawn from `rng`; change it with
     /// [`Dropout::set_p`].
@@ -139,18 +176,21 @@ impl Init for Dropout {
     }
 }
 
+#[cfg(feature = "std")]
 impl<E: Float> Params<E> for Dropout {
     fn visit<'a>(&'a self, _: &str, _: &mut ParamFn<'a, '_, E>) {}
     fn visit_mut(&mut self, _: &str, _: &mut ParamFnMut<'_, E>) {}
     fn visit_with_grads(&mut self, _: &Self, _: &mut PairFn<'_, E>) {}
 }
 
+#[cfg(feature = "std")]
 impl ZerosLike for Dropout {
     fn zeros_like_impl(&self) -> Self {
         self.clone()
     }
 }
 
+#[cfg(feature = "std")]
 impl<T: TensorData> Forward<T> for Dropout {
     type Output = T;
     /// The mask, as the factor each value was multiplied by (0 or `1/(1 − p)`).

@@ -7,8 +7,12 @@ use core::ops::Mul;
 use typenum::Prod;
 
 use crate::Float;
+use crate::infer::{Infer, view_default};
+#[cfg(feature = "std")]
 use crate::module::{Forward, NoParams};
-use crate::tensor::{T2, T4, reshape2to4, reshape4to2};
+use crate::tensor::{T2, T4};
+#[cfg(feature = "std")]
+use crate::tensor::{reshape2to4, reshape4to2};
 
 /// Flattens each sample's `(C, H, W)` into `C·H·W` features, in C, H, W order.
 ///
@@ -27,7 +31,29 @@ use crate::tensor::{T2, T4, reshape2to4, reshape4to2};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Flatten;
 
+#[cfg(feature = "std")]
 impl NoParams for Flatten {}
+
+view_default! { [] Flatten; }
+
+/// A reshape: the output is the input's values, so a network keeps them where they are.
+impl<E: Float, const N: usize, C, H, W> Infer<T4<E, N, C, H, W>> for Flatten
+where
+    C: typenum::Unsigned + Mul<H>,
+    H: typenum::Unsigned,
+    W: typenum::Unsigned,
+    Prod<C, H>: Mul<W>,
+    FlatSize<C, H, W>: typenum::Unsigned,
+{
+    type Output = T2<E, N, FlatSize<C, H, W>>;
+    const IN_PLACE: bool = true;
+
+    fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+        y.copy_from_slice(x);
+    }
+
+    fn infer_in_place(&self, _: &mut [E]) {}
+}
 
 /// The flattened feature count `C·H·W` as a typenum number.
 ///
@@ -41,6 +67,7 @@ impl NoParams for Flatten {}
 /// ```
 pub type FlatSize<C, H, W> = Prod<Prod<C, H>, W>;
 
+#[cfg(feature = "std")]
 impl<E: Float, const N: usize, C, H, W> Forward<T4<E, N, C, H, W>> for Flatten
 where
     C: Mul<H>,

@@ -10,16 +10,22 @@
 
 use core::marker::PhantomData;
 use core::ops::Rem;
+#[cfg(feature = "std")]
 use rand::Rng;
 use typenum::{And, Eq, Gr, IsEqual, IsGreater, Max, Mod, U0, U1, Unsigned};
 
 use crate::Float;
-use crate::kernels::Geom;
+use crate::infer::{Infer, Name, SafeTensors, View, ViewError};
+#[cfg(feature = "std")]
 use crate::kernels::conv::{self, Source};
+use crate::kernels::{Geom, embedded};
+#[cfg(feature = "std")]
 use crate::layers::LayerInput;
 use crate::layers::weight_bias::WeightBias;
+#[cfg(feature = "std")]
 use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike};
 use crate::param::{Bias, BiasMode};
+#[cfg(feature = "std")]
 use crate::runtime::Storage;
 use crate::shape::{
     ChannelsMatch, Decimal, Dims, Divisor, Exact, GroupsDivide, GroupsNonZero, Height, Num, Show,
@@ -123,6 +129,7 @@ grouped_impl!(;
 
     /// One input and one output channel per group (`G = CIN = COUT`): the direct depthwise
     /// kernels ([`conv::depthwise_forward`]) instead of one im2col + GEMM per channel.
+    #[cfg(feature = "std")]
     const DEPTHWISE: bool = G == CIN && G == COUT;
 
     crate::layers::weight_bias::accessors!("(COUT, CIN/G, K, K)");
@@ -140,6 +147,7 @@ grouped_impl!(;
     /// let y = conv.unwrap().forward(Tensor::<1, 2, 1, 2, f64>::from_slice(&[1., 2., 3., 4.]).unwrap());
     /// assert_eq!(y.as_slice(), [2., 4., -2., -3.]);
     /// ```
+    #[cfg(feature = "std")]
     pub fn from_parts(weight: Vec<E>, bias: Option<Vec<E>>) -> Result<Self, crate::LengthError> {
         let parts = WeightBias::from_parts(weight, bias, &Self::WEIGHT_SHAPE, COUT)?;
         Ok(Self { parts, mode: PhantomData })
@@ -147,6 +155,7 @@ grouped_impl!(;
 
     /// Group `g`'s `(N, per_group, plane)` values, gathered from `src: (N, per_group·G, plane)`:
     /// the inverse of [`Self::scatter`].
+    #[cfg(feature = "std")]
     fn gather(src: &[E], n: usize, g: usize, per_group: usize, plane: usize) -> Vec<E> {
         let group = per_group * plane;
         let mut out = Vec::with_capacity(n * group);
@@ -157,6 +166,7 @@ grouped_impl!(;
     }
 
     /// Writes group `g`'s `(N, per_group, plane)` values into `dst: (N, per_group·G, plane)`.
+    #[cfg(feature = "std")]
     fn scatter(dst: &mut [E], g: usize, src: &[E], per_group: usize, plane: usize) {
         let (img_src, img_dst) = (per_group * plane, per_group * G * plane);
         for (s, d) in src.chunks_exact(img_src.max(1)).zip(dst.chunks_exact_mut(img_dst.max(1))) {
@@ -165,6 +175,7 @@ grouped_impl!(;
     }
 
     /// Forward for `n` images of `h × w`.
+    #[cfg(feature = "std")]
     fn forward_slices(&self, n: usize, h: usize, w: usize, x: &[E], y: &mut [E]) {
         if Self::DEPTHWISE {
             let geom = Geom::new(CIN, h, w, K, S, P);
@@ -184,6 +195,7 @@ grouped_impl!(;
 
     /// Backward for `n` images of `h × w` from the input `x`: parameter gradients into `grads`,
     /// the input gradient into `dx` if given.
+    #[cfg(feature = "std")]
     fn backward_slices(
         &self,
         (n, h, w): (usize, usize, usize),
@@ -237,6 +249,7 @@ grouped_impl!(PartialEq;
     }
 );
 
+#[cfg(feature = "std")]
 grouped_impl!(Default;
     /// Zero weights and biases (to load weights into).
     fn default() -> Self {
@@ -250,6 +263,7 @@ grouped_impl!(core::fmt::Debug;
     }
 );
 
+#[cfg(feature = "std")]
 grouped_impl!(Init;
     /// PyTorch's default init: `U(±1/√((CIN/G)·K·K))` for weights and biases.
     fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
@@ -258,12 +272,14 @@ grouped_impl!(Init;
     }
 );
 
+#[cfg(feature = "std")]
 grouped_impl!(ZerosLike;
     fn zeros_like_impl(&self) -> Self {
         Self { parts: self.parts.zeros_like(), mode: PhantomData }
     }
 );
 
+#[cfg(feature = "std")]
 grouped_impl!(Params<E>;
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
         self.parts.visit(prefix, &Self::WEIGHT_SHAPE, f);
@@ -276,6 +292,66 @@ grouped_impl!(Params<E>;
     }
 );
 
+impl<
+    const CIN: usize,
+    const COUT: usize,
+    const K: usize,
+    const G: usize,
+    const S: usize,
+    const P: usize,
+    M,
+    E,
+    B,
+    const N: usize,
+    C,
+    H,
+    W,
+> Infer<T4<E, N, C, H, W>> for GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>
+where
+    E: Float,
+    B: BiasMode,
+    Dims<CIN>: Size,
+    Dims<COUT>: Size,
+    Dims<G>: Size,
+    // G = 0: `GroupsNonZero`; the remainders divide by max(G, 1), so typenum's missing division
+    // by zero never shows.
+    Num<G>: IsGreater<U0> + Max<U1>,
+    Gr<Num<G>, U0>: GroupsNonZero<GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>, G>,
+    Num<CIN>: Rem<Divisor<G>>,
+    Num<COUT>: Rem<Divisor<G>>,
+    Mod<Num<CIN>, Divisor<G>>: IsEqual<U0>,
+    Mod<Num<COUT>, Divisor<G>>: IsEqual<U0>,
+    Eq<Mod<Num<CIN>, Divisor<G>>, U0>: core::ops::BitAnd<Eq<Mod<Num<COUT>, Divisor<G>>, U0>>,
+    And<Eq<Mod<Num<CIN>, Divisor<G>>, U0>, Eq<Mod<Num<COUT>, Divisor<G>>, U0>>:
+        GroupsDivide<GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>, CIN, COUT, G>,
+    C: Unsigned + Decimal + IsEqual<Num<CIN>>,
+    Eq<C, Num<CIN>>: ChannelsMatch<GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>, CIN, Show<C>>,
+    H: Unsigned + Window<GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>, Height, K, S, P, M>,
+    W: Unsigned + Window<GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>, Width, K, S, P, M>,
+{
+    type Output = T4<
+        E,
+        N,
+        Num<COUT>,
+        WindowOut<H, GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>, Height, K, S, P, M>,
+        WindowOut<W, GroupedConv2d<CIN, COUT, K, G, S, P, M, E, B>, Width, K, S, P, M>,
+    >;
+    const WEIGHTS: usize = WeightBias::<E, B>::count(Self::WEIGHT_LEN, COUT);
+
+    fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+        let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
+        embedded::conv2d(&g, N, COUT, G, x, self.weight(), self.bias(), y);
+    }
+}
+
+grouped_impl!(View;
+    fn view_at(file: &SafeTensors, prefix: &Name) -> Result<Self, ViewError> {
+        let parts = WeightBias::view(file, prefix, &Self::WEIGHT_SHAPE, COUT)?;
+        Ok(Self { parts, mode: PhantomData })
+    }
+);
+
+#[cfg(feature = "std")]
 impl<
     const CIN: usize,
     const COUT: usize,

@@ -5,18 +5,31 @@
 
 use core::marker::PhantomData;
 use core::ops::Mul;
+#[cfg(feature = "std")]
 use rand::Rng;
 use typenum::{Eq, IsEqual, Prod, Unsigned};
 
 use crate::Float;
+use crate::infer::{Infer, Name, SafeTensors, View, ViewError};
+use crate::kernels::embedded;
+#[cfg(feature = "std")]
 use crate::kernels::linear;
+#[cfg(feature = "std")]
 use crate::layers::LayerInput;
+#[cfg(feature = "std")]
 use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike, join};
+#[cfg(feature = "std")]
 use crate::param::Fill;
-use crate::param::{Bias, BiasMode, NoBias};
+#[cfg(feature = "std")]
+use crate::param::NoBias;
+use crate::param::{Bias, BiasMode};
 use crate::runtime::Storage;
-use crate::shape::{Decimal, Dim, Dims, FeaturesMatch, FlatInput, Num, Show, Size};
-use crate::tensor::{T2, T4};
+#[cfg(feature = "std")]
+use crate::shape::FlatInput;
+use crate::shape::{Decimal, Dim, Dims, FeaturesMatch, Num, Show, Size};
+use crate::tensor::T2;
+#[cfg(feature = "std")]
+use crate::tensor::T4;
 
 macro_rules! dense_layer {
     (
@@ -32,6 +45,7 @@ macro_rules! dense_layer {
             mode: PhantomData<B>,
         }
 
+        #[cfg(feature = "std")]
         impl<$(const $p: usize),*, E: Float, B: BiasMode> Default for $name<$($p),*, E, B> {
             /// Zero weights and biases (to load weights into).
             fn default() -> Self {
@@ -69,6 +83,7 @@ macro_rules! dense_layer {
             /// let y = fc.forward(Tensor2::<1, 2>::from_slice(&[1.0, 1.0]).unwrap());
             /// assert_eq!(y.as_slice(), [5.0]); // 2·1 + 3·1
             /// ```
+            #[cfg(feature = "std")]
             pub fn weight_mut(&mut self) -> &mut [E] {
                 &mut self.weight
             }
@@ -83,10 +98,12 @@ macro_rules! dense_layer {
             /// assert_eq!(fc.forward(Tensor2::<1, 2>::filled(1.0)).as_slice(), [5.0]); // no + 10
             /// assert_eq!(Params::<f32>::param_count(&fc), 2);
             /// ```
+            #[cfg(feature = "std")]
             pub fn without_bias(self) -> $name<$($p),*, E, NoBias> {
                 $name { weight: self.weight, bias: None, mode: PhantomData }
             }
 
+            #[cfg(feature = "std")]
             fn check_weight(weight: Vec<E>) -> Result<Storage<E>, crate::LengthError> {
                 if weight.len() == OUT * Self::IN {
                     Ok(weight.into())
@@ -112,6 +129,7 @@ macro_rules! dense_layer {
             /// let err = Linear::<2, 3>::from_parts(vec![0.0; 5], vec![0.0; 3]).unwrap_err();
             /// assert_eq!((err.expected, err.found), (6, 5));
             /// ```
+            #[cfg(feature = "std")]
             pub fn from_parts(weight: Vec<E>, bias: Vec<E>) -> Result<Self, crate::LengthError> {
                 let weight = Self::check_weight(weight)?;
                 if bias.len() != OUT {
@@ -140,11 +158,13 @@ macro_rules! dense_layer {
             /// let y = fc.forward(Tensor2::<1, 1>::filled(4.0));
             /// assert_eq!(y.as_slice(), [4.0, 6.0]); // 1·4 + 0, −1·4 + 10
             /// ```
+            #[cfg(feature = "std")]
             pub fn bias_mut(&mut self) -> &mut [E] {
                 self.bias.as_deref_mut().expect("a Linear with Bias has one")
             }
         }
 
+        #[cfg(feature = "std")]
         impl<$(const $p: usize),*, E: Float> $name<$($p),*, E, NoBias> {
             /// A layer without bias with the given weights `(OUT, IN)`, row-major.
             ///
@@ -161,12 +181,25 @@ macro_rules! dense_layer {
             }
         }
 
+        impl<$(const $p: usize),*, E: Float, B: BiasMode> View for $name<$($p),*, E, B> {
+            fn view_at(file: &SafeTensors, prefix: &Name) -> Result<Self, ViewError> {
+                let weight = Storage::from_static(file.values(&prefix.join("weight"), &[OUT, Self::IN])?);
+                let bias = if B::ON {
+                    Some(Storage::from_static(file.values(&prefix.join("bias"), &[OUT])?))
+                } else {
+                    None
+                };
+                Ok(Self { weight, bias, mode: PhantomData })
+            }
+        }
+
         impl<$(const $p: usize),*, E: Float, B: BiasMode> core::fmt::Debug for $name<$($p),*, E, B> {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 write!(f, "{}({} → {}, bias={})", stringify!($name), Self::IN, OUT, B::ON)
             }
         }
 
+        #[cfg(feature = "std")]
         impl<$(const $p: usize),*, E: Float, B: BiasMode> Init for $name<$($p),*, E, B> {
             /// PyTorch's default init: `U(±1/√IN)` for weights and biases.
             fn init<R: Rng + ?Sized>(rng: &mut R) -> Self {
@@ -179,6 +212,7 @@ macro_rules! dense_layer {
             }
         }
 
+        #[cfg(feature = "std")]
         impl<$(const $p: usize),*, E: Float, B: BiasMode> Params<E> for $name<$($p),*, E, B> {
             fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
                 f(&join(prefix, "weight"), &[OUT, Self::IN], &self.weight);
@@ -201,6 +235,7 @@ macro_rules! dense_layer {
             }
         }
 
+        #[cfg(feature = "std")]
         impl<$(const $p: usize),*, E: Float, B: BiasMode> ZerosLike for $name<$($p),*, E, B> {
             fn zeros_like_impl(&self) -> Self {
                 Self::default()
@@ -260,6 +295,24 @@ macro_rules! dense_forward_impl {
         forward_by_input!([$(const $p: usize,)* E: Float, B: BiasMode,] $name<$($p),*, E, B>);
 
         impl<$(const $p: usize),*, E: Float, B: BiasMode, const N: usize, F>
+            Infer<T2<E, N, F>> for $name<$($p),*, E, B>
+        where
+            F: Unsigned + Decimal + IsEqual<$expected>,
+            Eq<F, $expected>: FeaturesMatch<$name<$($p),*, E, B>, $show, Show<F>>,
+            Dims<OUT>: Size,
+            $($bounds)*
+        {
+            type Output = T2<E, N, Num<OUT>>;
+            const WEIGHTS: usize = OUT * Self::IN + if B::ON { OUT } else { 0 };
+
+            fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+                embedded::linear(N, Self::IN, OUT, x, &self.weight, self.bias.as_deref(), y);
+            }
+        }
+
+        #[cfg(feature = "std")]
+
+        impl<$(const $p: usize),*, E: Float, B: BiasMode, const N: usize, F>
             LayerInput<$name<$($p),*, E, B>> for T2<E, N, F>
         where
             F: Unsigned + Decimal + IsEqual<$expected>,
@@ -303,6 +356,7 @@ macro_rules! dense_forward_impl {
         }
 
         // A 4-D input: the rank mistake, reported with its sizes (see `FlatInput`).
+        #[cfg(feature = "std")]
         impl<$(const $p: usize),*, E: Float, B: BiasMode, const N: usize, XC, XH, XW>
             LayerInput<$name<$($p),*, E, B>> for T4<E, N, XC, XH, XW>
         where

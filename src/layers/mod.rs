@@ -20,6 +20,7 @@
 /// whatever the input (a kernel of 0, a size outside the table) would rule out the right impl
 /// before the input is known, and the compiler would then take the input to be of the other
 /// rank and report a type mismatch. Layers of your own implement [`Forward`](crate::Forward) directly.
+#[cfg(feature = "std")]
 #[diagnostic::on_unimplemented(
     message = "`{L}` cannot take an input of type `{Self}`",
     label = "this layer does not accept that input",
@@ -44,6 +45,7 @@ pub trait LayerInput<L>: Sized {
 
 /// `forward_by_input!([generics,] Layer<…>)`: the layer's one [`Forward`](crate::Forward) impl, generic over the
 /// input, calling its [`LayerInput`] impls.
+#[cfg(feature = "std")]
 macro_rules! forward_by_input {
     ([$($g:tt)*] $L:ty) => {
         impl<$($g)* In: $crate::layers::LayerInput<$L>> $crate::module::Forward<In> for $L {
@@ -67,6 +69,12 @@ macro_rules! forward_by_input {
     };
 }
 
+/// Without `std` there is no `Forward`: the layers' invocations expand to nothing.
+#[cfg(not(feature = "std"))]
+macro_rules! forward_by_input {
+    ($($t:tt)*) => {};
+}
+
 mod activation;
 pub(crate) mod concat;
 mod conv;
@@ -79,7 +87,9 @@ pub mod norm;
 mod pool;
 pub(crate) mod residual;
 mod softmax;
+#[cfg(feature = "std")]
 mod transposed;
+#[cfg(feature = "std")]
 mod upsample;
 mod weight_bias;
 
@@ -95,16 +105,23 @@ pub use norm::BatchNorm2d;
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use residual::{Residual, Sum};
 pub use softmax::{LogSoftmax, Softmax};
+#[cfg(feature = "std")]
 pub use transposed::{
     ConvTranspose2d, TransposedFits, TransposedOut, TransposedSide, TransposedSpan,
 };
+#[cfg(feature = "std")]
 pub use upsample::{Upsample, UpsampleBilinear};
 
+#[cfg(feature = "std")]
 use crate::Float;
+#[cfg(feature = "std")]
 use crate::param::BiasMode;
+#[cfg(feature = "std")]
 use crate::shape::{Decimal, ImageInput, Show};
+#[cfg(feature = "std")]
 use crate::tensor::T2;
 
+#[cfg(feature = "std")]
 /// [`LayerInput`] of a 2-D input `(N, features)` for the layers that take images `(N, C, H, W)`:
 /// the rank mistake, reported with the feature count in decimal (see [`ImageInput`]) instead of
 /// as a layer that "cannot take an input" of some binary type.
@@ -131,6 +148,7 @@ macro_rules! image_layers {
     )+};
 }
 
+#[cfg(feature = "std")]
 image_layers! {
     [const CIN: usize, const COUT: usize, const K: usize, const S: usize, const P: usize, M, E: Float, B: BiasMode,]
         Conv2d<CIN, COUT, K, S, P, M, E, B>;

@@ -17,13 +17,21 @@
 //! statistics is folded in once (PyTorch would fold each in turn); `num_batches_tracked` still
 //! grows by k. [`Params::zero`] clears the gathered statistics with the gradients.
 
+#[cfg(feature = "std")]
 use core::marker::PhantomData;
+#[cfg(feature = "std")]
 use core::ops::Mul;
+#[cfg(feature = "std")]
 use rand::Rng;
-use typenum::{B1, Eq, Gr, IsEqual, IsGreater, Prod, U1, Unsigned};
+#[cfg(feature = "std")]
+use typenum::{B1, Gr, IsGreater, Prod, U1};
+use typenum::{Eq, IsEqual, Unsigned};
 
 use crate::Float;
+use crate::infer::{Infer, Name, SafeTensors, View, ViewError};
+#[cfg(feature = "std")]
 use crate::layers::LayerInput;
+#[cfg(feature = "std")]
 use crate::module::{
     Buffer, BufferFn, BufferFnMut, BufferMut, Init, PairFn, ParamFn, ParamFnMut, Params,
     TrainCache, ZerosLike, join,
@@ -99,6 +107,7 @@ impl<const C: usize, E: Float> BatchNorm2d<C, E> {
     /// assert!((y.as_slice()[0] - 5.0).abs() < 1e-5);
     /// assert!(BatchNorm2d::<2, f64>::from_parts(vec![1.0], vec![0.0; 2], vec![0.0; 2], vec![1.0; 2]).is_err());
     /// ```
+    #[cfg(feature = "std")]
     pub fn from_parts(
         weight: Vec<E>,
         bias: Vec<E>,
@@ -166,6 +175,7 @@ impl<const C: usize, E: Float> BatchNorm2d<C, E> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<const C: usize, E: Float> Default for BatchNorm2d<C, E> {
     /// PyTorch's fresh `nn.BatchNorm2d(C)`: γ = 1, β = 0, running mean 0, running variance 1.
     fn default() -> Self {
@@ -181,6 +191,7 @@ impl<const C: usize, E: Float> Default for BatchNorm2d<C, E> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<const C: usize, E: Float> Init for BatchNorm2d<C, E> {
     /// PyTorch's init (no randomness): the same as `Default`.
     fn init<R: Rng + ?Sized>(_: &mut R) -> Self {
@@ -188,6 +199,7 @@ impl<const C: usize, E: Float> Init for BatchNorm2d<C, E> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<const C: usize, E: Float> ZerosLike for BatchNorm2d<C, E> {
     fn zeros_like_impl(&self) -> Self {
         let zero = || Param1::zeros();
@@ -203,6 +215,7 @@ impl<const C: usize, E: Float> ZerosLike for BatchNorm2d<C, E> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<const C: usize, E: Float> Params<E> for BatchNorm2d<C, E> {
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
         f(&join(prefix, "weight"), &[C], &self.weight);
@@ -252,6 +265,7 @@ impl<const C: usize, E: Float> Params<E> for BatchNorm2d<C, E> {
 ///
 /// `Check` is [`TrainValues`]: whether the batch has more than one value per channel, which
 /// [`TrainCache`] demands of a cache that is trained.
+#[cfg(feature = "std")]
 #[derive(Clone, Debug)]
 pub struct BatchNormCache<E, Check> {
     xhat: Box<[E]>,
@@ -263,9 +277,11 @@ pub struct BatchNormCache<E, Check> {
 
 /// Batch norm's train-mode rule as a type: `Enough` is typenum's `True` when `N·H·W > 1`, and
 /// `N`, `H`, `W` (decimal) are for the message.
+#[cfg(feature = "std")]
 #[derive(Clone, Copy, Debug)]
 pub struct TrainValues<Enough, const N: usize, H, W>(PhantomData<(Enough, H, W)>);
 
+#[cfg(feature = "std")]
 impl<E, Enough, const N: usize, H, W> TrainCache for BatchNormCache<E, TrainValues<Enough, N, H, W>> where
     Enough: MoreThanOneValue<N, H, W>
 {
@@ -274,14 +290,17 @@ impl<E, Enough, const N: usize, H, W> TrainCache for BatchNormCache<E, TrainValu
 /// Marker: batch norm in train mode sees more than one value per channel, `N·H·W > 1`
 /// (implemented for `True`). PyTorch refuses the same batch at run time ("Expected more than 1
 /// value per channel when training"); eval mode has no such rule.
+#[cfg(feature = "std")]
 #[diagnostic::on_unimplemented(
     message = "`BatchNorm2d` in train mode needs more than one value per channel, but this batch has N·H·W = {N}·{H}·{W}",
     label = "batch statistics of a single value",
     note = "the batch variance of one value is undefined: train with a larger batch (or larger images), or call `forward` (eval mode), which has no such rule"
 )]
 pub trait MoreThanOneValue<const N: usize, H, W> {}
+#[cfg(feature = "std")]
 impl<const N: usize, H, W> MoreThanOneValue<N, H, W> for B1 {}
 
+#[cfg(feature = "std")]
 impl<const C: usize, E, const N: usize, Ch, H, W> LayerInput<BatchNorm2d<C, E>>
     for T4<E, N, Ch, H, W>
 where
@@ -407,6 +426,57 @@ where
         }
         grads.num_batches_tracked += 1;
         dy
+    }
+}
+
+impl<const C: usize, E: Float> View for BatchNorm2d<C, E> {
+    /// `weight`, `bias`, `running_mean`, `running_var`; eps 1e-5 (PyTorch's default, which a
+    /// state dict does not store).
+    fn view_at(file: &SafeTensors, prefix: &Name) -> Result<Self, ViewError> {
+        Ok(Self {
+            weight: Param1::view(file, &prefix.join("weight"))?,
+            bias: Param1::view(file, &prefix.join("bias"))?,
+            running_mean: Param1::view(file, &prefix.join("running_mean"))?,
+            running_var: Param1::view(file, &prefix.join("running_var"))?,
+            num_batches_tracked: 0,
+            eps: 1e-5,
+            momentum: 0.1,
+        })
+    }
+}
+
+/// Eval mode, the arithmetic of the `std` forward: `(x − mean)·(γ/√(var + eps)) + β`, the
+/// scale computed in `f64`.
+impl<const C: usize, E, const N: usize, Ch, H, W> Infer<T4<E, N, Ch, H, W>> for BatchNorm2d<C, E>
+where
+    E: Float,
+    Dims<C>: Size,
+    Ch: Unsigned + Decimal + IsEqual<Num<C>>,
+    Eq<Ch, Num<C>>: ChannelsMatch<BatchNorm2d<C, E>, C, Show<Ch>>,
+    H: Unsigned,
+    W: Unsigned,
+{
+    type Output = T4<E, N, Ch, H, W>;
+    const IN_PLACE: bool = true;
+    const WEIGHTS: usize = 4 * C;
+
+    fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+        y.copy_from_slice(x);
+        Infer::<T4<E, N, Ch, H, W>>::infer_in_place(self, y);
+    }
+
+    fn infer_in_place(&self, xy: &mut [E]) {
+        let plane = H::USIZE * W::USIZE;
+        if plane == 0 {
+            return;
+        }
+        for (i, chunk) in xy.chunks_exact_mut(plane).enumerate() {
+            let c = i % C;
+            let inv_std = E::from_f64(1.0 / Float::sqrt(self.running_var[c].to_f64() + self.eps));
+            let (scale, mean, shift) =
+                (self.weight[c] * inv_std, self.running_mean[c], self.bias[c]);
+            chunk.iter_mut().for_each(|v| *v = (*v - mean) * scale + shift);
+        }
     }
 }
 

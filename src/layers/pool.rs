@@ -7,12 +7,16 @@ use core::ops::Mul;
 use typenum::{IsLessOrEqual, LeEq, Prod, U1, U2, Unsigned};
 
 use crate::Float;
-use crate::kernels::Geom;
+use crate::infer::{Infer, view_default};
+#[cfg(feature = "std")]
 use crate::kernels::pool::{
     avgpool_backward, avgpool_forward, global_avgpool_backward, global_avgpool_forward,
     maxpool_backward_fresh, maxpool_forward,
 };
+use crate::kernels::{Geom, embedded};
+#[cfg(feature = "std")]
 use crate::layers::LayerInput;
+#[cfg(feature = "std")]
 use crate::module::NoParams;
 use crate::shape::{Dims, Exact, Height, Num, PoolPadding, Size, Width, Window, WindowOut};
 use crate::tensor::T4;
@@ -108,6 +112,7 @@ impl<const K: usize, const S: usize, const P: usize, M> Default for AvgPool2d<K,
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GlobalAvgPool2d;
 
+#[cfg(feature = "std")]
 impl NoParams for GlobalAvgPool2d {}
 
 impl<const K: usize, const S: usize, const P: usize, M> Default for MaxPool2d<K, S, P, M> {
@@ -116,13 +121,70 @@ impl<const K: usize, const S: usize, const P: usize, M> Default for MaxPool2d<K,
     }
 }
 
+#[cfg(feature = "std")]
 impl<const K: usize, const S: usize, const P: usize, M: Clone> NoParams for MaxPool2d<K, S, P, M> {}
+#[cfg(feature = "std")]
 impl<const K: usize, const S: usize, const P: usize, M: Clone> NoParams for AvgPool2d<K, S, P, M> {}
+
+view_default! {
+    [const K: usize, const S: usize, const P: usize, M] MaxPool2d<K, S, P, M>;
+    [const K: usize, const S: usize, const P: usize, M] AvgPool2d<K, S, P, M>;
+    [] GlobalAvgPool2d;
+}
+
+/// `Infer` for a pooling layer, with the shape bounds of its `LayerInput` impl.
+macro_rules! pool_infer {
+    ($L:ident, |$layer:ident, $g:ident, $x:ident, $y:ident| $body:expr) => {
+        impl<E: Float, const N: usize, C, H, W, const K: usize, const S: usize, const P: usize, M>
+            Infer<T4<E, N, C, H, W>> for $L<K, S, P, M>
+        where
+            C: Unsigned,
+            Dims<K>: Size,
+            Dims<P>: Size,
+            Num<P>: Mul<U2>,
+            Prod<Num<P>, U2>: IsLessOrEqual<Num<K>>,
+            LeEq<Prod<Num<P>, U2>, Num<K>>: PoolPadding<$L<K, S, P, M>, K, P>,
+            H: Unsigned + Window<$L<K, S, P, M>, Height, K, S, P, M>,
+            W: Unsigned + Window<$L<K, S, P, M>, Width, K, S, P, M>,
+        {
+            type Output = Pooled<$L<K, S, P, M>, E, N, C, H, W, K, S, P, M>;
+
+            fn infer_into(&self, $x: &[E], $y: &mut [E], _: &mut [E]) {
+                let $layer = self;
+                let $g = Geom::new(C::USIZE, H::USIZE, W::USIZE, K, S, P);
+                $body
+            }
+        }
+    };
+}
+
+pool_infer!(MaxPool2d, |_layer, g, x, y| embedded::maxpool(&g, N, x, y));
+pool_infer!(AvgPool2d, |layer, g, x, y| embedded::avgpool(&g, N, layer.count_include_pad, x, y));
+
+/// The same arithmetic as the `std` kernel: each plane summed in order, divided by `H·W`.
+impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> Infer<T4<E, N, C, H, W>>
+    for GlobalAvgPool2d
+{
+    type Output = T4<E, N, C, U1, U1>;
+
+    fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+        let hw = H::USIZE * W::USIZE;
+        if hw == 0 {
+            y.fill(E::ZERO);
+            return;
+        }
+        let count = E::from_usize(hw);
+        for (plane, out) in x.chunks_exact(hw).zip(y.iter_mut()) {
+            *out = plane.iter().fold(E::ZERO, |s, &v| s + v) / count;
+        }
+    }
+}
 
 /// The output type of a pooling layer `L` on `T4<E, N, C, H, W>`.
 type Pooled<L, E, const N: usize, C, H, W, const K: usize, const S: usize, const P: usize, M> =
     T4<E, N, C, WindowOut<H, L, Height, K, S, P, M>, WindowOut<W, L, Width, K, S, P, M>>;
 
+#[cfg(feature = "std")]
 impl<E: Float, const N: usize, C, H, W, const K: usize, const S: usize, const P: usize, M>
     LayerInput<MaxPool2d<K, S, P, M>> for T4<E, N, C, H, W>
 where
@@ -168,6 +230,7 @@ where
     }
 }
 
+#[cfg(feature = "std")]
 impl<E: Float, const N: usize, C, H, W, const K: usize, const S: usize, const P: usize, M>
     LayerInput<AvgPool2d<K, S, P, M>> for T4<E, N, C, H, W>
 where
@@ -207,6 +270,7 @@ where
     }
 }
 
+#[cfg(feature = "std")]
 impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> LayerInput<GlobalAvgPool2d>
     for T4<E, N, C, H, W>
 {

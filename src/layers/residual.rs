@@ -3,7 +3,10 @@
 //!
 //! The shape checks are traits with their own messages; the gradients of the paths add.
 
+#[cfg(feature = "std")]
 use crate::Float;
+use crate::infer::{ElemOf, Infer, Layout, Name, SafeTensors, View, ViewError, tuples::max};
+#[cfg(feature = "std")]
 use crate::module::{Forward, Init, ParamFn, ParamFnMut, Params};
 use crate::shape::{BranchesMatch, ResidualKeepsShape, ShapeEq};
 use crate::tensor::TensorData;
@@ -29,6 +32,61 @@ use crate::tensor::TensorData;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Residual<M>(pub M);
 
+/// `y = M(x) + x`: the branch into the output, then the input added (as the forward below).
+impl<M, In> Infer<In> for Residual<M>
+where
+    In: TensorData + Layout<Elem = <In as TensorData>::Elem>,
+    M: Infer<In>,
+    M::Output: TensorData<Elem = <In as TensorData>::Elem> + ShapeEq<In>,
+    <M::Output as ShapeEq<In>>::Output:
+        ResidualKeepsShape<In::ShapeType, <M::Output as TensorData>::ShapeType>,
+{
+    type Output = In;
+    const WORK: usize = M::WORK;
+    const WEIGHTS: usize = M::WEIGHTS;
+
+    fn infer_into(&self, x: &[ElemOf<In>], y: &mut [ElemOf<In>], work: &mut [ElemOf<In>]) {
+        self.0.infer_into(x, y, work);
+        y.iter_mut().zip(x).for_each(|(a, &b)| *a += b);
+    }
+}
+
+impl<M: View> View for Residual<M> {
+    fn view_at(file: &SafeTensors, prefix: &Name) -> Result<Self, ViewError> {
+        Ok(Residual(M::view_at(file, &prefix.join("0"))?))
+    }
+}
+
+/// `y = F(x) + G(x)`: `F` into the output, `G` into the workspace, then added.
+impl<F, G, In> Infer<In> for Sum<F, G>
+where
+    In: TensorData + Layout<Elem = <In as TensorData>::Elem>,
+    F: Infer<In>,
+    G: Infer<In>,
+    F::Output: TensorData<Elem = <In as TensorData>::Elem> + ShapeEq<G::Output>,
+    G::Output: TensorData<Elem = <In as TensorData>::Elem>,
+    <F::Output as ShapeEq<G::Output>>::Output:
+        BranchesMatch<<F::Output as TensorData>::ShapeType, <G::Output as TensorData>::ShapeType>,
+{
+    type Output = F::Output;
+    const WORK: usize = <G::Output as Layout>::LEN + max(F::WORK, G::WORK);
+    const WEIGHTS: usize = F::WEIGHTS + G::WEIGHTS;
+
+    fn infer_into(&self, x: &[ElemOf<In>], y: &mut [ElemOf<In>], work: &mut [ElemOf<In>]) {
+        let (z, inner) = work.split_at_mut(<G::Output as Layout>::LEN);
+        self.0.infer_into(x, y, &mut inner[..F::WORK]);
+        self.1.infer_into(x, z, &mut inner[..G::WORK]);
+        y.iter_mut().zip(&*z).for_each(|(a, &b)| *a += b);
+    }
+}
+
+impl<F: View, G: View> View for Sum<F, G> {
+    fn view_at(file: &SafeTensors, prefix: &Name) -> Result<Self, ViewError> {
+        Ok(Sum(F::view_at(file, &prefix.join("0"))?, G::view_at(file, &prefix.join("1"))?))
+    }
+}
+
+#[cfg(feature = "std")]
 impl<M, In> Forward<In> for Residual<M>
 where
     In: TensorData,
@@ -63,10 +121,12 @@ where
 
 /// Moves the storage of one tensor type into another of the same shape, which the
 /// `ResidualKeepsShape` bound has proven (`ShapeEq` compares without unifying the types).
+#[cfg(feature = "std")]
 pub(crate) fn retype<A: TensorData, B: TensorData<Elem = A::Elem>>(x: A) -> B {
     B::from_storage(x.into_storage())
 }
 
+#[cfg(feature = "std")]
 pub(crate) fn add_into<T: TensorData>(acc: &mut T, x: &T) {
     acc.data_mut().iter_mut().zip(x.data()).for_each(|(a, &b)| *a += b);
 }
@@ -95,6 +155,7 @@ pub(crate) fn add_into<T: TensorData>(acc: &mut T, x: &T) {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sum<F, G>(pub F, pub G);
 
+#[cfg(feature = "std")]
 impl<F, G, In> Forward<In> for Sum<F, G>
 where
     In: TensorData,
@@ -130,6 +191,7 @@ where
     }
 }
 
+#[cfg(feature = "std")]
 impl<E: Float, F: Params<E>, G: Params<E>> Params<E> for Sum<F, G> {
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
         self.0.visit(&crate::module::join(prefix, "0"), f);
@@ -157,6 +219,7 @@ impl<E: Float, F: Params<E>, G: Params<E>> Params<E> for Sum<F, G> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<F: crate::module::ZerosLike, G: crate::module::ZerosLike> crate::module::ZerosLike
     for Sum<F, G>
 {
@@ -165,6 +228,7 @@ impl<F: crate::module::ZerosLike, G: crate::module::ZerosLike> crate::module::Ze
     }
 }
 
+#[cfg(feature = "std")]
 impl<F: Init, G: Init> Init for Sum<F, G> {
     fn init<R: rand::Rng + ?Sized>(rng: &mut R) -> Self {
         let f = F::init(rng);
@@ -172,6 +236,7 @@ impl<F: Init, G: Init> Init for Sum<F, G> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<E: Float, M: Params<E>> Params<E> for Residual<M> {
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
         self.0.visit(&crate::module::join(prefix, "0"), f);
@@ -193,12 +258,14 @@ impl<E: Float, M: Params<E>> Params<E> for Residual<M> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<M: crate::module::ZerosLike> crate::module::ZerosLike for Residual<M> {
     fn zeros_like_impl(&self) -> Self {
         Residual(self.0.zeros_like_impl())
     }
 }
 
+#[cfg(feature = "std")]
 impl<M: Init> Init for Residual<M> {
     fn init<R: rand::Rng + ?Sized>(rng: &mut R) -> Self {
         Residual(M::init(rng))

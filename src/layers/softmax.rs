@@ -5,7 +5,10 @@
 use typenum::Unsigned;
 
 use crate::Float;
+use crate::infer::{Infer, view_default};
+#[cfg(feature = "std")]
 use crate::kernels::softmax::log_softmax_rows;
+#[cfg(feature = "std")]
 use crate::module::{Forward, NoParams};
 use crate::tensor::T2;
 
@@ -33,9 +36,60 @@ pub struct Softmax;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LogSoftmax;
 
+#[cfg(feature = "std")]
 impl NoParams for Softmax {}
+#[cfg(feature = "std")]
 impl NoParams for LogSoftmax {}
 
+view_default! { [] Softmax; [] LogSoftmax; }
+
+/// The same arithmetic as the forward below, per row.
+impl<E: Float, const N: usize, F: Unsigned> Infer<T2<E, N, F>> for Softmax {
+    type Output = T2<E, N, F>;
+    const IN_PLACE: bool = true;
+
+    fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+        y.copy_from_slice(x);
+        Infer::<T2<E, N, F>>::infer_in_place(self, y);
+    }
+
+    fn infer_in_place(&self, xy: &mut [E]) {
+        if F::USIZE == 0 {
+            return;
+        }
+        for row in xy.chunks_exact_mut(F::USIZE) {
+            let max = row.iter().fold(E::NEG_INFINITY, |m, &v| m.max(v));
+            row.iter_mut().for_each(|v| *v = (*v - max).exp());
+            let sum = row.iter().fold(E::ZERO, |s, &v| s + v);
+            row.iter_mut().for_each(|v| *v /= sum);
+        }
+    }
+}
+
+/// The same arithmetic as `log_softmax_rows`, per row.
+impl<E: Float, const N: usize, F: Unsigned> Infer<T2<E, N, F>> for LogSoftmax {
+    type Output = T2<E, N, F>;
+    const IN_PLACE: bool = true;
+
+    fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+        y.copy_from_slice(x);
+        Infer::<T2<E, N, F>>::infer_in_place(self, y);
+    }
+
+    fn infer_in_place(&self, xy: &mut [E]) {
+        if F::USIZE == 0 {
+            return;
+        }
+        for row in xy.chunks_exact_mut(F::USIZE) {
+            let max = row.iter().fold(E::NEG_INFINITY, |m, &v| m.max(v));
+            let sum = row.iter().fold(E::ZERO, |s, &v| s + (v - max).exp());
+            let log_sum = max + sum.ln();
+            row.iter_mut().for_each(|v| *v -= log_sum);
+        }
+    }
+}
+
+#[cfg(feature = "std")]
 impl<E: Float, const N: usize, F: Unsigned> Forward<T2<E, N, F>> for Softmax {
     type Output = T2<E, N, F>;
     /// The output `y`: `dx = y ⊙ (dy − Σ dy·y)`.
@@ -74,6 +128,7 @@ impl<E: Float, const N: usize, F: Unsigned> Forward<T2<E, N, F>> for Softmax {
     }
 }
 
+#[cfg(feature = "std")]
 impl<E: Float, const N: usize, F: Unsigned> Forward<T2<E, N, F>> for LogSoftmax {
     type Output = T2<E, N, F>;
     /// The output `log y`: `dx = dy − softmax · Σ dy`.

@@ -3,11 +3,16 @@
 //! (checked construction, PyTorch's init, the `Params` visits, zeros for gradients).
 
 use core::marker::PhantomData;
+#[cfg(feature = "std")]
 use rand::Rng;
 
 use crate::Float;
+use crate::infer::{Name, SafeTensors, ViewError};
+#[cfg(feature = "std")]
 use crate::module::{PairFn, ParamFn, ParamFnMut, join};
-use crate::param::{BiasMode, Fill, NoBias};
+use crate::param::BiasMode;
+#[cfg(feature = "std")]
+use crate::param::{Fill, NoBias};
 use crate::runtime::Storage;
 
 /// A weight of a shape the layer states and, with [`crate::param::Bias`], `COUT` biases.
@@ -17,6 +22,31 @@ pub(crate) struct WeightBias<E: Float, B> {
     mode: PhantomData<B>,
 }
 
+impl<E: Float, B: BiasMode> WeightBias<E, B> {
+    /// The weight of `shape` (`{prefix}.weight`) and, if `B` has one, the bias of `[cout]`
+    /// (`{prefix}.bias`), viewed in place in `file`.
+    pub(crate) fn view(
+        file: &SafeTensors,
+        prefix: &Name,
+        shape: &[usize],
+        cout: usize,
+    ) -> Result<Self, ViewError> {
+        let weight = Storage::from_static(file.values(&prefix.join("weight"), shape)?);
+        let bias = if B::ON {
+            Some(Storage::from_static(file.values(&prefix.join("bias"), &[cout])?))
+        } else {
+            None
+        };
+        Ok(Self { weight, bias, mode: PhantomData })
+    }
+
+    /// The number of values: the weights and the bias.
+    pub(crate) const fn count(weights: usize, cout: usize) -> usize {
+        weights + if B::ON { cout } else { 0 }
+    }
+}
+
+#[cfg(feature = "std")]
 impl<E: Float, B: BiasMode> WeightBias<E, B> {
     /// Zero weights, `shape.iter().product()` of them, and zero biases (`cout`) if `B` has them.
     pub(crate) fn zeros(shape: &[usize], cout: usize) -> Self {
@@ -123,6 +153,7 @@ macro_rules! accessors {
             &self.parts.weight
         }
         /// The weights, mutable.
+        #[cfg(feature = "std")]
         pub fn weight_mut(&mut self) -> &mut [E] {
             &mut self.parts.weight
         }
@@ -131,6 +162,7 @@ macro_rules! accessors {
             self.parts.bias.as_deref()
         }
         /// The biases, mutable.
+        #[cfg(feature = "std")]
         pub fn bias_mut(&mut self) -> Option<&mut [E]> {
             self.parts.bias.as_deref_mut()
         }

@@ -3,6 +3,7 @@
 //!
 //! | model | PyTorch equivalent | parameters |
 //! |---|---|---|
+//! | [`LeNet5`] | LeNet-5 for 28×28 digits (the `mnist` example's network; also without `std`) | 44,426 |
 //! | [`ResNet18<K>`](resnet::ResNet18) | `torchvision.models.resnet18(num_classes=K)` | 11,176,512 + 513·K (11,689,512 for K = 1000) |
 //! | [`ResNet34<K>`](resnet::ResNet34) | `torchvision.models.resnet34(num_classes=K)` | 21,284,672 + 513·K (21,797,672 for K = 1000) |
 //! | [`UNet<IN, K>`](unet::UNet) | a small U-Net (16/32/64, transposed convolutions, concatenated skips) | 117,344 + 17·K for IN = 3 |
@@ -15,10 +16,18 @@
 //! at compile time with PyTorch's floor rule where torchvision relies on it, and a size too
 //! small for a layer is a compile error.
 
+mod lenet;
+#[cfg(feature = "std")]
 pub mod mobilenet;
+#[cfg(feature = "std")]
 pub mod resnet;
+#[cfg(feature = "std")]
 pub mod unet;
 
+pub use lenet::LeNet5;
+#[cfg(feature = "std")]
 pub use mobilenet::MobileNetV2;
+#[cfg(feature = "std")]
 pub use resnet::{BasicBlock, DownBlock, ResNet18, ResNet34};
+#[cfg(feature = "std")]
 pub use unet::UNet;

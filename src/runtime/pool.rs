@@ -93,7 +93,14 @@ pub fn release_buffers() {
 /// assert_eq!(Storage::from(vec![1.0f64, 2.0]).into_vec(), [1.0, 2.0]);
 /// ```
 pub struct Storage<E: Float> {
-    data: Box<[E]>,
+    data: Data<E>,
+}
+
+/// Where a [`Storage`]'s values are: a buffer it owns, or values it views in place (weights in
+/// a `&'static` file image), copied into a buffer of its own on the first write.
+enum Data<E: 'static> {
+    Owned(Box<[E]>),
+    Static(&'static [E]),
 }
 
 impl<E: Float> Storage<E> {
@@ -104,38 +111,63 @@ impl<E: Float> Storage<E> {
         s
     }
 
+    /// Values viewed in place, not copied: weights in a `&'static` image of a file (see
+    /// [`crate::infer::View`]). A write (training them) first copies them into a buffer of this
+    /// storage's own; a clone views the same values.
+    ///
+    /// ```
+    /// use typed_cnn::Storage;
+    /// static W: [f32; 3] = [1.0, 2.0, 3.0];
+    /// let mut s = Storage::from_static(&W);
+    /// assert_eq!(s.as_ptr(), W.as_ptr()); // no copy
+    /// s[0] = 5.0; // copy on write
+    /// assert_eq!((&s[..], W[0]), (&[5.0, 2.0, 3.0][..], 1.0));
+    /// ```
+    pub const fn from_static(values: &'static [E]) -> Self {
+        Storage { data: Data::Static(values) }
+    }
+
     /// `len` elements from the pool with unspecified (old, initialized) contents: for outputs
     /// that a kernel overwrites completely.
     pub(crate) fn uninit(len: usize) -> Self {
-        Storage { data: take_exact(len).into_boxed_slice() }
+        Storage { data: Data::Owned(take_exact(len).into_boxed_slice()) }
     }
 
-    /// The values as a `Vec`, without a copy (the buffer leaves the pool's cycle).
+    /// The values as a `Vec`, without a copy unless they are viewed in place (the buffer leaves
+    /// the pool's cycle).
     pub fn into_vec(mut self) -> Vec<E> {
-        core::mem::take(&mut self.data).into_vec()
+        match core::mem::replace(&mut self.data, Data::Static(&[])) {
+            Data::Owned(b) => b.into_vec(),
+            Data::Static(s) => s.to_vec(),
+        }
     }
 }
 
 impl<E: Float> From<Vec<E>> for Storage<E> {
     fn from(v: Vec<E>) -> Self {
-        Storage { data: v.into_boxed_slice() }
+        Storage { data: Data::Owned(v.into_boxed_slice()) }
     }
 }
 
 impl<E: Float> FromIterator<E> for Storage<E> {
     fn from_iter<I: IntoIterator<Item = E>>(iter: I) -> Self {
-        Storage { data: iter.into_iter().collect() }
+        Storage { data: Data::Owned(iter.into_iter().collect()) }
     }
 }
 
 impl<E: Float> Drop for Storage<E> {
     fn drop(&mut self) {
-        recycle(core::mem::take(&mut self.data).into_vec());
+        if let Data::Owned(b) = &mut self.data {
+            recycle(core::mem::take(b).into_vec());
+        }
     }
 }
 
 impl<E: Float> Clone for Storage<E> {
     fn clone(&self) -> Self {
+        if let Data::Static(s) = self.data {
+            return Storage { data: Data::Static(s) };
+        }
         let mut s = Self::uninit(self.len());
         s.copy_from_slice(self);
         s
@@ -144,28 +176,41 @@ impl<E: Float> Clone for Storage<E> {
 
 impl<E: Float> Deref for Storage<E> {
     type Target = [E];
+    #[inline]
     fn deref(&self) -> &[E] {
-        &self.data
+        match &self.data {
+            Data::Owned(b) => b,
+            Data::Static(s) => s,
+        }
     }
 }
 
 impl<E: Float> DerefMut for Storage<E> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut [E] {
-        &mut self.data
+        if let Data::Static(s) = self.data {
+            let mut owned = take_exact(s.len());
+            owned.copy_from_slice(s);
+            self.data = Data::Owned(owned.into_boxed_slice());
+        }
+        match &mut self.data {
+            Data::Owned(b) => b,
+            Data::Static(_) => unreachable!("made owned above"),
+        }
     }
 }
 
 impl<E: Float> PartialEq for Storage<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.data == other.data
+        **self == **other
     }
 }
 
 impl<E: Float> fmt::Debug for Storage<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let head = &self.data[..self.data.len().min(8)];
-        write!(f, "Storage({} values) {head:?}", self.data.len())?;
-        if self.data.len() > 8 {
+        let head = &self[..self.len().min(8)];
+        write!(f, "Storage({} values) {head:?}", self.len())?;
+        if self.len() > 8 {
             write!(f, "…")?;
         }
         Ok(())

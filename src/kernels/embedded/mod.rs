@@ -1,0 +1,201 @@
+//! The kernels of [`crate::infer`]: plain loops that allocate nothing, take every buffer from
+//! the caller and compile without the standard library (they run on a Cortex-M4 as on a
+//! desktop). No matrixmultiply (it allocates its packing buffers), no threads, no CPU-specific
+//! builds: a convolution is summed tap by tap straight into its output plane.
+//!
+//! Lengths are checked by the callers (the layers' [`crate::infer::Infer`] impls, whose
+//! lengths come from the types); a wrong length here is a bug and panics on a slice index.
+//! The references these are tested against are the `std` kernels' naive ones
+//! (`kernels/*/naive.rs`), in `tests.rs`.
+
+use crate::Float;
+use crate::kernels::Geom;
+
+/// The outputs `o` whose input index `o·s + off` lies in `0..len`, among `0..out`: the rows or
+/// columns a tap at offset `off = k·d − p` reads from the real (unpadded) input.
+#[inline]
+fn valid(out: usize, len: usize, s: usize, off: isize) -> core::ops::Range<usize> {
+    // o·s + off ≥ 0  ⇔  o ≥ ceil(−off / s)
+    let lo = if off >= 0 { 0 } else { (-off) as usize }.div_ceil(s);
+    // o·s + off ≤ len − 1  ⇔  o ≤ (len − 1 − off) / s
+    let top = len as isize - 1 - off;
+    let hi = if top < 0 { 0 } else { (top as usize / s + 1).min(out) };
+    lo.min(hi)..hi
+}
+
+/// Convolution (cross-correlation) of `n` images in `groups` groups, PyTorch's `nn.Conv2d`:
+/// `x: (N, C, H, W)`, `weight: (COUT, C/groups, KH, KW)`, `bias: (COUT)`,
+/// `y: (N, COUT, HO, WO)` overwritten. Each output is its bias, then the products added in the
+/// order of the weights (channel, row, column), one rounding each.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, embedded::conv2d};
+/// // 3×3 image, one 2×2 filter, bias 1
+/// let x = [1., 2., 3., 4., 5., 6., 7., 8., 9.];
+/// let mut y = [0.0f32; 4];
+/// conv2d(&Geom::new(1, 3, 3, 2, 1, 0), 1, 1, 1, &x, &[1., 2., 3., 4.], Some(&[1.]), &mut y);
+/// assert_eq!(y, [38., 48., 68., 78.]); // 1 + 1·1 + 2·2 + 3·4 + 4·5 = 38, …
+/// ```
+pub fn conv2d<E: Float>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    groups: usize,
+    x: &[E],
+    weight: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+) {
+    let Geom { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo } = *g;
+    let (cin_g, cout_g) = (c / groups, cout / groups);
+    let (plane_in, plane_out, taps) = (h * w, ho * wo, kh * kw);
+    for img in 0..n {
+        for co in 0..cout {
+            let yp = &mut y[(img * cout + co) * plane_out..][..plane_out];
+            yp.fill(bias.map_or(E::ZERO, |b| b[co]));
+            let first = img * c + (co / cout_g) * cin_g;
+            for ci in 0..cin_g {
+                let xp = &x[(first + ci) * plane_in..][..plane_in];
+                let wp = &weight[(co * cin_g + ci) * taps..][..taps];
+                for r in 0..kh {
+                    let off_h = (r * dh) as isize - ph as isize;
+                    let rows = valid(ho, h, sh, off_h);
+                    for q in 0..kw {
+                        let wv = wp[r * kw + q];
+                        let off_w = (q * dw) as isize - pw as isize;
+                        let cols = valid(wo, w, sw, off_w);
+                        if cols.is_empty() {
+                            continue;
+                        }
+                        let start = (cols.start * sw) as isize + off_w;
+                        let len = cols.end - cols.start;
+                        for oh in rows.clone() {
+                            let ih = (oh * sh) as isize + off_h;
+                            let xrow = &xp[ih as usize * w + start as usize..];
+                            let yrow = &mut yp[oh * wo + cols.start..][..len];
+                            if sw == 1 {
+                                // unit stride: two slices of one length, a loop without checks
+                                for (yv, xv) in yrow.iter_mut().zip(&xrow[..len]) {
+                                    *yv += wv * *xv;
+                                }
+                            } else {
+                                for (yv, xv) in yrow.iter_mut().zip(xrow.iter().step_by(sw)) {
+                                    *yv += wv * *xv;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A fully connected layer on `n` rows: `y = x·Wᵀ + b`, `x: (N, IN)`, `weight: (OUT, IN)`,
+/// `y: (N, OUT)` overwritten. Each output is its bias plus the dot product summed in order.
+///
+/// ```
+/// use typed_cnn::kernels::embedded::linear;
+/// let mut y = [0.0f64; 2];
+/// linear(1, 3, 2, &[1., 2., 3.], &[1., 0., -1., 2., 2., 2.], Some(&[0.5, 0.]), &mut y);
+/// assert_eq!(y, [-1.5, 12.]); // 0.5 + 1 − 3, 2 + 4 + 6
+/// ```
+pub fn linear<E: Float>(
+    n: usize,
+    inputs: usize,
+    outputs: usize,
+    x: &[E],
+    weight: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+) {
+    for (xr, yr) in x.chunks_exact(inputs).zip(y.chunks_exact_mut(outputs)).take(n) {
+        for (o, yv) in yr.iter_mut().enumerate() {
+            let wr = &weight[o * inputs..][..inputs];
+            let mut acc = bias.map_or(E::ZERO, |b| b[o]);
+            for (wv, xv) in wr.iter().zip(xr) {
+                acc += *wv * *xv;
+            }
+            *yv = acc;
+        }
+    }
+}
+
+/// The window of output `o` along an axis: its real input range `lo..hi` (clipped to
+/// `0..len`) and its extent in the padded input (PyTorch's include-pad divisor), for a window
+/// of `k` taps at stride `s` with padding `p`.
+#[inline]
+fn window(o: usize, len: usize, k: usize, s: usize, p: usize) -> (usize, usize, usize) {
+    let start = (o * s) as isize - p as isize;
+    let end = (start + k as isize).min((len + p) as isize);
+    let lo = start.max(0) as usize;
+    let hi = (end.min(len as isize).max(0) as usize).max(lo);
+    (lo, hi, (end - start) as usize)
+}
+
+/// Max pooling, PyTorch's `nn.MaxPool2d` (padding counts as −∞): `x: (N, C, H, W)`,
+/// `y: (N, C, HO, WO)` overwritten.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, embedded::maxpool};
+/// let mut y = [0.0f32; 1];
+/// maxpool(&Geom::new(1, 2, 2, 2, 2, 0), 1, &[1., -2., 4., 3.], &mut y);
+/// assert_eq!(y, [4.]);
+/// ```
+pub fn maxpool<E: Float>(g: &Geom, n: usize, x: &[E], y: &mut [E]) {
+    let Geom { c, h, w, kh, kw, sh, sw, ph, pw, ho, wo, .. } = *g;
+    for (xp, yp) in x.chunks_exact(h * w).zip(y.chunks_exact_mut(ho * wo)).take(n * c) {
+        for i in 0..ho {
+            let (h0, h1, _) = window(i, h, kh, sh, ph);
+            for j in 0..wo {
+                let (w0, w1, _) = window(j, w, kw, sw, pw);
+                let mut m = E::NEG_INFINITY;
+                for r in h0..h1 {
+                    for v in &xp[r * w + w0..r * w + w1] {
+                        // the first NaN wins and propagates, as in PyTorch's max pooling
+                        let nan = |x: E| x.partial_cmp(&x).is_none();
+                        if (*v > m || nan(*v)) && !nan(m) {
+                            m = *v;
+                        }
+                    }
+                }
+                yp[i * wo + j] = m;
+            }
+        }
+    }
+}
+
+/// Average pooling, PyTorch's `nn.AvgPool2d`: the window's real inputs summed in order, divided
+/// by the window's padded extent (`KH·KW`) if `count_include_pad`, else by the number of real inputs (0 for none).
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, embedded::avgpool};
+/// // a 2×2 image padded by 1: 3×3 windows of 2×2, the corner ones over one real input
+/// let mut y = [0.0f32; 9];
+/// avgpool(&Geom::new(1, 2, 2, 2, 1, 1), 1, true, &[1., 2., 3., 4.], &mut y);
+/// assert_eq!((y[0], y[4]), (0.25, 2.5)); // 1/4, and (1 + 2 + 3 + 4)/4
+/// avgpool(&Geom::new(1, 2, 2, 2, 1, 1), 1, false, &[1., 2., 3., 4.], &mut y);
+/// assert_eq!(y[0], 1.0); // divided by the one real input
+/// ```
+pub fn avgpool<E: Float>(g: &Geom, n: usize, count_include_pad: bool, x: &[E], y: &mut [E]) {
+    let Geom { c, h, w, kh, kw, sh, sw, ph, pw, ho, wo, .. } = *g;
+    for (xp, yp) in x.chunks_exact(h * w).zip(y.chunks_exact_mut(ho * wo)).take(n * c) {
+        for i in 0..ho {
+            let (h0, h1, eh) = window(i, h, kh, sh, ph);
+            for j in 0..wo {
+                let (w0, w1, ew) = window(j, w, kw, sw, pw);
+                let mut sum = E::ZERO;
+                for r in h0..h1 {
+                    for v in &xp[r * w + w0..r * w + w1] {
+                        sum += *v;
+                    }
+                }
+                let divisor = if count_include_pad { eh * ew } else { (h1 - h0) * (w1 - w0) };
+                yp[i * wo + j] = if divisor == 0 { E::ZERO } else { sum / E::from_usize(divisor) };
+            }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests;
