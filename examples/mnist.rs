@@ -30,14 +30,19 @@ use typed_cnn::data::Mnist;
 use typed_cnn::finite::check_finite;
 use typed_cnn::prelude::*;
 
-/// LeNet-5 for 28×28 input: 28 → conv 5 → 24 → pool → 12 → conv 5 → 8 → pool → 4, so the
-/// classifier sees 16·4·4 = 256 features. Change any number and it fails to compile.
-type LeNet = (
-    (Conv2d<1, 6, 5>, Relu, MaxPool2d<2>),
-    (Conv2d<6, 16, 5>, Relu, MaxPool2d<2>),
-    Flatten,
-    (Linear<256, 120>, Relu, Linear<120, 84>, Relu, Linear<84, 10>),
-);
+/// LeNet-5 for 28×28 input, the crate's [`typed_cnn::models::LeNet5`], the very type the
+/// Cortex-M example (`examples/cortex-m`) runs on a microcontroller with these weights:
+///
+/// ```text
+/// (
+///     (Conv2d<1, 6, 5>, Relu, MaxPool2d<2>),   // 28 → conv 5 → 24 → pool → 12
+///     (Conv2d<6, 16, 5>, Relu, MaxPool2d<2>),  // 12 → conv 5 → 8 → pool → 4
+///     Flatten,                                  // 16·4·4 = 256 features
+///     (Linear<256, 120>, Relu, Linear<120, 84>, Relu, Linear<84, 10>),
+/// )
+/// ```
+/// Change any number in it and it fails to compile.
+type LeNet = typed_cnn::models::LeNet5;
 
 const BATCH: usize = 64;
 
