@@ -1,0 +1,101 @@
+//! LeNet-5, trained on a desktop by typed-cnn's `mnist` example, classifying the first MNIST
+//! test images on a Cortex-M4F: the library's own network type ([`LeNet5`]), its weights viewed
+//! in place in flash, its activations in a workspace whose size the compiler computed. Nothing
+//! is allocated (there is no allocator). Prints the digits through semihosting, then the
+//! instructions each inference took (under `qemu -icount shift=0`, see `instructions`).
+#![no_std]
+#![no_main]
+
+use cortex_m::peripheral::syst::SystClkSource;
+use cortex_m::peripheral::SYST;
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprint, hprintln};
+use panic_halt as _;
+use typed_cnn::infer::SafeTensors;
+use typed_cnn::models::LeNet5;
+use typed_cnn::prelude::*;
+
+/// `mnist` example's weights (5 epochs, seed 0: 98.64 % on the test set), 16-byte aligned in flash.
+static WEIGHTS: &[u8] = typed_cnn::include_weights!("../lenet-mnist.safetensors");
+/// The first 16 MNIST test images (28×28 bytes each), then their 16 labels.
+static DIGITS: &[u8] = include_bytes!("../digits.bin");
+const COUNT: usize = 16;
+
+/// One image in, `(1, 10)` logits out.
+type In = Tensor<1, 1, 28, 28>;
+/// Elements of the workspace: the logits and every intermediate activation (4,586 for LeNet-5).
+const WORKSPACE: usize = <LeNet5 as Infer<In>>::WORKSPACE_LEN;
+
+#[entry]
+fn main() -> ! {
+    let net = match SafeTensors::parse(WEIGHTS).and_then(|file| LeNet5::view(&file)) {
+        Ok(net) => net,
+        Err(e) => fail(format_args!("weights: {e}")),
+    };
+    // In .bss, sized by the compiler: `size` shows it.
+    let workspace = cortex_m::singleton!(: [f32; WORKSPACE] = [0.0; WORKSPACE]).unwrap();
+    let mut syst = cortex_m::Peripherals::take().unwrap().SYST;
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(0x00FF_FFFF);
+    syst.clear_current();
+    syst.enable_counter();
+
+    let mut x = [0.0f32; 784];
+    let mut ticks = [0u32; COUNT];
+    hprint!("digits:");
+    for (i, image) in DIGITS.chunks_exact(784).take(COUNT).enumerate() {
+        for (v, &p) in x.iter_mut().zip(image) {
+            *v = f32::from(p) / 255.0; // as the desktop's MNIST loader scales pixels
+        }
+        let start = SYST::get_current();
+        let logits = match net.infer::<In>(&x, workspace) {
+            Ok(logits) => logits,
+            Err(e) => fail(format_args!("infer: {e}")),
+        };
+        // SysTick counts down, 24 bits
+        ticks[i] = start.wrapping_sub(SYST::get_current()) & 0x00FF_FFFF;
+        hprint!(" {}", argmax(logits));
+    }
+    hprint!("\nlabels:");
+    for &label in &DIGITS[COUNT * 784..] {
+        hprint!(" {}", label);
+    }
+    let (min, max) = (ticks.iter().min().unwrap(), ticks.iter().max().unwrap());
+    // Calibration: cortex-m 0.7.10's `delay(n)` runs n + 1 iterations of a 2-instruction loop
+    // (`subs`, `bne`): 8,000,002 instructions for n = 4,000,000, which must take 200,000 ticks.
+    let start = SYST::get_current();
+    cortex_m::asm::delay(4_000_000);
+    let calibration = start.wrapping_sub(SYST::get_current()) & 0x00FF_FFFF;
+    hprintln!(
+        "\ninstructions per inference: {} to {} (SysTick {} to {} ticks of {} instructions)",
+        min * TICK,
+        max * TICK,
+        min,
+        max,
+        TICK
+    );
+    hprintln!("calibration: an 8,000,002-instruction loop took {} ticks", calibration);
+    hprintln!(
+        "memory (compile-time constants): weights {} B in flash, workspace {} B, input {} B",
+        <LeNet5 as Infer<In>>::WEIGHT_BYTES,
+        <LeNet5 as Infer<In>>::ACTIVATION_BYTES,
+        <LeNet5 as Infer<In>>::INPUT_BYTES
+    );
+    debug::exit(debug::EXIT_SUCCESS);
+    loop {}
+}
+
+/// Instructions per SysTick tick under `qemu -icount shift=0`: each instruction advances the
+/// virtual clock by 1 ns (2⁰), and mps2-an386's SysTick runs at its 25 MHz core clock, one tick
+/// per 40 ns.
+const TICK: u32 = 40;
+
+fn argmax(v: &[f32]) -> usize {
+    (0..v.len()).fold(0, |best, i| if v[i] > v[best] { i } else { best })
+}
+
+fn fail(msg: core::fmt::Arguments) -> ! {
+    hprintln!("error: {}", msg);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}
