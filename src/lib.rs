@@ -202,7 +202,6 @@ pub mod loss;
 pub mod models;
 #[cfg(feature = "std")]
 mod module;
-#[cfg(feature = "std")]
 pub mod network;
 #[cfg(feature = "std")]
 pub mod optim;

@@ -10,8 +10,13 @@ use core::ops::Add as TypeAdd;
 use typenum::{And, Eq, IsEqual, Sum};
 
 use crate::Float;
+use crate::infer::tuples::max;
+use crate::infer::{ElemOf, Infer, Layout};
+#[cfg(feature = "std")]
 use crate::layers::concat::{stack, unstack};
+#[cfg(feature = "std")]
 use crate::layers::residual::{add_into, retype};
+#[cfg(feature = "std")]
 use crate::module::Forward;
 use crate::shape::{BranchesMatch, ConcatSizesMatch, Decimal, Shape, ShapeEq, Show};
 use crate::tensor::{T4, TensorData};
@@ -30,6 +35,7 @@ pub trait Field<S> {
 /// A route of the forward pass through the fields of network `S`, on input `In`: what
 /// [`network!`](crate::network!)'s `forward:` clause becomes. It mirrors [`Forward`], with the
 /// network passed in (`grads` is the network's gradient value).
+#[cfg(feature = "std")]
 #[diagnostic::on_unimplemented(
     message = "this route through the fields of `{S}` cannot take an input of type `{In}`",
     label = "the route does not accept that input"
@@ -54,6 +60,7 @@ pub trait Path<S, In> {
 /// One field, as a layer: `conv1` in a `forward:` clause.
 pub struct Leaf<F>(PhantomData<F>);
 
+#[cfg(feature = "std")]
 impl<S, In, F> Path<S, In> for Leaf<F>
 where
     F: Field<S>,
@@ -78,6 +85,7 @@ where
 /// `A -> B`: `A`, then `B` on its output.
 pub struct Then<A, B>(PhantomData<(A, B)>);
 
+#[cfg(feature = "std")]
 impl<S, In, A, B> Path<S, In> for Then<A, B>
 where
     A: Path<S, In>,
@@ -106,6 +114,7 @@ where
 /// `identity`: the input itself (the skip of a residual sum).
 pub struct Skip;
 
+#[cfg(feature = "std")]
 impl<S, In: TensorData> Path<S, In> for Skip {
     type Output = In;
     type Cache = ();
@@ -124,6 +133,7 @@ impl<S, In: TensorData> Path<S, In> for Skip {
 /// outputs must have the same shape.
 pub struct Add<A, B>(PhantomData<(A, B)>);
 
+#[cfg(feature = "std")]
 impl<S, In, A, B> Path<S, In> for Add<A, B>
 where
     In: TensorData,
@@ -159,6 +169,7 @@ where
 /// [`Concat`](crate::layers::Concat) does; they must agree on `(N, H, W)`.
 pub struct Cat<A, B>(PhantomData<(A, B)>);
 
+#[cfg(feature = "std")]
 impl<S, In, A, B, E, const N: usize, C1, H1, W1, C2, H2, W2> Path<S, In> for Cat<A, B>
 where
     In: TensorData<Elem = E>,
@@ -197,6 +208,176 @@ where
         add_into(&mut dx, &dxb);
         dx
     }
+}
+
+/// A route through the fields of network `S` on input `In`, for inference without allocation
+/// ([`Infer`]): what [`network!`](crate::network!)'s `forward:` clause becomes, as [`Path`] is
+/// for `Forward`. Intermediates go to the workspace (`WORK` elements); a route whose input is a
+/// buffer of its own runs an element-wise first step over it (`infer_owned`), so a
+/// `conv -> bn -> relu` chain keeps one intermediate, not three.
+#[diagnostic::on_unimplemented(
+    message = "this route through the fields of `{S}` cannot take an input of type `{In}`",
+    label = "the route does not accept that input"
+)]
+pub trait InferPath<S, In: Layout> {
+    /// The output type.
+    type Output: Layout<Elem = In::Elem>;
+    /// Workspace for [`InferPath::infer`].
+    const WORK: usize;
+    /// Workspace for [`InferPath::infer_owned`].
+    const WORK_OWNED: usize;
+    /// Whether the route is one element-wise field (it can run over its input).
+    const IN_PLACE: bool;
+    /// Parameter values of the fields on the route (a field on it twice counts twice).
+    const WEIGHTS: usize;
+    /// `y` from `x`.
+    fn infer(s: &S, x: &[In::Elem], y: &mut [In::Elem], work: &mut [In::Elem]);
+    /// `y` from `x`, which the route may overwrite.
+    fn infer_owned(s: &S, x: &mut [In::Elem], y: &mut [In::Elem], work: &mut [In::Elem]) {
+        Self::infer(s, x, y, work);
+    }
+    /// Over `xy`, for a route with `IN_PLACE`.
+    fn infer_in_place(s: &S, xy: &mut [In::Elem]) {
+        let _ = (s, xy);
+        unreachable!("infer_in_place of a route whose IN_PLACE is false")
+    }
+}
+
+impl<S, In: Layout, F> InferPath<S, In> for Leaf<F>
+where
+    F: Field<S>,
+    F::Layer: Infer<In>,
+{
+    type Output = <F::Layer as Infer<In>>::Output;
+    const WORK: usize = <F::Layer as Infer<In>>::WORK;
+    const WORK_OWNED: usize = Self::WORK;
+    const IN_PLACE: bool = <F::Layer as Infer<In>>::IN_PLACE;
+    const WEIGHTS: usize = <F::Layer as Infer<In>>::WEIGHTS;
+    fn infer(s: &S, x: &[In::Elem], y: &mut [In::Elem], work: &mut [In::Elem]) {
+        F::get(s).infer_into(x, y, work);
+    }
+    fn infer_in_place(s: &S, xy: &mut [In::Elem]) {
+        F::get(s).infer_in_place(xy);
+    }
+}
+
+impl<S, In: Layout, A, B> InferPath<S, In> for Then<A, B>
+where
+    A: InferPath<S, In>,
+    B: InferPath<S, A::Output>,
+{
+    type Output = B::Output;
+    const WORK: usize = <A::Output as Layout>::LEN + max(A::WORK, B::WORK_OWNED);
+    const WORK_OWNED: usize = if A::IN_PLACE { B::WORK_OWNED } else { Self::WORK };
+    const IN_PLACE: bool = false;
+    const WEIGHTS: usize = A::WEIGHTS + B::WEIGHTS;
+    fn infer(s: &S, x: &[In::Elem], y: &mut [In::Elem], work: &mut [In::Elem]) {
+        let (mid, rest) = work.split_at_mut(<A::Output as Layout>::LEN);
+        A::infer(s, x, mid, &mut rest[..A::WORK]);
+        B::infer_owned(s, mid, y, &mut rest[..B::WORK_OWNED]);
+    }
+    fn infer_owned(s: &S, x: &mut [In::Elem], y: &mut [In::Elem], work: &mut [In::Elem]) {
+        if A::IN_PLACE {
+            // element-wise: over the input, which is then B's own
+            A::infer_in_place(s, x);
+            B::infer_owned(s, x, y, &mut work[..B::WORK_OWNED]);
+        } else {
+            Self::infer(s, x, y, work);
+        }
+    }
+}
+
+impl<S, In: Layout> InferPath<S, In> for Skip {
+    type Output = In;
+    const WORK: usize = 0;
+    const WORK_OWNED: usize = 0;
+    const IN_PLACE: bool = true;
+    const WEIGHTS: usize = 0;
+    fn infer(_: &S, x: &[In::Elem], y: &mut [In::Elem], _: &mut [In::Elem]) {
+        y.copy_from_slice(x);
+    }
+    fn infer_in_place(_: &S, _: &mut [In::Elem]) {}
+}
+
+impl<S, In, A, B> InferPath<S, In> for Add<A, B>
+where
+    In: Layout + TensorData<Elem = ElemOf<In>>,
+    A: InferPath<S, In>,
+    B: InferPath<S, In>,
+    A::Output: TensorData<Elem = ElemOf<In>> + ShapeEq<B::Output>,
+    B::Output: TensorData<Elem = ElemOf<In>>,
+    <A::Output as ShapeEq<B::Output>>::Output:
+        BranchesMatch<<A::Output as TensorData>::ShapeType, <B::Output as TensorData>::ShapeType>,
+{
+    type Output = A::Output;
+    const WORK: usize = <B::Output as Layout>::LEN + max(A::WORK, B::WORK);
+    const WORK_OWNED: usize = Self::WORK;
+    const IN_PLACE: bool = false;
+    const WEIGHTS: usize = A::WEIGHTS + B::WEIGHTS;
+    fn infer(s: &S, x: &[ElemOf<In>], y: &mut [ElemOf<In>], work: &mut [ElemOf<In>]) {
+        let (z, inner) = work.split_at_mut(<B::Output as Layout>::LEN);
+        A::infer(s, x, y, &mut inner[..A::WORK]);
+        B::infer(s, x, z, &mut inner[..B::WORK]);
+        y.iter_mut().zip(&*z).for_each(|(a, &b)| *a += b);
+    }
+}
+
+impl<S, In, A, B, E, const N: usize, C1, H1, W1, C2, H2, W2> InferPath<S, In> for Cat<A, B>
+where
+    In: Layout<Elem = E>,
+    E: Float,
+    A: InferPath<S, In, Output = T4<E, N, C1, H1, W1>>,
+    B: InferPath<S, In, Output = T4<E, N, C2, H2, W2>>,
+    C1: typenum::Unsigned + Decimal + TypeAdd<C2>,
+    C2: typenum::Unsigned + Decimal,
+    H1: typenum::Unsigned + Decimal + IsEqual<H2>,
+    W1: typenum::Unsigned + Decimal + IsEqual<W2>,
+    H2: typenum::Unsigned + Decimal,
+    W2: typenum::Unsigned + Decimal,
+    Sum<C1, C2>: typenum::Unsigned + Decimal,
+    Eq<H1, H2>: core::ops::BitAnd<Eq<W1, W2>>,
+    And<Eq<H1, H2>, Eq<W1, W2>>: ConcatSizesMatch<
+            Shape<N, Show<C1>, Show<H1>, Show<W1>>,
+            Shape<N, Show<C2>, Show<H2>, Show<W2>>,
+        >,
+{
+    type Output = T4<E, N, Sum<C1, C2>, H1, W1>;
+    const WORK: usize =
+        <A::Output as Layout>::LEN + <B::Output as Layout>::LEN + max(A::WORK, B::WORK);
+    const WORK_OWNED: usize = Self::WORK;
+    const IN_PLACE: bool = false;
+    const WEIGHTS: usize = A::WEIGHTS + B::WEIGHTS;
+    fn infer(s: &S, x: &[E], y: &mut [E], work: &mut [E]) {
+        let (la, lb) = (<A::Output as Layout>::LEN, <B::Output as Layout>::LEN);
+        let (a, rest) = work.split_at_mut(la);
+        let (b, inner) = rest.split_at_mut(lb);
+        A::infer(s, x, a, &mut inner[..A::WORK]);
+        B::infer(s, x, b, &mut inner[..B::WORK]);
+        let (pa, pb) = (la / N.max(1), lb / N.max(1));
+        for n in 0..N {
+            let out = &mut y[n * (pa + pb)..(n + 1) * (pa + pb)];
+            out[..pa].copy_from_slice(&a[n * pa..(n + 1) * pa]);
+            out[pa..].copy_from_slice(&b[n * pb..(n + 1) * pb]);
+        }
+    }
+}
+
+/// Its tokens with the `std` feature, nothing without: the parts of
+/// [`network!`](crate::network!)'s expansion that need `std` (training, `Default`).
+#[cfg(feature = "std")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_std {
+    ($($t:tt)*) => { $($t)* };
+}
+
+/// Its tokens with the `std` feature, nothing without: the parts of
+/// [`network!`](crate::network!)'s expansion that need `std` (training, `Default`).
+#[cfg(not(feature = "std"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_std {
+    ($($t:tt)*) => {};
 }
 
 /// Declares a network as a struct whose fields are its layers, named as the attributes of the
@@ -339,7 +520,7 @@ macro_rules! network {
         $(forward: $($fwd:tt)+)?
     ) => {
         $(#[$m])*
-        #[derive(Clone, Debug, Default, PartialEq)]
+        #[derive(Clone, Debug, PartialEq)]
         $vis struct $name<$($d)*> {
             $($(#[$fm])* $fvis $f: $T,)+
         }
@@ -374,7 +555,7 @@ macro_rules! network {
         ( $($(#[$fm:meta])* $fvis:vis $T:ty),+ $(,)? ) ;
     ) => {
         $(#[$m])*
-        #[derive(Clone, Debug, Default, PartialEq)]
+        #[derive(Clone, Debug, PartialEq)]
         $vis struct $name<$($d)*>($($(#[$fm])* $fvis $T,)+);
 
         $crate::network!(@number $i [$name<$($a)*>] []
@@ -452,6 +633,57 @@ macro_rules! network {
     (@chain [$($i:tt)*] [$S:ty]
         [($f0:tt [$T0:ty] $X0in:ident $X0:ident) $(($f:tt [$T:ty] $Xin:ident $X:ident))*]
         [$(($rf:tt [$rT:ty] $rXin:ident $rX:ident))*] $last:ident [] [$($xs:ident)*]) => {
+        impl<$($i)* __In, $X0, $($X,)*> $crate::infer::Infer<__In> for $S
+        where
+            __In: $crate::infer::Layout,
+            $X0: $crate::infer::Layout<Elem = $crate::infer::ElemOf<__In>>,
+            $($X: $crate::infer::Layout<Elem = $crate::infer::ElemOf<__In>>,)*
+            $T0: $crate::infer::Infer<__In, Output = $X0>,
+            $($T: $crate::infer::Infer<$Xin, Output = $X>,)*
+        {
+            type Output = $last;
+            const WORK: usize = {
+                let [p, q] = $crate::infer::__private::buffers_but_last(
+                    &[<$X0 as $crate::infer::Layout>::LEN, $(<$X as $crate::infer::Layout>::LEN,)*],
+                    &[<$T0 as $crate::infer::Infer<__In>>::IN_PLACE,
+                        $(<$T as $crate::infer::Infer<$Xin>>::IN_PLACE,)*],
+                );
+                #[allow(unused_mut)]
+                let mut inner = <$T0 as $crate::infer::Infer<__In>>::WORK;
+                $(inner = $crate::infer::__private::max(inner, <$T as $crate::infer::Infer<$Xin>>::WORK);)*
+                p + q + inner
+            };
+            const WEIGHTS: usize = <$T0 as $crate::infer::Infer<__In>>::WEIGHTS
+                $(+ <$T as $crate::infer::Infer<$Xin>>::WEIGHTS)*;
+
+            fn infer_into(
+                &self,
+                x: &[$crate::infer::ElemOf<__In>],
+                y: &mut [$crate::infer::ElemOf<__In>],
+                work: &mut [$crate::infer::ElemOf<__In>],
+            ) {
+                use $crate::infer::__private::{At, buffers_but_last, step_or_last};
+                let lens = [<$X0 as $crate::infer::Layout>::LEN, $(<$X as $crate::infer::Layout>::LEN,)*];
+                let [p, q] = buffers_but_last(
+                    &lens,
+                    &[<$T0 as $crate::infer::Infer<__In>>::IN_PLACE,
+                        $(<$T as $crate::infer::Infer<$Xin>>::IN_PLACE,)*],
+                );
+                let (p_buf, rest) = work.split_at_mut(p);
+                let (q_buf, inner) = rest.split_at_mut(q);
+                let mut at = At::Input;
+                #[allow(unused_mut)]
+                let mut k = 1;
+                step_or_last::<$T0, __In>(&self.$f0, &mut at, k == lens.len(), x, p_buf, q_buf, y, inner);
+                $(
+                    k += 1;
+                    step_or_last::<$T, $Xin>(&self.$f, &mut at, k == lens.len(), x, p_buf, q_buf, y, inner);
+                )*
+                let _ = k;
+            }
+        }
+
+        $crate::__if_std! {
         impl<$($i)* __In, $X0, $($X,)*> $crate::Forward<__In> for $S
         where
             $T0: $crate::Forward<__In, Output = $X0>,
@@ -489,9 +721,28 @@ macro_rules! network {
                 )
             }
         }
+        }
     };
 
     (@path_forward [$($i:tt)*] [$S:ty] $P:ty) => {
+        impl<$($i)* __In: $crate::infer::Layout> $crate::infer::Infer<__In> for $S
+        where
+            $P: $crate::network::InferPath<$S, __In>,
+        {
+            type Output = <$P as $crate::network::InferPath<$S, __In>>::Output;
+            const WORK: usize = <$P as $crate::network::InferPath<$S, __In>>::WORK;
+            const WEIGHTS: usize = <$P as $crate::network::InferPath<$S, __In>>::WEIGHTS;
+            fn infer_into(
+                &self,
+                x: &[$crate::infer::ElemOf<__In>],
+                y: &mut [$crate::infer::ElemOf<__In>],
+                work: &mut [$crate::infer::ElemOf<__In>],
+            ) {
+                <$P as $crate::network::InferPath<$S, __In>>::infer(self, x, y, work)
+            }
+        }
+
+        $crate::__if_std! {
         impl<$($i)* __In> $crate::Forward<__In> for $S
         where
             $P: $crate::network::Path<$S, __In>,
@@ -511,8 +762,35 @@ macro_rules! network {
                 <$P as $crate::network::Path<$S, __In>>::backward_params(self, cache, dy, grads)
             }
         }
+        }
     };
     (@params [$($i:tt)*] [$S:ty] { $($f:tt : $T:ty),+ }) => {
+        impl<$($i)*> $crate::infer::View for $S
+        where
+            $($T: $crate::infer::View,)+
+        {
+            fn view_at(
+                file: &$crate::infer::SafeTensors,
+                prefix: &$crate::infer::Name,
+            ) -> ::core::result::Result<Self, $crate::infer::ViewError> {
+                ::core::result::Result::Ok(Self {
+                    $($f: <$T as $crate::infer::View>::view_at(file, &prefix.join(stringify!($f)))?,)+
+                })
+            }
+        }
+
+        $crate::__if_std! {
+        impl<$($i)*> ::core::default::Default for $S
+        where
+            $($T: ::core::default::Default,)+
+        {
+            /// Every field's `Default`: zero weights, ready for
+            /// [`weights::load`](crate::weights::load).
+            fn default() -> Self {
+                Self { $($f: ::core::default::Default::default(),)+ }
+            }
+        }
+
         impl<$($i)* __E: $crate::Float> $crate::Params<__E> for $S
         where
             $($T: $crate::Params<__E>,)+
@@ -553,6 +831,7 @@ macro_rules! network {
             fn init<R: $crate::__private::Rng + ?Sized>(rng: &mut R) -> Self {
                 Self { $($f: <$T as $crate::Init>::init(rng),)+ }
             }
+        }
         }
     };
 

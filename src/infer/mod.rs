@@ -37,6 +37,12 @@ mod error;
 mod safetensors;
 pub(crate) mod tuples;
 
+/// What [`network!`](crate::network!)'s expansion calls; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::tuples::{At, buffers_but_last, max, step_or_last};
+}
+
 pub use error::{InferError, Name, ViewError, ViewErrorKind};
 pub use safetensors::{SafeTensors, TensorInfo};
 

@@ -3,10 +3,10 @@
 //! hand-computed numbers, and the safetensors reader against broken files.
 
 use super::*;
-use crate::BufferMut;
 use crate::models::LeNet5;
 use crate::prelude::*;
 use crate::testing::{assert_close, seeded};
+use crate::{BufferMut, TensorData};
 
 /// A weight file's bytes in a leaked, 8-byte-aligned buffer: what `include_weights!` gives a
 /// firmware (`&'static`, aligned), here from a `Vec<u64>`.
@@ -267,4 +267,109 @@ fn every_truncation_and_byte_flip_of_a_real_file_is_refused_or_read_never_a_pani
             let _ = <(Linear<3, 2>, Relu)>::view(&file); // an error or a network, no panic
         }
     }
+}
+
+crate::network! {
+    /// A route with every kind of step: a chain through batch norm and an element-wise field
+    /// (run over its input), a residual sum, a concatenation, a tuple field.
+    struct Routed {
+        conv1: Conv2d<3, 8, 3, 1, 1, Exact, f64>,
+        bn1: BatchNorm2d<8, f64>,
+        relu: Relu,
+        conv2: Conv2d<8, 8, 3, 1, 1, Exact, f64>,
+        conv3: (Conv2d<8, 16, 3, 2, 1, Floor, f64>, Tanh),
+        side: Conv2d<8, 4, 1, 2, 0, Floor, f64>,
+    }
+    forward: conv1 -> bn1 -> relu -> (conv2 -> relu + identity) -> cat(conv3 -> relu, side)
+}
+
+crate::network! {
+    /// A numbered chain (no route): the tuple's two buffers, any length.
+    struct Numbered(Routed, MaxPool2d<2, 1>, Conv2d<20, 6, 1, 1, 0, Exact, f64>, Relu, Flatten,
+        Linear<96, 3, f64>);
+}
+
+/// `forward` and `infer` of a network viewed in its own weight file, in f64, on 2 images.
+fn infer_matches_forward<M, I>(mut net: M)
+where
+    M: Params<f64> + Forward<I> + Infer<I> + View,
+    I: Layout<Elem = f64> + TensorData<Elem = f64>,
+    <M as Forward<I>>::Output: TensorData<Elem = f64>,
+{
+    net.visit_buffers_mut("", &mut |_, _, b| {
+        if let BufferMut::Values(v) = b {
+            v.iter_mut().enumerate().for_each(|(i, x)| *x = 0.75 + 0.01 * (i % 50) as f64);
+        }
+    });
+    let viewed = M::view(&file_of::<f64, _>(&net)).unwrap();
+    let mut rng = crate::testing::Rng::new(17);
+    let x: Vec<f64> = (0..I::LEN).map(|_| rng.uniform()).collect();
+    let want = net.forward(I::from_storage(x.clone().into()));
+    let mut ws = vec![f64::NAN; <M as Infer<I>>::WORKSPACE_LEN];
+    let got = viewed.infer::<I>(&x, &mut ws).unwrap();
+    assert_eq!(got.len(), want.data().len());
+    for (g, w) in got.iter().zip(want.data()) {
+        assert!((g - w).abs() <= 1e-11 * (1.0 + w.abs()), "got {g}, forward {w}");
+    }
+    assert_eq!(<M as Infer<I>>::WEIGHTS, Params::<f64>::param_count(&net) + buffer_values(&net));
+}
+
+/// Batch norm's running mean and variance: read by inference, not parameters.
+fn buffer_values<M: Params<f64>>(net: &M) -> usize {
+    let mut n = 0;
+    net.visit_buffers("", &mut |_, _, b| {
+        if let crate::Buffer::Values(v) = b {
+            n += v.len();
+        }
+    });
+    n
+}
+
+#[test]
+fn declared_networks_infer_what_forward_computes() {
+    infer_matches_forward::<Routed, Tensor<2, 3, 9, 9, f64>>(Init::init(&mut seeded(21)));
+    infer_matches_forward::<Numbered, Tensor<2, 3, 9, 9, f64>>(Init::init(&mut seeded(22)));
+}
+
+/// The upsampling layers: a transposed convolution with output padding, bilinear, nearest.
+type Decoder = (
+    ConvTranspose2d<4, 3, 3, 2, 1, 1, f64>,
+    UpsampleBilinear<2>,
+    Relu,
+    Upsample<2>,
+    Conv2d<3, 2, 1, 1, 0, Exact, f64>,
+);
+
+#[test]
+fn the_upsampling_layers_infer_what_forward_computes() {
+    infer_matches_forward::<Decoder, Tensor<2, 4, 3, 5, f64>>(Init::init(&mut seeded(25)));
+}
+
+#[test]
+fn the_zoo_infers_what_forward_computes() {
+    use crate::models::{MobileNetV2, ResNet18, UNet};
+    infer_matches_forward::<UNet<3, 2, f64>, Tensor<1, 3, 16, 12, f64>>(Init::init(&mut seeded(
+        26,
+    )));
+    infer_matches_forward::<ResNet18<10, f64>, Tensor<1, 3, 32, 32, f64>>(Init::init(&mut seeded(
+        23,
+    )));
+    infer_matches_forward::<MobileNetV2<10, f64>, Tensor<1, 3, 32, 32, f64>>(Init::init(
+        &mut seeded(24),
+    ));
+}
+
+#[test]
+fn a_route_runs_element_wise_steps_over_its_intermediate() {
+    // By hand, for one 3×9×9 image: conv1's output (8·81 = 648), which bn1 and relu then run
+    // over; then the residual's output (648), which the concatenation reads, and the larger of
+    // what the two blocks need inside: the residual `(conv2 -> relu + identity)` computes
+    // conv2 → relu through conv2's output (648) and the identity into a buffer of its own (648);
+    // the concatenation keeps both branch outputs (16·25 + 4·25 = 500), and its conv3 → relu
+    // branch conv3's output (400) beside the buffer of the (conv, tanh) tuple (400).
+    type I = Tensor<1, 3, 9, 9, f64>;
+    let residual = 648 + 648;
+    let concat = 500 + 400 + 400;
+    assert_eq!(<Routed as Infer<I>>::WORK, 648 + 648 + residual.max(concat));
+    // without running bn1 and relu over conv1's output it would be 3·648 + …
 }

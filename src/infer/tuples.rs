@@ -7,16 +7,19 @@ use super::{Infer, Layout, Name, SafeTensors, View, ViewError};
 
 /// Where the current activation is while a tuple runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum At {
+pub enum At {
+    /// The network's input.
     Input,
+    /// The first buffer.
     P,
+    /// The second buffer.
     Q,
 }
 
 /// The lengths of the two buffers a tuple's members need: `outs[i]` is member `i`'s output
 /// length and `in_place[i]` its [`Infer::IN_PLACE`], for every member but the last (which
 /// writes the tuple's output). The same walk as [`step`], at compile time.
-pub(crate) const fn buffers(outs: &[usize], in_place: &[bool]) -> [usize; 2] {
+pub const fn buffers(outs: &[usize], in_place: &[bool]) -> [usize; 2] {
     let mut len = [0, 0];
     let mut at = At::Input;
     let mut i = 0;
@@ -33,15 +36,40 @@ pub(crate) const fn buffers(outs: &[usize], in_place: &[bool]) -> [usize; 2] {
     len
 }
 
+/// [`buffers`] for a chain of all the members (the last one's output is the chain's, not in a
+/// buffer): [`network!`](crate::network!)'s chains, of any length.
+pub const fn buffers_but_last(outs: &[usize], in_place: &[bool]) -> [usize; 2] {
+    match (outs.split_last(), in_place.split_last()) {
+        (Some((_, outs)), Some((_, in_place))) => buffers(outs, in_place),
+        _ => [0, 0],
+    }
+}
+
+/// Member `m` of a chain: [`last`] if `is_last`, else [`step`].
+#[inline]
+#[allow(clippy::too_many_arguments, reason = "the chain's state and buffers")]
+pub fn step_or_last<M: Infer<I>, I: Layout>(
+    m: &M,
+    at: &mut At,
+    is_last: bool,
+    x: &[I::Elem],
+    p: &mut [I::Elem],
+    q: &mut [I::Elem],
+    y: &mut [I::Elem],
+    work: &mut [I::Elem],
+) {
+    if is_last { last(m, *at, x, p, q, y, work) } else { step(m, at, x, p, q, work) }
+}
+
 /// The larger of `a` and `b`, in constants.
-pub(crate) const fn max(a: usize, b: usize) -> usize {
+pub const fn max(a: usize, b: usize) -> usize {
     if a > b { a } else { b }
 }
 
 /// Runs member `m` (not the last) on the current activation: over it if the member is
 /// element-wise and the activation is in a buffer, else into the other buffer.
 #[inline]
-pub(crate) fn step<M: Infer<I>, I: Layout>(
+pub fn step<M: Infer<I>, I: Layout>(
     m: &M,
     at: &mut At,
     x: &[I::Elem],
@@ -71,7 +99,7 @@ pub(crate) fn step<M: Infer<I>, I: Layout>(
 
 /// Runs the last member from the current activation into the tuple's output.
 #[inline]
-pub(crate) fn last<M: Infer<I>, I: Layout>(
+pub fn last<M: Infer<I>, I: Layout>(
     m: &M,
     at: At,
     x: &[I::Elem],

@@ -87,9 +87,7 @@ pub mod norm;
 mod pool;
 pub(crate) mod residual;
 mod softmax;
-#[cfg(feature = "std")]
 mod transposed;
-#[cfg(feature = "std")]
 mod upsample;
 mod weight_bias;
 
@@ -105,11 +103,9 @@ pub use norm::BatchNorm2d;
 pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use residual::{Residual, Sum};
 pub use softmax::{LogSoftmax, Softmax};
-#[cfg(feature = "std")]
 pub use transposed::{
     ConvTranspose2d, TransposedFits, TransposedOut, TransposedSide, TransposedSpan,
 };
-#[cfg(feature = "std")]
 pub use upsample::{Upsample, UpsampleBilinear};
 
 #[cfg(feature = "std")]

@@ -5,6 +5,7 @@
 
 use core::marker::PhantomData;
 use core::ops::{Add, Mul, Sub};
+#[cfg(feature = "std")]
 use rand::Rng;
 use typenum::{
     Add1, B1, Diff, Eq, Gr, IsEqual, IsGreater, IsLess, Le, Max, Maximum, Prod, Sub1, Sum, U0, U1,
@@ -12,12 +13,17 @@ use typenum::{
 };
 
 use crate::Float;
-use crate::kernels::Geom;
+use crate::infer::{Infer, Name, SafeTensors, View, ViewError};
+#[cfg(feature = "std")]
 use crate::kernels::conv;
+use crate::kernels::{Geom, embedded};
+#[cfg(feature = "std")]
 use crate::layers::LayerInput;
 use crate::layers::weight_bias::WeightBias;
+#[cfg(feature = "std")]
 use crate::module::{Init, PairFn, ParamFn, ParamFnMut, Params, ZerosLike};
 use crate::param::{Bias, BiasMode};
+#[cfg(feature = "std")]
 use crate::runtime::Storage;
 use crate::shape::{
     ChannelsMatch, Decimal, Dims, Height, Num, OutputPaddingBelowStride, Show, Size, Width,
@@ -108,6 +114,7 @@ transposed_impl!(;
     /// let y = up.unwrap().forward(Tensor::<1, 1, 1, 1, f64>::filled(2.0));
     /// assert_eq!(y.as_slice(), [2., 4., 6., 8.]);
     /// ```
+    #[cfg(feature = "std")]
     pub fn from_parts(weight: Vec<E>, bias: Option<Vec<E>>) -> Result<Self, crate::LengthError> {
         let parts = WeightBias::from_parts(weight, bias, &Self::WEIGHT_SHAPE, COUT)?;
         Ok(Self { parts, mode: PhantomData })
@@ -126,6 +133,7 @@ transposed_impl!(PartialEq;
     }
 );
 
+#[cfg(feature = "std")]
 transposed_impl!(Default;
     /// Zero weights and biases (to load weights into).
     fn default() -> Self {
@@ -139,6 +147,7 @@ transposed_impl!(core::fmt::Debug;
     }
 );
 
+#[cfg(feature = "std")]
 transposed_impl!(Init;
     /// PyTorch's default init: `U(±1/√(COUT·K·K))` (PyTorch takes the fan-in of this layer's
     /// weight from its second dimension) for weights and biases.
@@ -148,12 +157,14 @@ transposed_impl!(Init;
     }
 );
 
+#[cfg(feature = "std")]
 transposed_impl!(ZerosLike;
     fn zeros_like_impl(&self) -> Self {
         Self { parts: self.parts.zeros_like(), mode: PhantomData }
     }
 );
 
+#[cfg(feature = "std")]
 transposed_impl!(Params<E>;
     fn visit<'a>(&'a self, prefix: &str, f: &mut ParamFn<'a, '_, E>) {
         self.parts.visit(prefix, &Self::WEIGHT_SHAPE, f);
@@ -242,6 +253,77 @@ impl<L, A, const K: usize, const S: usize, const P: usize, const OP: usize, HD>
 {
 }
 
+impl<
+    const CIN: usize,
+    const COUT: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OP: usize,
+    E,
+    B,
+    const N: usize,
+    C,
+    H,
+    W,
+> Infer<T4<E, N, C, H, W>> for ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>
+where
+    E: Float,
+    B: BiasMode,
+    Dims<CIN>: Size,
+    Dims<COUT>: Size,
+    Dims<OP>: Size,
+    Dims<S>: Size,
+    Num<OP>: IsLess<Num<S>>,
+    Le<Num<OP>, Num<S>>:
+        OutputPaddingBelowStride<ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>, OP, S>,
+    C: Unsigned + Decimal + IsEqual<Num<CIN>>,
+    Eq<C, Num<CIN>>: ChannelsMatch<ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>, CIN, Show<C>>,
+    H: Unsigned
+        + Decimal
+        + TransposedSide<ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>, Height, S, K, P, OP>,
+    W: Unsigned
+        + Decimal
+        + TransposedSide<ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>, Width, S, K, P, OP>,
+{
+    type Output =
+        T4<
+            E,
+            N,
+            Num<COUT>,
+            <H as TransposedSide<
+                ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>,
+                Height,
+                S,
+                K,
+                P,
+                OP,
+            >>::Out,
+            <W as TransposedSide<
+                ConvTranspose2d<CIN, COUT, K, S, P, OP, E, B>,
+                Width,
+                S,
+                K,
+                P,
+                OP,
+            >>::Out,
+        >;
+    const WEIGHTS: usize = WeightBias::<E, B>::count(Self::WEIGHT_LEN, COUT);
+
+    fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+        let g = Self::geometry(H::USIZE, W::USIZE);
+        embedded::conv_transpose2d(&g, N, CIN, x, self.weight(), self.bias(), y);
+    }
+}
+
+transposed_impl!(View;
+    fn view_at(file: &SafeTensors, prefix: &Name) -> Result<Self, ViewError> {
+        let parts = WeightBias::view(file, prefix, &Self::WEIGHT_SHAPE, COUT)?;
+        Ok(Self { parts, mode: PhantomData })
+    }
+);
+
+#[cfg(feature = "std")]
 impl<
     const CIN: usize,
     const COUT: usize,
@@ -346,11 +428,13 @@ transposed_impl!(;
         Geom::new(COUT, ho, wo, K, S, P)
     }
 
+    #[cfg(feature = "std")]
     fn forward_slices(&self, n: usize, h: usize, w: usize, x: &[E], y: &mut [E]) {
         let g = Self::geometry(h, w);
         conv::transposed_forward(&g, n, CIN, x, self.weight(), self.bias(), y);
     }
 
+    #[cfg(feature = "std")]
     fn backward_slices(
         &self,
         (n, h, w): (usize, usize, usize),

@@ -7,7 +7,10 @@ use core::ops::Mul;
 use typenum::{Gr, IsGreater, Prod, U0, Unsigned};
 
 use crate::Float;
+use crate::infer::{Infer, view_default};
+#[cfg(feature = "std")]
 use crate::layers::LayerInput;
+#[cfg(feature = "std")]
 use crate::module::NoParams;
 use crate::shape::{Dims, Num, ScaleNonZero, Size};
 
@@ -32,10 +35,12 @@ use crate::tensor::T4;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Upsample<const F: usize>;
 
+#[cfg(feature = "std")]
 impl<const F: usize> NoParams for Upsample<F> {}
 
 // Its one `Forward` impl and the 2-D rank mistake: `image_layers!` in `layers/mod.rs`.
 
+#[cfg(feature = "std")]
 impl<E: Float, const N: usize, C, H, W, const F: usize> LayerInput<Upsample<F>>
     for T4<E, N, C, H, W>
 where
@@ -106,11 +111,13 @@ where
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UpsampleBilinear<const F: usize>;
 
+#[cfg(feature = "std")]
 impl<const F: usize> NoParams for UpsampleBilinear<F> {}
 
 /// For each of the `n·F` output positions along an axis of `n` input pixels: the two input
 /// indices it reads and the weight of the second, PyTorch's `area_pixel_compute_source_index`
 /// with `align_corners=False` and scale `1/F`.
+#[cfg(feature = "std")]
 fn bilinear_taps(n: usize, f: usize) -> Vec<(usize, usize, f64)> {
     (0..n * f)
         .map(|o| {
@@ -122,6 +129,7 @@ fn bilinear_taps(n: usize, f: usize) -> Vec<(usize, usize, f64)> {
         .collect()
 }
 
+#[cfg(feature = "std")]
 impl<E: Float, const N: usize, C, H, W, const F: usize> LayerInput<UpsampleBilinear<F>>
     for T4<E, N, C, H, W>
 where
@@ -187,6 +195,81 @@ where
             out.iter_mut().zip(acc).for_each(|(d, a)| *d = E::from_f64(a));
         }
         dx
+    }
+}
+
+view_default! { [const F: usize] Upsample<F>; [const F: usize] UpsampleBilinear<F>; }
+
+/// The nearest input pixel, as the forward above.
+impl<E: Float, const N: usize, C, H, W, const F: usize> Infer<T4<E, N, C, H, W>> for Upsample<F>
+where
+    C: Unsigned,
+    H: Unsigned + Mul<Num<F>>,
+    W: Unsigned + Mul<Num<F>>,
+    Dims<F>: Size,
+    Num<F>: IsGreater<U0>,
+    Gr<Num<F>, U0>: ScaleNonZero<Upsample<F>, F>,
+    Prod<H, Num<F>>: Unsigned,
+    Prod<W, Num<F>>: Unsigned,
+{
+    type Output = T4<E, N, C, Prod<H, Num<F>>, Prod<W, Num<F>>>;
+
+    fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+        let (h, w) = (H::USIZE, W::USIZE);
+        for (plane, out) in
+            x.chunks_exact((h * w).max(1)).zip(y.chunks_exact_mut((h * w * F * F).max(1)))
+        {
+            for (oh, row) in out.chunks_exact_mut(w * F).enumerate() {
+                let from = &plane[(oh / F) * w..(oh / F + 1) * w];
+                for (ow, v) in row.iter_mut().enumerate() {
+                    *v = from[ow / F];
+                }
+            }
+        }
+    }
+}
+
+/// Output position `o` of `n·f` along an axis of `n` pixels: the two input indices it reads
+/// and the second's weight (as `bilinear_taps`, one at a time; `src ≥ 0`, so its integer part
+/// is its floor).
+fn bilinear_tap(o: usize, n: usize, f: usize) -> (usize, usize, f64) {
+    let src = ((o as f64 + 0.5) / f as f64 - 0.5).max(0.0);
+    let i0 = (src as usize).min(n.saturating_sub(1));
+    let i1 = if i0 + 1 < n { i0 + 1 } else { i0 };
+    (i0, i1, src - i0 as f64)
+}
+
+/// PyTorch's bilinear interpolation (`align_corners=False`), in `f64` as the forward above.
+impl<E: Float, const N: usize, C, H, W, const F: usize> Infer<T4<E, N, C, H, W>>
+    for UpsampleBilinear<F>
+where
+    C: Unsigned,
+    H: Unsigned + Mul<Num<F>>,
+    W: Unsigned + Mul<Num<F>>,
+    Dims<F>: Size,
+    Num<F>: IsGreater<U0>,
+    Gr<Num<F>, U0>: ScaleNonZero<UpsampleBilinear<F>, F>,
+    Prod<H, Num<F>>: Unsigned,
+    Prod<W, Num<F>>: Unsigned,
+{
+    type Output = T4<E, N, C, Prod<H, Num<F>>, Prod<W, Num<F>>>;
+
+    fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
+        let (h, w) = (H::USIZE, W::USIZE);
+        for (plane, out) in
+            x.chunks_exact((h * w).max(1)).zip(y.chunks_exact_mut((h * w * F * F).max(1)))
+        {
+            for (oh, row) in out.chunks_exact_mut(w * F).enumerate() {
+                let (h0, h1, lh) = bilinear_tap(oh, h, F);
+                for (ow, v) in row.iter_mut().enumerate() {
+                    let (w0, w1, lw) = bilinear_tap(ow, w, F);
+                    let at = |i: usize, j: usize| plane[i * w + j].to_f64();
+                    let top = (1.0 - lw) * at(h0, w0) + lw * at(h0, w1);
+                    let bottom = (1.0 - lw) * at(h1, w0) + lw * at(h1, w1);
+                    *v = E::from_f64((1.0 - lh) * top + lh * bottom);
+                }
+            }
+        }
     }
 }
 

@@ -17,17 +17,11 @@
 //! small for a layer is a compile error.
 
 mod lenet;
-#[cfg(feature = "std")]
 pub mod mobilenet;
-#[cfg(feature = "std")]
 pub mod resnet;
-#[cfg(feature = "std")]
 pub mod unet;
 
 pub use lenet::LeNet5;
-#[cfg(feature = "std")]
 pub use mobilenet::MobileNetV2;
-#[cfg(feature = "std")]
 pub use resnet::{BasicBlock, DownBlock, ResNet18, ResNet34};
-#[cfg(feature = "std")]
 pub use unet::UNet;

@@ -91,6 +91,63 @@ pub fn conv2d<E: Float>(
     }
 }
 
+/// Transposed convolution of `n` images, PyTorch's `nn.ConvTranspose2d` (the adjoint of
+/// [`conv2d`]): `y[n, o, i·S + a − P, j·S + b − P] += Σ_c x[n, c, i, j] · weight[c, o, a, b]`
+/// after `y` is set to the bias; `g` is the output seen as a convolution's input (its `ho × wo`
+/// is the input's `H × W`), `x: (N, CIN, H, W)`, `weight: (CIN, COUT, K, K)`.
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, embedded::conv_transpose2d};
+/// // 1 → 1 channel, 2×2 kernel [1, 2; 3, 4], stride 2: each pixel becomes a scaled 2×2 block
+/// let mut y = [0.0f32; 16];
+/// conv_transpose2d(&Geom::new(1, 4, 4, 2, 2, 0), 1, 1, &[1., 2., 3., 4.], &[1., 2., 3., 4.], None, &mut y);
+/// assert_eq!(y[..8], [1., 2., 2., 4., 3., 4., 6., 8.]);
+/// ```
+pub fn conv_transpose2d<E: Float>(
+    g: &Geom,
+    n: usize,
+    cin: usize,
+    x: &[E],
+    weight: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+) {
+    // the convolution's view: its input is our output (c = COUT, h × w), its output our input
+    let Geom { c: cout, h: ho, w: wo, kh, kw, sh, sw, ph, pw, dh, dw, ho: h, wo: w } = *g;
+    let (plane_in, plane_out, taps) = (h * w, ho * wo, kh * kw);
+    for img in 0..n {
+        for o in 0..cout {
+            let b = bias.map_or(E::ZERO, |b| b[o]);
+            y[(img * cout + o) * plane_out..][..plane_out].fill(b);
+        }
+        for c in 0..cin {
+            let xp = &x[(img * cin + c) * plane_in..][..plane_in];
+            for o in 0..cout {
+                let yp = &mut y[(img * cout + o) * plane_out..][..plane_out];
+                let wp = &weight[(c * cout + o) * taps..][..taps];
+                for a in 0..kh {
+                    let off_h = (a * dh) as isize - ph as isize;
+                    // input rows i whose output row i·S + a·D − P is inside the output
+                    let rows = valid(h, ho, sh, off_h);
+                    for bq in 0..kw {
+                        let wv = wp[a * kw + bq];
+                        let off_w = (bq * dw) as isize - pw as isize;
+                        let cols = valid(w, wo, sw, off_w);
+                        for i in rows.clone() {
+                            let oi = ((i * sh) as isize + off_h) as usize;
+                            let xrow = &xp[i * w..][..w];
+                            for j in cols.clone() {
+                                let oj = ((j * sw) as isize + off_w) as usize;
+                                yp[oi * wo + oj] += wv * xrow[j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// A fully connected layer on `n` rows: `y = x·Wᵀ + b`, `x: (N, IN)`, `weight: (OUT, IN)`,
 /// `y: (N, OUT)` overwritten. Each output is its bias plus the dot product summed in order.
 ///

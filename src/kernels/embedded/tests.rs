@@ -2,7 +2,7 @@
 //! geometries (strides, padding, dilation, rectangles, groups, batches).
 
 use super::*;
-use crate::kernels::conv::naive::conv_forward_naive;
+use crate::kernels::conv::naive::{conv_backward_naive, conv_forward_naive};
 use crate::kernels::linear::naive::linear_forward_naive;
 use crate::kernels::pool::naive::{avgpool_forward_naive, maxpool_forward_naive};
 use crate::testing::Rng;
@@ -110,5 +110,53 @@ fn valid_ranges_are_the_outputs_whose_input_is_real() {
             .collect();
         let got: Vec<usize> = valid(out, len, s, off).collect();
         assert_eq!(got, want, "out {out} len {len} s {s} off {off}");
+    }
+}
+
+/// The transposed convolution is the input gradient of a convolution: `conv_backward_naive`'s
+/// `dx` for `dy = x`, with the weight `(CIN, COUT, K, K)` read as the convolution's
+/// `(COUT_conv = CIN, CIN_conv = COUT, K, K)`, plus the bias.
+#[test]
+fn conv_transpose2d_is_the_naive_input_gradient_plus_bias() {
+    let mut rng = Rng::new(53);
+    for case in 0..150 {
+        let (cin, cout) = (pick(&mut rng, 1, 3), pick(&mut rng, 1, 3));
+        let k = pick(&mut rng, 1, 4);
+        let s = pick(&mut rng, 1, 3);
+        let p = pick(&mut rng, 0, k - 1);
+        let (h, w) = (pick(&mut rng, 1, 5), pick(&mut rng, 1, 5));
+        // output size of the transposed convolution, no output padding
+        let (ho, wo) = ((h - 1) * s + k, (w - 1) * s + k);
+        if ho <= 2 * p || wo <= 2 * p {
+            continue;
+        }
+        let (ho, wo) = (ho - 2 * p, wo - 2 * p);
+        let g = Geom::new(cout, ho, wo, k, s, p);
+        if (g.ho, g.wo) != (h, w) {
+            continue; // a stride that does not tile this output: not a transposed shape
+        }
+        let n = pick(&mut rng, 1, 2);
+        let (x, weight, bias) =
+            (rng.vec(n * cin * h * w), rng.vec(cin * cout * k * k), rng.vec(cout));
+        let mut got = vec![f64::NAN; n * cout * ho * wo];
+        conv_transpose2d(&g, n, cin, &x, &weight, Some(&bias), &mut got);
+        let mut want = vec![0.0; got.len()];
+        let (mut dw, mut db) = (vec![0.0; weight.len()], vec![0.0; cin]);
+        let zeros = vec![0.0; want.len()];
+        conv_backward_naive(
+            &g,
+            n,
+            cin,
+            &zeros,
+            &weight,
+            &x,
+            Some(&mut want),
+            &mut dw,
+            Some(&mut db),
+        );
+        for (i, v) in want.iter_mut().enumerate() {
+            *v += bias[(i / (ho * wo)) % cout];
+        }
+        close(&got, &want, &format!("case {case}: {g:?}"));
     }
 }
