@@ -36,7 +36,7 @@ pub const fn buffers(outs: &[usize], in_place: &[bool]) -> [usize; 2] {
     len
 }
 
-/// [`buffers`] for a chain of all the members (the last one's output is the chain's, not in a
+/// `buffers` for a chain of all the members (the last one's output is the chain's, not in a
 /// buffer): [`network!`](crate::network!)'s chains, of any length.
 pub const fn buffers_but_last(outs: &[usize], in_place: &[bool]) -> [usize; 2] {
     match (outs.split_last(), in_place.split_last()) {
@@ -45,7 +45,7 @@ pub const fn buffers_but_last(outs: &[usize], in_place: &[bool]) -> [usize; 2] {
     }
 }
 
-/// Member `m` of a chain: [`last`] if `is_last`, else [`step`].
+/// Member `m` of a chain: `last` if `is_last`, else `step`.
 #[inline]
 #[allow(clippy::too_many_arguments, reason = "the chain's state and buffers")]
 pub fn step_or_last<M: Infer<I>, I: Layout>(
