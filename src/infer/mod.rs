@@ -70,6 +70,19 @@ impl<E: Float, const N: usize, F: typenum::Unsigned> Layout for T2<E, N, F> {
     const LEN: usize = N * F::USIZE;
 }
 
+/// The output type of the impls that report a rank mistake (a `Linear` given an image, a
+/// convolution given features): no value of it exists, and their bound never holds.
+pub struct Unreachable<E> {
+    #[allow(dead_code, reason = "uninhabited: it makes the type empty and is never read")]
+    never: core::convert::Infallible,
+    elem: core::marker::PhantomData<E>,
+}
+
+impl<E: Float> Layout for Unreachable<E> {
+    type Elem = E;
+    const LEN: usize = 0;
+}
+
 /// The element type of input `In`.
 pub type ElemOf<In> = <In as Layout>::Elem;
 
@@ -97,6 +110,12 @@ pub type ElemOf<In> = <In as Layout>::Elem;
 /// Never on any input: lengths are checked by [`InferExt::infer`], which returns an
 /// [`InferError`] for a wrong one, and the kernels index only within the lengths the types
 /// give. Values are not checked: a NaN in the input gives NaN outputs, as in PyTorch.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot infer from an input of type `{In}`",
+    label = "this layer or network does not accept that input",
+    note = "`Linear` takes 2-D `(N, F)` input (put `Flatten` before it); convolution and pooling take 4-D `(N, C, H, W)`",
+    note = "a tuple network has at most 12 members (nest longer ones, or declare them with `typed_cnn::network!`); a layer of your own implements `Infer` itself"
+)]
 pub trait Infer<In: Layout>: Sized {
     /// The output type.
     type Output: Layout<Elem = In::Elem>;

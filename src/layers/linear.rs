@@ -24,12 +24,8 @@ use crate::param::Fill;
 use crate::param::NoBias;
 use crate::param::{Bias, BiasMode};
 use crate::runtime::Storage;
-#[cfg(feature = "std")]
-use crate::shape::FlatInput;
-use crate::shape::{Decimal, Dim, Dims, FeaturesMatch, Num, Show, Size};
-use crate::tensor::T2;
-#[cfg(feature = "std")]
-use crate::tensor::T4;
+use crate::shape::{Decimal, Dim, Dims, FeaturesMatch, FlatInput, Num, Show, Size};
+use crate::tensor::{T2, T4};
 
 macro_rules! dense_layer {
     (
@@ -356,6 +352,22 @@ macro_rules! dense_forward_impl {
         }
 
         // A 4-D input: the rank mistake, reported with its sizes (see `FlatInput`).
+        impl<$(const $p: usize),*, E: Float, B: BiasMode, const N: usize, XC, XH, XW>
+            Infer<T4<E, N, XC, XH, XW>> for $name<$($p),*, E, B>
+        where
+            XC: Decimal + Unsigned,
+            XH: Decimal + Unsigned,
+            XW: Decimal + Unsigned,
+            Show<XW>: FlatInput<$name<$($p),*, E, B>, Show<XC>, Show<XH>>,
+            Dims<OUT>: Size,
+            $($bounds)*
+        {
+            type Output = crate::infer::Unreachable<E>;
+            fn infer_into(&self, _: &[E], _: &mut [E], _: &mut [E]) {
+                <Show<XW> as FlatInput<$name<$($p),*, E, B>, Show<XC>, Show<XH>>>::absurd()
+            }
+        }
+
         #[cfg(feature = "std")]
         impl<$(const $p: usize),*, E: Float, B: BiasMode, const N: usize, XC, XH, XW>
             LayerInput<$name<$($p),*, E, B>> for T4<E, N, XC, XH, XW>

@@ -108,23 +108,30 @@ pub use transposed::{
 };
 pub use upsample::{Upsample, UpsampleBilinear};
 
-#[cfg(feature = "std")]
 use crate::Float;
-#[cfg(feature = "std")]
 use crate::param::BiasMode;
-#[cfg(feature = "std")]
 use crate::shape::{Decimal, ImageInput, Show};
-#[cfg(feature = "std")]
 use crate::tensor::T2;
 
-#[cfg(feature = "std")]
-/// [`LayerInput`] of a 2-D input `(N, features)` for the layers that take images `(N, C, H, W)`:
+/// [`LayerInput`] (with `std`) and [`Infer`](crate::infer::Infer) of a 2-D input `(N, features)` for the layers that take images `(N, C, H, W)`:
 /// the rank mistake, reported with the feature count in decimal (see [`ImageInput`]) instead of
 /// as a layer that "cannot take an input" of some binary type.
 macro_rules! image_layers {
     ($([$($g:tt)*] $L:ty;)+) => {$(
         forward_by_input!([$($g)*] $L);
 
+        impl<$($g)* XE: Float, const N: usize, XF: Decimal + typenum::Unsigned> $crate::infer::Infer<T2<XE, N, XF>>
+            for $L
+        where
+            Show<XF>: ImageInput<$L>,
+        {
+            type Output = $crate::infer::Unreachable<XE>;
+            fn infer_into(&self, _: &[XE], _: &mut [XE], _: &mut [XE]) {
+                <Show<XF> as ImageInput<$L>>::absurd()
+            }
+        }
+
+        #[cfg(feature = "std")]
         impl<$($g)* XE: Float, const N: usize, XF: Decimal> LayerInput<$L> for T2<XE, N, XF>
         where
             Show<XF>: ImageInput<$L>,
@@ -144,7 +151,6 @@ macro_rules! image_layers {
     )+};
 }
 
-#[cfg(feature = "std")]
 image_layers! {
     [const CIN: usize, const COUT: usize, const K: usize, const S: usize, const P: usize, M, E: Float, B: BiasMode,]
         Conv2d<CIN, COUT, K, S, P, M, E, B>;
