@@ -54,11 +54,13 @@ echo "$out"
 step "embedded: the desktop's digits for the same weights and images (std forward)"
 desktop=$(cargo run --release --quiet --example embedded_digits)
 echo "$desktop"
-device_digits=$(grep '^digits:' <<<"$out")
-desktop_digits=$(grep '^digits:' <<<"$desktop")
-if [ -z "$device_digits" ] || [ "$device_digits" != "$desktop_digits" ]; then
-    echo "error: the Cortex-M firmware printed '$device_digits', the desktop '$desktop_digits'"
-    exit 1
-fi
-echo "the firmware's digits equal the desktop's"
+for line in digits 'logits FNV-1a'; do
+    device_line=$(grep "^$line:" <<<"$out" || true)
+    desktop_line=$(grep "^$line:" <<<"$desktop" || true)
+    if [ -z "$device_line" ] || [ "$device_line" != "$desktop_line" ]; then
+        echo "error: the Cortex-M firmware printed '$device_line', the desktop '$desktop_line'"
+        exit 1
+    fi
+done
+echo "the firmware's digits equal the desktop's (std forward), its logits the desktop's infer bit for bit"
 echo "embedded step done in $(( $(date +%s) - start )) s"

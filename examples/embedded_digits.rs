@@ -6,12 +6,18 @@
 //! cargo run --release --example embedded_digits
 //! ```
 //!
+//! It also runs the allocation-free `infer` path (the firmware's code, here on the desktop) and
+//! prints an FNV-1a hash of its logits' bits, which the firmware prints too: the same hash means
+//! bit-identical logits on the two CPUs.
+//!
 //! Expected output:
 //! ```text
 //! digits: 7 2 1 0 4 1 4 9 5 9 0 6 9 0 1 5
+//! logits FNV-1a: … (the firmware's)
 //! labels: 7 2 1 0 4 1 4 9 5 9 0 6 9 0 1 5
 //! ```
 
+use typed_cnn::infer::SafeTensors;
 use typed_cnn::models::LeNet5;
 use typed_cnn::prelude::*;
 use typed_cnn::weights;
@@ -36,6 +42,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let predicted: Vec<String> = (0..COUNT).map(|n| argmax(logits.row(n)).to_string()).collect();
     let labels: Vec<String> = digits[COUNT * 784..].iter().map(u8::to_string).collect();
     println!("digits: {}", predicted.join(" "));
+
+    // The firmware's path: weights viewed in place, `infer` one image at a time.
+    let bytes = std::fs::read(dir.join("lenet-mnist.safetensors"))?;
+    let viewed = LeNet5::view(&SafeTensors::leak(&bytes)?)?;
+    let mut workspace = [0.0f32; <LeNet5 as Infer<Tensor<1, 1, 28, 28>>>::WORKSPACE_LEN];
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for image in digits.chunks_exact(784).take(COUNT) {
+        let x: Vec<f32> = image.iter().map(|&p| f32::from(p) / 255.0).collect();
+        let logits = viewed.infer::<Tensor<1, 1, 28, 28>>(&x, &mut workspace)?;
+        for v in logits {
+            for byte in v.to_bits().to_le_bytes() {
+                hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+    }
+    println!("logits FNV-1a: {hash:016x}");
     println!("labels: {}", labels.join(" "));
     Ok(())
 }

@@ -467,7 +467,7 @@ where
 
     fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
         let g = Geom::new(CIN, H::USIZE, W::USIZE, K, S, P);
-        embedded::conv2d(&g, N, COUT, 1, x, self.weight(), self.bias(), y);
+        embedded::conv2d_sized::<E, K, K>(&g, N, COUT, 1, x, self.weight(), self.bias(), y);
     }
 }
 

@@ -335,16 +335,8 @@ where
     const WEIGHTS: usize = WeightBias::<E, B>::count(COUT * CIN * KH * KW, COUT);
 
     fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
-        embedded::conv2d(
-            &Self::geom(H::USIZE, W::USIZE),
-            N,
-            COUT,
-            1,
-            x,
-            self.weight(),
-            self.bias(),
-            y,
-        );
+        let g = Self::geom(H::USIZE, W::USIZE);
+        embedded::conv2d_sized::<E, KH, KW>(&g, N, COUT, 1, x, self.weight(), self.bias(), y);
     }
 }
 

@@ -42,6 +42,7 @@ fn main() -> ! {
 
     let mut x = [0.0f32; 784];
     let mut ticks = [0u32; COUNT];
+    let mut hash = FNV_OFFSET;
     hprint!("digits:");
     for (i, image) in DIGITS.chunks_exact(784).take(COUNT).enumerate() {
         for (v, &p) in x.iter_mut().zip(image) {
@@ -54,8 +55,10 @@ fn main() -> ! {
         };
         // SysTick counts down, 24 bits
         ticks[i] = start.wrapping_sub(SYST::get_current()) & 0x00FF_FFFF;
+        hash = fnv1a(hash, logits);
         hprint!(" {}", argmax(logits));
     }
+    hprint!("\nlogits FNV-1a: {:016x}", hash);
     hprint!("\nlabels:");
     for &label in &DIGITS[COUNT * 784..] {
         hprint!(" {}", label);
@@ -89,6 +92,19 @@ fn main() -> ! {
 /// virtual clock by 1 ns (2⁰), and mps2-an386's SysTick runs at its 25 MHz core clock, one tick
 /// per 40 ns.
 const TICK: u32 = 40;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a over the logits' bits: equal hashes, bit-identical logits (`embedded_digits` computes
+/// the same on the desktop with `infer`).
+fn fnv1a(mut hash: u64, logits: &[f32]) -> u64 {
+    for v in logits {
+        for byte in v.to_bits().to_le_bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
 
 fn argmax(v: &[f32]) -> usize {
     (0..v.len()).fold(0, |best, i| if v[i] > v[best] { i } else { best })

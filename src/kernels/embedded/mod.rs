@@ -46,45 +46,133 @@ pub fn conv2d<E: Float>(
     bias: Option<&[E]>,
     y: &mut [E],
 ) {
-    let Geom { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo } = *g;
+    // the common kernel sizes compiled with their size known (loops unrolled), others at run time
+    match (g.kh, g.kw) {
+        (1, 1) => conv2d_sized::<E, 1, 1>(g, n, cout, groups, x, weight, bias, y),
+        (3, 3) => conv2d_sized::<E, 3, 3>(g, n, cout, groups, x, weight, bias, y),
+        (5, 5) => conv2d_sized::<E, 5, 5>(g, n, cout, groups, x, weight, bias, y),
+        _ => conv2d_sized::<E, 0, 0>(g, n, cout, groups, x, weight, bias, y),
+    }
+}
+
+/// Outputs of a row computed together where the window is inside the image (unit strides).
+const LANES: usize = 8;
+
+/// `a ∩ b` of two ranges.
+fn intersect(a: core::ops::Range<usize>, b: core::ops::Range<usize>) -> core::ops::Range<usize> {
+    let (lo, hi) = (a.start.max(b.start), a.end.min(b.end));
+    lo..hi.max(lo)
+}
+
+/// [`conv2d`] with a `KH × KW` window known at compile time (`0 × 0`: `g`'s, at run time), so
+/// its loops are unrolled: what the layers call, their kernel size being in their type (a
+/// program compiles only the sizes it uses). `g`'s window must be `KH × KW` unless `KH = 0`.
+/// Each output is summed in a register: where the window lies inside the image, with no check
+/// per tap (and 8 adjacent outputs at once at unit strides); on the border, skipping the taps
+/// that fall on padding. The same sums, in the same order, as [`conv2d`].
+///
+/// ```
+/// use typed_cnn::kernels::{Geom, embedded::conv2d_sized};
+/// let x = [1., 2., 3., 4., 5., 6., 7., 8., 9.];
+/// let mut y = [0.0f32; 4];
+/// conv2d_sized::<f32, 2, 2>(&Geom::new(1, 3, 3, 2, 1, 0), 1, 1, 1, &x, &[1., 2., 3., 4.], Some(&[1.]), &mut y);
+/// assert_eq!(y, [38., 48., 68., 78.]);
+/// ```
+pub fn conv2d_sized<E: Float, const KH: usize, const KW: usize>(
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    groups: usize,
+    x: &[E],
+    weight: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+) {
+    let Geom { c, h, w, sh, sw, ph, pw, dh, dw, ho, wo, .. } = *g;
+    let (kh, kw) = if KH == 0 { (g.kh, g.kw) } else { (KH, KW) };
     let (cin_g, cout_g) = (c / groups, cout / groups);
     let (plane_in, plane_out, taps) = (h * w, ho * wo, kh * kw);
+    // outputs whose first and last taps (so all of them) are inside the image
+    let (ph_i, pw_i) = (ph as isize, pw as isize);
+    let inner_rows =
+        intersect(valid(ho, h, sh, -ph_i), valid(ho, h, sh, ((kh - 1) * dh) as isize - ph_i));
+    let inner_cols =
+        intersect(valid(wo, w, sw, -pw_i), valid(wo, w, sw, ((kw - 1) * dw) as isize - pw_i));
+    let span = (kw - 1) * dw + 1;
     for img in 0..n {
         for co in 0..cout {
+            let b = bias.map_or(E::ZERO, |b| b[co]);
             let yp = &mut y[(img * cout + co) * plane_out..][..plane_out];
-            yp.fill(bias.map_or(E::ZERO, |b| b[co]));
-            let first = img * c + (co / cout_g) * cin_g;
-            for ci in 0..cin_g {
-                let xp = &x[(first + ci) * plane_in..][..plane_in];
-                let wp = &weight[(co * cin_g + ci) * taps..][..taps];
-                for r in 0..kh {
-                    let off_h = (r * dh) as isize - ph as isize;
-                    let rows = valid(ho, h, sh, off_h);
-                    for q in 0..kw {
-                        let wv = wp[r * kw + q];
-                        let off_w = (q * dw) as isize - pw as isize;
-                        let cols = valid(wo, w, sw, off_w);
-                        if cols.is_empty() {
-                            continue;
-                        }
-                        let start = (cols.start * sw) as isize + off_w;
-                        let len = cols.end - cols.start;
-                        for oh in rows.clone() {
-                            let ih = (oh * sh) as isize + off_h;
-                            let xrow = &xp[ih as usize * w + start as usize..];
-                            let yrow = &mut yp[oh * wo + cols.start..][..len];
-                            if sw == 1 {
-                                // unit stride: two slices of one length, a loop without checks
-                                for (yv, xv) in yrow.iter_mut().zip(&xrow[..len]) {
-                                    *yv += wv * *xv;
+            let xg = &x[(img * c + (co / cout_g) * cin_g) * plane_in..][..cin_g * plane_in];
+            let wg = &weight[co * cin_g * taps..][..cin_g * taps];
+            for oh in 0..ho {
+                let yrow = &mut yp[oh * wo..][..wo];
+                let row_inside = inner_rows.contains(&oh);
+                let mut ow = 0;
+                while ow < wo {
+                    if row_inside
+                        && sw == 1
+                        && dw == 1
+                        && inner_cols.contains(&ow)
+                        && ow + LANES <= inner_cols.end
+                    {
+                        // LANES adjacent outputs at once, each weight loaded once for all of
+                        // them: vectorized on a desktop, registers on a microcontroller; the
+                        // same additions in the same order as one output at a time
+                        let mut acc = [b; LANES];
+                        let base = (oh * sh - ph) * w + ow - pw;
+                        for (xp, wp) in xg.chunks_exact(plane_in).zip(wg.chunks_exact(taps)) {
+                            for r in 0..kh {
+                                let xr = &xp[base + r * dh * w..][..kw - 1 + LANES];
+                                for (q, wv) in wp[r * kw..][..kw].iter().enumerate() {
+                                    let xs = &xr[q..q + LANES];
+                                    for l in 0..LANES {
+                                        acc[l] += *wv * xs[l];
+                                    }
                                 }
-                            } else {
-                                for (yv, xv) in yrow.iter_mut().zip(xrow.iter().step_by(sw)) {
-                                    *yv += wv * *xv;
+                            }
+                        }
+                        yrow[ow..ow + LANES].copy_from_slice(&acc);
+                        ow += LANES;
+                        continue;
+                    }
+                    let mut acc = b;
+                    if row_inside && inner_cols.contains(&ow) {
+                        let base = (oh * sh - ph) * w + ow * sw - pw;
+                        for (xp, wp) in xg.chunks_exact(plane_in).zip(wg.chunks_exact(taps)) {
+                            for r in 0..kh {
+                                let xr = &xp[base + r * dh * w..][..span];
+                                let wr = &wp[r * kw..][..kw];
+                                if dw == 1 {
+                                    // adjacent taps: both slices of length kw, no index checks
+                                    for (wv, xv) in wr.iter().zip(&xr[..kw]) {
+                                        acc += *wv * *xv;
+                                    }
+                                } else {
+                                    for q in 0..kw {
+                                        acc += wr[q] * xr[q * dw];
+                                    }
+                                }
+                            }
+                        }
+                    } else {
+                        for (xp, wp) in xg.chunks_exact(plane_in).zip(wg.chunks_exact(taps)) {
+                            for r in 0..kh {
+                                let ih = (oh * sh + r * dh) as isize - ph_i;
+                                if ih < 0 || ih >= h as isize {
+                                    continue;
+                                }
+                                for q in 0..kw {
+                                    let iw = (ow * sw + q * dw) as isize - pw_i;
+                                    if iw >= 0 && iw < w as isize {
+                                        acc += wp[r * kw + q] * xp[ih as usize * w + iw as usize];
+                                    }
                                 }
                             }
                         }
                     }
+                    yrow[ow] = acc;
+                    ow += 1;
                 }
             }
         }
