@@ -103,6 +103,16 @@
 //! backward into the gradient value and folded in by the optimizer step
 //! ([`Params::update_buffers`]); see [`layers::norm`].
 //!
+//! ## On a microcontroller, without `std`
+//!
+//! With `default-features = false` the crate is `#![no_std]` and allocates nothing: the same
+//! network types run inference through [`infer::Infer`] (every buffer's length a constant of
+//! the types: [`infer::Infer::WORKSPACE_LEN`], [`infer::Infer::WEIGHT_BYTES`]), their weights
+//! viewed in place in a safetensors file in flash ([`infer::View`], [`include_weights!`]). The
+//! `std` feature (on by default) adds training, the fast multi-threaded kernels, data loaders
+//! and weight files; `Infer` and `View` work with it too. `examples/cortex-m` runs the `mnist`
+//! example's LeNet-5 on a Cortex-M4F.
+//!
 //! ## Layers and their PyTorch equivalents
 //!
 //! | typed-cnn | PyTorch |
@@ -166,7 +176,9 @@
 //! - `runtime`: the storage pool ([`Storage`], which every tensor and parameter owns and which
 //!   gives its buffer back when dropped) and the threads ([`set_threads`]): persistent workers
 //!   that lend a hand to each kernel call (`unsafe` inside, to lend them a borrowed job).
-//! - `tensor`: [`Tensor`], [`Tensor2`]; `param`: [`Param1`], [`Param2`], [`Param4`].
+//! - `tensor`: [`Tensor`], [`Tensor2`]; [`infer`]: allocation-free inference ([`infer::Infer`],
+//!   [`infer::View`], the no-alloc [`infer::SafeTensors`] reader); `param`: [`Param1`],
+//!   [`Param2`], [`Param4`].
 //! - [`kernels`]: run-time-sized compute, one folder per operation with its naive reference.
 //! - `module`: the traits ([`Forward`], [`Module`], [`Params`], [`ZerosLike`], [`Init`],
 //!   [`NoParams`], [`params!`]); [`layers`] hold the type-level glue and call one kernel each.

@@ -33,8 +33,9 @@
 //!    names the layer (`{L}`) and the sizes, the label says what is wrong at the call, the note how
 //!    to fix it.
 //! 4. Require `Condition: Marker<L, …>` where the computation is: in the layer's `LayerInput`
-//!    impl for its input rank (the crate's layers; see [`crate::layers::LayerInput`]) or `Forward`
-//!    impl (a layer of your own), or in the [`Window`] impl for a rule of every window layer. A
+//!    impl for its input rank (the crate's layers; see [`crate::layers::LayerInput`]) and its
+//!    [`Infer`](crate::infer::Infer) impl, or `Forward` impl (a layer of your own), or in the
+//!    [`Window`] impl for a rule of every window layer. A
 //!    rule of training mode only goes in the layer's cache type ([`crate::TrainCache`]).
 //! 5. Pin the message with a **ui case**: `ui-tests/fail/<rule>.rs` and its `.stderr` snapshot,
 //!    run by trybuild from `tests/ui.rs` (`TRYBUILD=overwrite cargo test --release --test ui`
@@ -88,7 +89,13 @@
 //!   crate, and well-formedness checks about 1 s more, growing faster than the table. Measure
 //!   before adding entries.
 //! - **Unique names** (11). A second item named like a shape type anywhere in the crate (a
-//!   `Shape` variant did it) makes every message print full paths.
+//!   `Shape` variant did it, twice: issue 14's `ViewErrorKind::Shape` broke nine ui snapshots)
+//!   makes every message print full paths.
+//! - **Two builds** (new in issue 14). Without the `std` feature only the shapes, the layer
+//!   types, [`crate::infer`] and `kernels::embedded` compile. A rule goes in the layer's
+//!   `Infer` impl as well as its `LayerInput` impl (the same bounds, so both paths report it),
+//!   and a layer's training parts stay behind `#[cfg(feature = "std")]`; `.ci/embedded.sh`
+//!   builds the crate both ways.
 //! - **Pinned snapshots** (10). `.stderr` wording changes between rustc versions: the suite is
 //!   pinned to rustc 1.95. Its fail cases run apart from the pass cases, so that trybuild checks
 //!   them with `cargo check`, which a post-monomorphization assert would pass.

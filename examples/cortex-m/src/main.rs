@@ -25,6 +25,8 @@ const COUNT: usize = 16;
 type In = Tensor<1, 1, 28, 28>;
 /// Elements of the workspace: the logits and every intermediate activation (4,586 for LeNet-5).
 const WORKSPACE: usize = <LeNet5 as Infer<In>>::WORKSPACE_LEN;
+/// Elements of one input image.
+const INPUT: usize = <In as typed_cnn::infer::Layout>::LEN;
 
 #[entry]
 fn main() -> ! {
@@ -32,15 +34,15 @@ fn main() -> ! {
         Ok(net) => net,
         Err(e) => fail(format_args!("weights: {e}")),
     };
-    // In .bss, sized by the compiler: `size` shows it.
+    // In .bss, sized by the compiler: `size` shows them.
     let workspace = cortex_m::singleton!(: [f32; WORKSPACE] = [0.0; WORKSPACE]).unwrap();
+    let x = cortex_m::singleton!(: [f32; INPUT] = [0.0; INPUT]).unwrap();
     let mut syst = cortex_m::Peripherals::take().unwrap().SYST;
     syst.set_clock_source(SystClkSource::Core);
     syst.set_reload(0x00FF_FFFF);
     syst.clear_current();
     syst.enable_counter();
 
-    let mut x = [0.0f32; 784];
     let mut ticks = [0u32; COUNT];
     let mut hash = FNV_OFFSET;
     hprint!("digits:");
@@ -49,7 +51,7 @@ fn main() -> ! {
             *v = f32::from(p) / 255.0; // as the desktop's MNIST loader scales pixels
         }
         let start = SYST::get_current();
-        let logits = match net.infer::<In>(&x, workspace) {
+        let logits = match net.infer::<In>(x, workspace) {
             Ok(logits) => logits,
             Err(e) => fail(format_args!("infer: {e}")),
         };
