@@ -353,12 +353,7 @@ where
         let (b, inner) = rest.split_at_mut(lb);
         A::infer(s, x, a, &mut inner[..A::WORK]);
         B::infer(s, x, b, &mut inner[..B::WORK]);
-        let (pa, pb) = (la / N.max(1), lb / N.max(1));
-        for n in 0..N {
-            let out = &mut y[n * (pa + pb)..(n + 1) * (pa + pb)];
-            out[..pa].copy_from_slice(&a[n * pa..(n + 1) * pa]);
-            out[pa..].copy_from_slice(&b[n * pb..(n + 1) * pb]);
-        }
+        crate::infer::stack_images(N, a, b, y);
     }
 }
 

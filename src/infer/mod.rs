@@ -83,6 +83,17 @@ impl<E: Float> Layout for Unreachable<E> {
     const LEN: usize = 0;
 }
 
+/// `y` = image by image, `a`'s values then `b`'s (the NCHW concatenation along the channels of
+/// `n` images): [`Concat`](crate::layers::Concat)'s and a `network!` route's `cat(…)`.
+pub(crate) fn stack_images<E: Copy>(n: usize, a: &[E], b: &[E], y: &mut [E]) {
+    let (pa, pb) = (a.len() / n.max(1), b.len() / n.max(1));
+    for i in 0..n {
+        let out = &mut y[i * (pa + pb)..][..pa + pb];
+        out[..pa].copy_from_slice(&a[i * pa..][..pa]);
+        out[pa..].copy_from_slice(&b[i * pb..][..pb]);
+    }
+}
+
 /// The element type of input `In`.
 pub type ElemOf<In> = <In as Layout>::Elem;
 

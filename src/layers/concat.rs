@@ -116,12 +116,7 @@ where
         let (b, inner) = rest.split_at_mut(lb);
         self.0.infer_into(x, a, &mut inner[..<F as Infer<In>>::WORK]);
         self.1.infer_into(x, b, &mut inner[..<G as Infer<In>>::WORK]);
-        let (pa, pb) = (la / N.max(1), lb / N.max(1));
-        for n in 0..N {
-            let out = &mut y[n * (pa + pb)..(n + 1) * (pa + pb)];
-            out[..pa].copy_from_slice(&a[n * pa..(n + 1) * pa]);
-            out[pa..].copy_from_slice(&b[n * pb..(n + 1) * pb]);
-        }
+        crate::infer::stack_images(N, a, b, y);
     }
 }
 
