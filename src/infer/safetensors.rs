@@ -79,6 +79,10 @@ impl SafeTensors {
     /// # Errors
     /// [`ViewErrorKind::Format`] with the byte offset of the first thing wrong.
     ///
+    /// # Panics
+    /// Never: a malformed file is an error (tested on every truncation of a real file and on
+    /// 2,000 random byte changes in its header).
+    ///
     /// ```
     /// use typed_cnn::infer::{SafeTensors, ViewErrorKind};
     /// let mut file = Vec::new();
