@@ -30,6 +30,7 @@ const INPUT: usize = <In as typed_cnn::infer::Layout>::LEN;
 
 #[entry]
 fn main() -> ! {
+    paint_stack();
     let net = match SafeTensors::parse(WEIGHTS).and_then(|file| LeNet5::view(&file)) {
         Ok(net) => net,
         Err(e) => fail(format_args!("weights: {e}")),
@@ -80,6 +81,7 @@ fn main() -> ! {
         TICK
     );
     hprintln!("calibration: an 8,000,002-instruction loop took {} ticks", calibration);
+    hprintln!("stack: {} bytes at most (painted before, scanned after)", stack_used());
     hprintln!(
         "memory (compile-time constants): weights {} B in flash, workspace {} B, input {} B",
         <LeNet5 as Infer<In>>::WEIGHT_BYTES,
@@ -94,6 +96,45 @@ fn main() -> ! {
 /// virtual clock by 1 ns (2⁰), and mps2-an386's SysTick runs at its 25 MHz core clock, one tick
 /// per 40 ns.
 const TICK: u32 = 40;
+
+/// The pattern unused stack keeps.
+const PAINT: u32 = 0xA5A5_A5A5;
+
+extern "C" {
+    /// End of `.bss` and `.uninit`: the lowest address the stack may grow to (cortex-m-rt).
+    static _stack_end: u32;
+    /// Top of RAM, where the stack starts (cortex-m-rt).
+    static _stack_start: u32;
+}
+
+/// Fills the free RAM between the statics and the current stack pointer (less a margin for this
+/// function's own frame) with [`PAINT`], so that [`stack_used`] can find the deepest word the
+/// stack reached.
+fn paint_stack() {
+    let sp = cortex_m::register::msp::read() as usize - 64;
+    let mut p = core::ptr::addr_of!(_stack_end) as usize; // a linker symbol's address
+    while p < sp {
+        // SAFETY: [_stack_end, sp − 64) is RAM that no static and no live stack frame uses
+        // (statics end at `_stack_end`, the stack is above `sp`); the write is word-aligned
+        // (cortex-m-rt aligns `_stack_end` to 4) and volatile, so it is not elided.
+        unsafe { core::ptr::write_volatile(p as *mut u32, PAINT) };
+        p += 4;
+    }
+}
+
+/// The most bytes of stack used since [`paint_stack`]: from the top of RAM down to the lowest
+/// word that no longer holds the pattern.
+fn stack_used() -> usize {
+    // linker symbols: only their addresses are taken
+    let (end, top) =
+        (core::ptr::addr_of!(_stack_end) as usize, core::ptr::addr_of!(_stack_start) as usize);
+    let mut p = end;
+    // SAFETY: reads of word-aligned RAM between the statics and the top of the stack.
+    while p < top && unsafe { core::ptr::read_volatile(p as *const u32) } == PAINT {
+        p += 4;
+    }
+    top - p
+}
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
