@@ -211,7 +211,10 @@ impl<M> InferExt for M {}
 /// [`weights::save`](crate::weights::save) writes), each checked for its dtype and shape.
 ///
 /// Layers without parameters are made with `Default`; batch norm reads `weight`, `bias`,
-/// `running_mean` and `running_var` (not `num_batches_tracked`).
+/// `running_mean` and `running_var` (not `num_batches_tracked`). Settings that a state dict
+/// does not store take their defaults, as with [`weights::load`](crate::weights::load) into a
+/// `Default` network: set them on the viewed network (`AvgPool2d`'s `count_include_pad`,
+/// `LeakyRelu`'s slope, batch norm's `eps`, `Gelu`'s form are public fields or constructors).
 pub trait View: Sized {
     /// This network with the weights of `file` under `prefix` (`""` for a whole file).
     ///
