@@ -102,5 +102,46 @@ fn main() {
             }
         }
         println!("no_heap: logits within tolerance of Module::forward");
+        zoo_infers_without_allocating();
     }
+}
+
+/// The zoo's declared networks (routes with sums and concatenations, transposed convolutions)
+/// infer without allocating too: their files are made and read before the allocator is armed.
+#[cfg(feature = "std")]
+fn zoo_infers_without_allocating() {
+    use typed_cnn::models::{MobileNetV2, ResNet18, UNet};
+    let mut rng = typed_cnn::rand::rng();
+    let unet = UNet::<3, 2>::init(&mut rng);
+    let resnet = ResNet18::<10>::init(&mut rng);
+    let mobilenet = MobileNetV2::<10>::init(&mut rng);
+    let unet = UNet::<3, 2>::view(
+        &SafeTensors::leak(&typed_cnn::weights::to_bytes(&unet).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let resnet = ResNet18::<10>::view(
+        &SafeTensors::leak(&typed_cnn::weights::to_bytes(&resnet).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let mobilenet = MobileNetV2::<10>::view(
+        &SafeTensors::leak(&typed_cnn::weights::to_bytes(&mobilenet).unwrap()).unwrap(),
+    )
+    .unwrap();
+    type Image = Tensor<1, 3, 32, 32>;
+    let x = vec![0.25f32; 3 * 32 * 32];
+    let mut ws = vec![
+        0.0f32;
+        <ResNet18<10> as Infer<Image>>::WORKSPACE_LEN
+            .max(<UNet<3, 2> as Infer<Image>>::WORKSPACE_LEN)
+            .max(<MobileNetV2<10> as Infer<Image>>::WORKSPACE_LEN)
+    ];
+    ARMED.store(true, Ordering::SeqCst);
+    let a = unet.infer::<Image>(&x, &mut ws).unwrap()[0];
+    let b = resnet.infer::<Image>(&x, &mut ws).unwrap()[0];
+    let c = mobilenet.infer::<Image>(&x, &mut ws).unwrap()[0];
+    ARMED.store(false, Ordering::SeqCst);
+    let allocations = ALLOCATIONS.load(Ordering::SeqCst);
+    assert_eq!(allocations, 0, "the zoo's inference allocated {allocations} times");
+    assert!(a.is_finite() && b.is_finite() && c.is_finite());
+    println!("no_heap: U-Net, ResNet-18 and MobileNetV2 inferred, 0 allocations");
 }
