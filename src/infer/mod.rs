@@ -117,6 +117,36 @@ pub type ElemOf<In> = <In as Layout>::Elem;
 /// assert_eq!(<LeNet as Infer<In>>::WORKSPACE_LEN, 4_586); // 18,344 bytes
 /// ```
 ///
+/// A layer of your own implements it beside [`Forward`](crate::Forward) (and [`View`]), and
+/// then infers inside tuple networks and `network!` declarations:
+///
+/// ```
+/// use typed_cnn::infer::{Infer, Layout, View, Name, SafeTensors, ViewError};
+/// use typed_cnn::prelude::*;
+///
+/// #[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// struct Double; // y = 2x, on any tensor type
+/// impl<T: Layout> Infer<T> for Double {
+///     type Output = T;
+///     const IN_PLACE: bool = true; // element-wise: a network may run it over its input
+///     fn infer_into(&self, x: &[T::Elem], y: &mut [T::Elem], _work: &mut [T::Elem]) {
+///         y.iter_mut().zip(x).for_each(|(y, &x)| *y = x + x);
+///     }
+///     fn infer_in_place(&self, xy: &mut [T::Elem]) {
+///         xy.iter_mut().for_each(|v| *v = *v + *v);
+///     }
+/// }
+/// impl View for Double {
+///     fn view_at(_: &SafeTensors, _: &Name) -> Result<Self, ViewError> {
+///         Ok(Double)
+///     }
+/// }
+///
+/// let net = (Double, Relu, Double);
+/// let mut ws = [0.0f32; <(Double, Relu, Double) as Infer<Tensor2<1, 2>>>::WORKSPACE_LEN];
+/// assert_eq!(net.infer::<Tensor2<1, 2>>(&[1.5, -1.0], &mut ws).unwrap(), [6.0, 0.0]);
+/// ```
+///
 /// # Panics
 /// Never on any input: lengths are checked by [`InferExt::infer`], which returns an
 /// [`InferError`] for a wrong one, and the kernels index only within the lengths the types
