@@ -188,14 +188,26 @@ impl<E: Float> Deref for Storage<E> {
 impl<E: Float> DerefMut for Storage<E> {
     #[inline]
     fn deref_mut(&mut self) -> &mut [E] {
-        if let Data::Static(s) = self.data {
-            let mut owned = take_exact(s.len());
-            owned.copy_from_slice(s);
-            self.data = Data::Owned(owned.into_boxed_slice());
+        if let Data::Static(_) = self.data {
+            self.make_owned();
         }
         match &mut self.data {
             Data::Owned(b) => b,
             Data::Static(_) => unreachable!("made owned above"),
+        }
+    }
+}
+
+impl<E: Float> Storage<E> {
+    /// Copies viewed values into a buffer of this storage's own (the first write to weights
+    /// viewed in place): out of line, so that every write access stays a short branch.
+    #[cold]
+    #[inline(never)]
+    fn make_owned(&mut self) {
+        if let Data::Static(s) = self.data {
+            let mut owned = take_exact(s.len());
+            owned.copy_from_slice(s);
+            self.data = Data::Owned(owned.into_boxed_slice());
         }
     }
 }
