@@ -161,3 +161,19 @@ fn conv_transpose2d_is_the_naive_input_gradient_plus_bias() {
         close(&got, &want, &format!("case {case}: {g:?}"));
     }
 }
+
+/// A NaN in a window is the window's maximum wherever it stands, as in PyTorch; −∞ padding
+/// never wins over a real value.
+#[test]
+fn maxpool_propagates_nan_and_ignores_padding() {
+    let g = Geom::new(1, 2, 4, 2, 2, 0); // two 2×2 windows
+    let mut y = [0.0f32; 2];
+    maxpool(&g, 1, &[1., f32::NAN, 7., 8., 3., 2., 9., -1.], &mut y);
+    assert!(y[0].is_nan() && y[1] == 9.0, "{y:?}");
+    maxpool(&g, 1, &[f32::NAN, 5., 7., 8., 3., 2., 9., f32::NAN], &mut y);
+    assert!(y[0].is_nan() && y[1].is_nan(), "{y:?}");
+    let g = Geom::new(1, 1, 1, 3, 1, 1); // one value, padded to 3×3
+    let mut y = [0.0f32; 1];
+    maxpool(&g, 1, &[-5.0], &mut y);
+    assert_eq!(y, [-5.0]);
+}
