@@ -141,10 +141,7 @@ impl SafeTensors {
     /// ```
     #[cfg(feature = "std")]
     pub fn leak(bytes: &[u8]) -> Result<SafeTensors, ViewError> {
-        let words: &'static mut [u64] = vec![0u64; bytes.len().div_ceil(8)].leak();
-        let all: &'static mut [u8] = bytemuck::cast_slice_mut(words);
-        all[..bytes.len()].copy_from_slice(bytes);
-        SafeTensors::parse(&all[..bytes.len()])
+        SafeTensors::parse(leak_aligned(bytes))
     }
 
     /// The number of tensors.
@@ -300,6 +297,16 @@ impl SafeTensors {
             data: &self.data[begin..end],
         })
     }
+}
+
+/// `bytes` copied once into a leaked buffer aligned for `f64` (8 bytes), for the rest of the
+/// program: [`SafeTensors::leak`]'s copy, and the tests' aligned images.
+#[cfg(feature = "std")]
+pub(crate) fn leak_aligned(bytes: &[u8]) -> &'static [u8] {
+    let words: &'static mut [u64] = vec![0u64; bytes.len().div_ceil(8)].leak();
+    let all: &'static mut [u8] = bytemuck::cast_slice_mut(words);
+    all[..bytes.len()].copy_from_slice(bytes);
+    &all[..bytes.len()]
 }
 
 /// Whether a raw JSON key (escapes undecoded) is `name`.

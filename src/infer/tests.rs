@@ -2,20 +2,12 @@
 //! against the weight files `weights::to_bytes` writes, the memory constants against LeNet's
 //! hand-computed numbers, and the safetensors reader against broken files.
 
+use super::safetensors::leak_aligned;
 use super::*;
 use crate::models::LeNet5;
 use crate::prelude::*;
 use crate::testing::{assert_close, seeded};
 use crate::{BufferMut, TensorData};
-
-/// A weight file's bytes in a leaked, 8-byte-aligned buffer: what `include_weights!` gives a
-/// firmware (`&'static`, aligned), here from a `Vec<u64>`.
-fn leak_aligned(bytes: &[u8]) -> &'static [u8] {
-    let words: &'static mut [u64] = vec![0u64; bytes.len().div_ceil(8)].leak();
-    let all: &'static mut [u8] = bytemuck::cast_slice_mut(words);
-    all[..bytes.len()].copy_from_slice(bytes);
-    &all[..bytes.len()]
-}
 
 fn file_of<E: Float, M: Params<E>>(net: &M) -> SafeTensors {
     SafeTensors::leak(&crate::weights::to_bytes(net).unwrap()).unwrap()
