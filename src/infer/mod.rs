@@ -94,6 +94,12 @@ pub(crate) fn stack_images<E: Copy>(n: usize, a: &[E], b: &[E], y: &mut [E]) {
     }
 }
 
+/// `acc += x`, element by element: the sum of a residual block, a projection shortcut and a
+/// route's `(a + b)`, in inference and in training.
+pub(crate) fn add_assign<E: Float>(acc: &mut [E], x: &[E]) {
+    acc.iter_mut().zip(x).for_each(|(a, &b)| *a += b);
+}
+
 /// The element type of input `In`.
 pub type ElemOf<In> = <In as Layout>::Elem;
 

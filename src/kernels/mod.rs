@@ -77,7 +77,6 @@ pub mod embedded;
 pub mod linear;
 #[cfg(feature = "std")]
 pub mod pool;
-#[cfg(feature = "std")]
 pub(crate) mod softmax;
 
 #[cfg(test)]
@@ -85,6 +84,23 @@ mod grid;
 
 #[cfg(feature = "std")]
 pub use crate::gemm::gemm;
+
+/// One axis of a [`Geom`] as its assertion messages show it.
+struct AxisCtx {
+    axis: &'static str,
+    size: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+    d: usize,
+}
+
+impl core::fmt::Display for AxisCtx {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let AxisCtx { axis, size, k, s, p, d } = self;
+        write!(f, "{axis} axis: size {size}, k={k} s={s} p={p} d={d}")
+    }
+}
 
 /// Geometry of a sliding-window op on one image plane set (conv or pool).
 ///
@@ -178,23 +194,15 @@ impl Geom {
         let mut out = [0; 2];
         for i in 0..2 {
             let (k, s, p, d, size) = (k[i], s[i], p[i], d[i], size[i]);
-            let ax = axis[i];
-            assert!(
-                s > 0,
-                "Geom: stride must be > 0 ({ax} axis: size {size}, k={k} s={s} p={p} d={d})"
-            );
-            assert!(
-                k > 0,
-                "Geom: kernel size must be > 0 ({ax} axis: size {size}, k={k} s={s} p={p} d={d})"
-            );
-            assert!(
-                d > 0,
-                "Geom: dilation must be > 0 ({ax} axis: size {size}, k={k} s={s} p={p} d={d})"
-            );
+            // what a failed check names, formatted without allocating (no_std)
+            let ctx = AxisCtx { axis: axis[i], size, k, s, p, d };
+            assert!(s > 0, "Geom: stride must be > 0 ({ctx})");
+            assert!(k > 0, "Geom: kernel size must be > 0 ({ctx})");
+            assert!(d > 0, "Geom: dilation must be > 0 ({ctx})");
             let span = d * (k - 1) + 1;
             assert!(
                 span <= size + 2 * p,
-                "Geom: kernel spanning {span} does not fit the padded input {} ({ax} axis: size {size}, k={k} s={s} p={p} d={d})",
+                "Geom: kernel spanning {span} does not fit the padded input {} ({ctx})",
                 size + 2 * p,
             );
             out[i] = (size + 2 * p - span) / s + 1;

@@ -276,21 +276,22 @@ macro_rules! elementwise {
     };
 }
 
-/// `x ≤ 0 → 0`, as the forward below (a NaN passes).
+/// ReLU of one value, `x ≤ 0 → 0`: the test is `x <= 0`, not `x > 0`, so that a NaN passes
+/// through (as in PyTorch) instead of silently becoming 0. The forward and [`Infer`] run it.
+fn relu<E: Float>(x: E) -> E {
+    if x <= E::ZERO { E::ZERO } else { x }
+}
+
 impl<T: Layout> Infer<T> for Relu {
     type Output = T;
     const IN_PLACE: bool = true;
 
     fn infer_into(&self, x: &[T::Elem], y: &mut [T::Elem], _: &mut [T::Elem]) {
-        let zero = <T::Elem as Float>::ZERO;
-        for (v, &x) in y.iter_mut().zip(x) {
-            *v = if x <= zero { zero } else { x };
-        }
+        y.iter_mut().zip(x).for_each(|(v, &x)| *v = relu(x));
     }
 
     fn infer_in_place(&self, xy: &mut [T::Elem]) {
-        let zero = <T::Elem as Float>::ZERO;
-        xy.iter_mut().for_each(|v| *v = if *v <= zero { zero } else { *v });
+        xy.iter_mut().for_each(|v| *v = relu(*v));
     }
 }
 
@@ -306,10 +307,7 @@ impl<T: TensorData> Forward<T> for Relu {
     type Cache = Vec<bool>;
 
     fn forward_impl(&self, mut x: T) -> T {
-        let zero = <T::Elem as Float>::ZERO;
-        // `x <= 0`, not `x > 0`: a NaN passes through (as in PyTorch) instead of silently
-        // becoming 0.
-        x.data_mut().iter_mut().for_each(|v| *v = if *v <= zero { zero } else { *v });
+        x.data_mut().iter_mut().for_each(|v| *v = relu(*v));
         x
     }
 

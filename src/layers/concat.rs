@@ -167,7 +167,7 @@ where
             unstack::<E, N, T4<E, N, C1, H1, W1>, T4<E, N, C2, H2, W2>>(dy.as_slice(), pa);
         let dxb = self.1.backward_impl(cb, db, &mut grads.1);
         let mut dx = self.0.backward_impl(ca, da, &mut grads.0);
-        dx.data_mut().iter_mut().zip(dxb.data()).for_each(|(a, &b)| *a += b);
+        crate::infer::add_assign(dx.data_mut(), dxb.data());
         dx
     }
 }

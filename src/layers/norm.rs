@@ -320,18 +320,7 @@ where
         BatchNormCache<E, TrainValues<Gr<Prod<Prod<Num<N>, H>, W>, U1>, N, Show<H>, Show<W>>>;
 
     fn forward(layer: &BatchNorm2d<C, E>, mut x: Self) -> Self::Output {
-        let plane = H::USIZE * W::USIZE;
-        if plane == 0 {
-            return x; // an empty (H, W) plane: nothing to normalize, as in PyTorch
-        }
-        let eps = layer.eps;
-        for (i, chunk) in x.as_mut_slice().chunks_exact_mut(plane).enumerate() {
-            let c = i % C;
-            let inv_std = E::from_f64(1.0 / (layer.running_var[c].to_f64() + eps).sqrt());
-            let (scale, mean, shift) =
-                (layer.weight[c] * inv_std, layer.running_mean[c], layer.bias[c]);
-            chunk.iter_mut().for_each(|v| *v = (*v - mean) * scale + shift);
-        }
+        layer.normalize_eval(H::USIZE * W::USIZE, x.as_mut_slice());
         x
     }
 
@@ -445,8 +434,7 @@ impl<const C: usize, E: Float> View for BatchNorm2d<C, E> {
     }
 }
 
-/// Eval mode, the arithmetic of the `std` forward: `(x − mean)·(γ/√(var + eps)) + β`, the
-/// scale computed in `f64`.
+/// Eval mode (`normalize_eval`, the `std` forward's arithmetic).
 impl<const C: usize, E, const N: usize, Ch, H, W> Infer<T4<E, N, Ch, H, W>> for BatchNorm2d<C, E>
 where
     E: Float,
@@ -466,9 +454,17 @@ where
     }
 
     fn infer_in_place(&self, xy: &mut [E]) {
-        let plane = H::USIZE * W::USIZE;
+        self.normalize_eval(H::USIZE * W::USIZE, xy);
+    }
+}
+
+impl<const C: usize, E: Float> BatchNorm2d<C, E> {
+    /// Eval mode over `xy`, planes of `plane` values, channel `i mod C` for plane `i`:
+    /// `(x − mean)·(γ/√(var + eps)) + β`, the scale computed in `f64`. The `std` forward and
+    /// [`Infer`] both run it.
+    fn normalize_eval(&self, plane: usize, xy: &mut [E]) {
         if plane == 0 {
-            return;
+            return; // an empty (H, W) plane: nothing to normalize, as in PyTorch
         }
         for (i, chunk) in xy.chunks_exact_mut(plane).enumerate() {
             let c = i % C;

@@ -161,7 +161,7 @@ macro_rules! pool_infer {
 pool_infer!(MaxPool2d, |_layer, g, x, y| embedded::maxpool(&g, N, x, y));
 pool_infer!(AvgPool2d, |layer, g, x, y| embedded::avgpool(&g, N, layer.count_include_pad, x, y));
 
-/// The same arithmetic as the `std` kernel: each plane summed in order, divided by `H·W`.
+/// The `std` kernel's loop (`embedded::global_avgpool`); an empty plane gives zeros.
 impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> Infer<T4<E, N, C, H, W>>
     for GlobalAvgPool2d
 {
@@ -173,10 +173,7 @@ impl<E: Float, const N: usize, C: Unsigned, H: Unsigned, W: Unsigned> Infer<T4<E
             y.fill(E::ZERO);
             return;
         }
-        let count = E::from_usize(hw);
-        for (plane, out) in x.chunks_exact(hw).zip(y.iter_mut()) {
-            *out = plane.iter().fold(E::ZERO, |s, &v| s + v) / count;
-        }
+        embedded::global_avgpool(hw, x, y);
     }
 }
 

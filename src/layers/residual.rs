@@ -5,7 +5,9 @@
 
 #[cfg(feature = "std")]
 use crate::Float;
-use crate::infer::{ElemOf, Infer, Layout, Name, SafeTensors, View, ViewError, tuples::max};
+use crate::infer::{
+    ElemOf, Infer, Layout, Name, SafeTensors, View, ViewError, add_assign, tuples::max,
+};
 #[cfg(feature = "std")]
 use crate::module::{Forward, Init, ParamFn, ParamFnMut, Params};
 use crate::shape::{BranchesMatch, ResidualKeepsShape, ShapeEq};
@@ -47,7 +49,7 @@ where
 
     fn infer_into(&self, x: &[ElemOf<In>], y: &mut [ElemOf<In>], work: &mut [ElemOf<In>]) {
         self.0.infer_into(x, y, work);
-        y.iter_mut().zip(x).for_each(|(a, &b)| *a += b);
+        add_assign(y, x);
     }
 }
 
@@ -76,7 +78,7 @@ where
         let (z, inner) = work.split_at_mut(<G::Output as Layout>::LEN);
         self.0.infer_into(x, y, &mut inner[..F::WORK]);
         self.1.infer_into(x, z, &mut inner[..G::WORK]);
-        y.iter_mut().zip(&*z).for_each(|(a, &b)| *a += b);
+        add_assign(y, z);
     }
 }
 
@@ -128,7 +130,7 @@ pub(crate) fn retype<A: TensorData, B: TensorData<Elem = A::Elem>>(x: A) -> B {
 
 #[cfg(feature = "std")]
 pub(crate) fn add_into<T: TensorData>(acc: &mut T, x: &T) {
-    acc.data_mut().iter_mut().zip(x.data()).for_each(|(a, &b)| *a += b);
+    add_assign(acc.data_mut(), x.data());
 }
 
 /// Two branches on the same input, summed: `y = F(x) + G(x)`. Their outputs must have the same

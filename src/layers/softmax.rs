@@ -6,8 +6,7 @@ use typenum::Unsigned;
 
 use crate::Float;
 use crate::infer::{Infer, view_default};
-#[cfg(feature = "std")]
-use crate::kernels::softmax::log_softmax_rows;
+use crate::kernels::softmax::{log_softmax_rows, log_softmax_rows_in_place, softmax_rows_in_place};
 #[cfg(feature = "std")]
 use crate::module::{Forward, NoParams};
 use crate::tensor::T2;
@@ -43,7 +42,7 @@ impl NoParams for LogSoftmax {}
 
 view_default! { [] Softmax; [] LogSoftmax; }
 
-/// The same arithmetic as the forward below, per row.
+/// The same kernel as the forward below.
 impl<E: Float, const N: usize, F: Unsigned> Infer<T2<E, N, F>> for Softmax {
     type Output = T2<E, N, F>;
     const IN_PLACE: bool = true;
@@ -54,38 +53,21 @@ impl<E: Float, const N: usize, F: Unsigned> Infer<T2<E, N, F>> for Softmax {
     }
 
     fn infer_in_place(&self, xy: &mut [E]) {
-        if F::USIZE == 0 {
-            return;
-        }
-        for row in xy.chunks_exact_mut(F::USIZE) {
-            let max = row.iter().fold(E::NEG_INFINITY, |m, &v| m.max(v));
-            row.iter_mut().for_each(|v| *v = (*v - max).exp());
-            let sum = row.iter().fold(E::ZERO, |s, &v| s + v);
-            row.iter_mut().for_each(|v| *v /= sum);
-        }
+        softmax_rows_in_place(xy, F::USIZE);
     }
 }
 
-/// The same arithmetic as `log_softmax_rows`, per row.
+/// The same kernel as the forward below.
 impl<E: Float, const N: usize, F: Unsigned> Infer<T2<E, N, F>> for LogSoftmax {
     type Output = T2<E, N, F>;
     const IN_PLACE: bool = true;
 
     fn infer_into(&self, x: &[E], y: &mut [E], _: &mut [E]) {
-        y.copy_from_slice(x);
-        Infer::<T2<E, N, F>>::infer_in_place(self, y);
+        log_softmax_rows(x, F::USIZE, y);
     }
 
     fn infer_in_place(&self, xy: &mut [E]) {
-        if F::USIZE == 0 {
-            return;
-        }
-        for row in xy.chunks_exact_mut(F::USIZE) {
-            let max = row.iter().fold(E::NEG_INFINITY, |m, &v| m.max(v));
-            let sum = row.iter().fold(E::ZERO, |s, &v| s + (v - max).exp());
-            let log_sum = max + sum.ln();
-            row.iter_mut().for_each(|v| *v -= log_sum);
-        }
+        log_softmax_rows_in_place(xy, F::USIZE);
     }
 }
 
@@ -96,16 +78,7 @@ impl<E: Float, const N: usize, F: Unsigned> Forward<T2<E, N, F>> for Softmax {
     type Cache = T2<E, N, F>;
 
     fn forward_impl(&self, mut x: T2<E, N, F>) -> T2<E, N, F> {
-        // Per row: e^{x − max} / Σ e^{x − max}, so the largest term is exactly e⁰ = 1.
-        if F::USIZE == 0 {
-            return x;
-        }
-        for row in x.as_mut_slice().chunks_exact_mut(F::USIZE) {
-            let max = row.iter().fold(E::NEG_INFINITY, |m, &v| m.max(v));
-            row.iter_mut().for_each(|v| *v = (*v - max).exp());
-            let sum = row.iter().fold(E::ZERO, |s, &v| s + v);
-            row.iter_mut().for_each(|v| *v /= sum);
-        }
+        softmax_rows_in_place(x.as_mut_slice(), F::USIZE);
         x
     }
 

@@ -56,20 +56,9 @@ where
     type Output = T4<E, N, C, Prod<H, Num<F>>, Prod<W, Num<F>>>;
     type Cache = ();
 
-    fn forward(_: &Upsample<F>, x: Self) -> Self::Output {
-        let (h, w) = (H::USIZE, W::USIZE);
+    fn forward(layer: &Upsample<F>, x: Self) -> Self::Output {
         let mut y = Self::Output::zeros();
-        let (src, dst) = (x.as_slice(), y.as_mut_slice());
-        for (plane, out) in
-            src.chunks_exact((h * w).max(1)).zip(dst.chunks_exact_mut((h * w * F * F).max(1)))
-        {
-            for (oh, row) in out.chunks_exact_mut(w * F).enumerate() {
-                let from = &plane[(oh / F) * w..(oh / F + 1) * w];
-                for (ow, v) in row.iter_mut().enumerate() {
-                    *v = from[ow / F];
-                }
-            }
-        }
+        Infer::<Self>::infer_into(layer, x.as_slice(), y.as_mut_slice(), &mut []);
         y
     }
 
@@ -119,14 +108,7 @@ impl<const F: usize> NoParams for UpsampleBilinear<F> {}
 /// with `align_corners=False` and scale `1/F`.
 #[cfg(feature = "std")]
 fn bilinear_taps(n: usize, f: usize) -> Vec<(usize, usize, f64)> {
-    (0..n * f)
-        .map(|o| {
-            let src = ((o as f64 + 0.5) / f as f64 - 0.5).max(0.0);
-            let i0 = (src.floor() as usize).min(n.saturating_sub(1));
-            let i1 = if i0 + 1 < n { i0 + 1 } else { i0 };
-            (i0, i1, src - i0 as f64)
-        })
-        .collect()
+    (0..n * f).map(|o| bilinear_tap(o, n, f)).collect()
 }
 
 #[cfg(feature = "std")]
@@ -145,23 +127,9 @@ where
     type Output = T4<E, N, C, Prod<H, Num<F>>, Prod<W, Num<F>>>;
     type Cache = ();
 
-    fn forward(_: &UpsampleBilinear<F>, x: Self) -> Self::Output {
-        let (h, w) = (H::USIZE, W::USIZE);
-        let (th, tw) = (bilinear_taps(h, F), bilinear_taps(w, F));
+    fn forward(layer: &UpsampleBilinear<F>, x: Self) -> Self::Output {
         let mut y = Self::Output::zeros();
-        let (src, dst) = (x.as_slice(), y.as_mut_slice());
-        for (plane, out) in
-            src.chunks_exact((h * w).max(1)).zip(dst.chunks_exact_mut((h * w * F * F).max(1)))
-        {
-            for (row, &(h0, h1, lh)) in out.chunks_exact_mut(w * F).zip(&th) {
-                for (v, &(w0, w1, lw)) in row.iter_mut().zip(&tw) {
-                    let at = |i: usize, j: usize| plane[i * w + j].to_f64();
-                    let top = (1.0 - lw) * at(h0, w0) + lw * at(h0, w1);
-                    let bottom = (1.0 - lw) * at(h1, w0) + lw * at(h1, w1);
-                    *v = E::from_f64((1.0 - lh) * top + lh * bottom);
-                }
-            }
-        }
+        Infer::<Self>::infer_into(layer, x.as_slice(), y.as_mut_slice(), &mut []);
         y
     }
 
@@ -200,7 +168,7 @@ where
 
 view_default! { [const F: usize] Upsample<F>; [const F: usize] UpsampleBilinear<F>; }
 
-/// The nearest input pixel, as the forward above.
+/// The nearest input pixel (the `std` forward runs this too).
 impl<E: Float, const N: usize, C, H, W, const F: usize> Infer<T4<E, N, C, H, W>> for Upsample<F>
 where
     C: Unsigned,
@@ -230,8 +198,7 @@ where
 }
 
 /// Output position `o` of `n·f` along an axis of `n` pixels: the two input indices it reads
-/// and the second's weight (as `bilinear_taps`, one at a time; `src ≥ 0`, so its integer part
-/// is its floor).
+/// and the second's weight (`src ≥ 0`, so its integer part is its floor).
 fn bilinear_tap(o: usize, n: usize, f: usize) -> (usize, usize, f64) {
     let src = ((o as f64 + 0.5) / f as f64 - 0.5).max(0.0);
     let i0 = (src as usize).min(n.saturating_sub(1));
@@ -239,7 +206,8 @@ fn bilinear_tap(o: usize, n: usize, f: usize) -> (usize, usize, f64) {
     (i0, i1, src - i0 as f64)
 }
 
-/// PyTorch's bilinear interpolation (`align_corners=False`), in `f64` as the forward above.
+/// PyTorch's bilinear interpolation (`align_corners=False`), in `f64` (the `std` forward runs
+/// this too).
 impl<E: Float, const N: usize, C, H, W, const F: usize> Infer<T4<E, N, C, H, W>>
     for UpsampleBilinear<F>
 where

@@ -306,7 +306,7 @@ where
         let (z, inner) = work.split_at_mut(<B::Output as Layout>::LEN);
         A::infer(s, x, y, &mut inner[..A::WORK]);
         B::infer(s, x, z, &mut inner[..B::WORK]);
-        y.iter_mut().zip(&*z).for_each(|(a, &b)| *a += b);
+        crate::infer::add_assign(y, z);
     }
 }
 

@@ -286,6 +286,22 @@ pub fn linear<E: Float>(
     }
 }
 
+/// Global average pooling: each plane of `hw > 0` values of `x` summed in order and divided by
+/// `hw` into one value of `y` (the `std` kernel runs this too).
+///
+/// ```
+/// use typed_cnn::kernels::embedded::global_avgpool;
+/// let mut y = [0.0f32; 2];
+/// global_avgpool(3, &[1., 2., 3., 4., 5., 9.], &mut y);
+/// assert_eq!(y, [2., 6.]);
+/// ```
+pub fn global_avgpool<E: Float>(hw: usize, x: &[E], y: &mut [E]) {
+    let count = E::from_usize(hw);
+    for (plane, out) in x.chunks_exact(hw).zip(y.iter_mut()) {
+        *out = plane.iter().fold(E::ZERO, |s, &v| s + v) / count;
+    }
+}
+
 /// The window of output `o` along an axis: its real input range `lo..hi` (clipped to
 /// `0..len`) and its extent in the padded input (PyTorch's include-pad divisor), for a window
 /// of `k` taps at stride `s` with padding `p`.

@@ -450,15 +450,7 @@ pub fn global_avgpool_forward<E: Float>(
     assert!(hw > 0, "global_avgpool_forward: empty plane h={h} w={w}");
     assert_eq!(x.len(), n * c * hw, "global_avgpool_forward: x must be N·C·H·W");
     assert_eq!(y.len(), n * c, "global_avgpool_forward: y must be N·C");
-    let count = E::from_usize(hw);
-    // planes: (N·C), each (H·W) summed to one value
-    for plane in 0..n * c {
-        let mut sum = E::ZERO;
-        for &v in &x[plane * hw..(plane + 1) * hw] {
-            sum += v;
-        }
-        y[plane] = sum / count;
-    }
+    crate::kernels::embedded::global_avgpool(hw, x, y);
 }
 
 /// Global average pooling backward: `dx[n, c, :, :] += dy[n, c] / (H·W)`, for `dy: (N, C)` and
